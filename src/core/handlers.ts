@@ -1,0 +1,23 @@
+/**
+ * The service core as the transports see it: the generated request/response types in,
+ * VoiceCodeError out. Both transports (grpc-js on the gRPC port, connect-node on the
+ * API port) call exactly these functions and know nothing else about the core.
+ */
+import type {
+  GetCallRequest,
+  GetCallResponse,
+  SendRequest,
+  SendResponse,
+  WatchStatusRequest,
+  WatchStatusResponse,
+} from "../../gen/voicecode/v1/voicecode_pb.js";
+
+export interface VoiceCodeHandlers {
+  send(request: SendRequest, signal: AbortSignal): Promise<SendResponse>;
+  getCall(request: GetCallRequest, signal: AbortSignal): Promise<GetCallResponse>;
+  /**
+   * Ends normally after a single call's terminal event; throws VoiceCodeError
+   * UNAVAILABLE when the server drains; stops without error when `signal` aborts.
+   */
+  watchStatus(request: WatchStatusRequest, signal: AbortSignal): AsyncIterable<WatchStatusResponse>;
+}

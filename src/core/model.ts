@@ -1,0 +1,39 @@
+/**
+ * The domain records the core, the stores and the transports share. States and
+ * failure reasons are the proto's enums: the proto is the one normalized status model.
+ */
+import { CallState, FailureReason } from "../../gen/voicecode/v1/voicecode_pb.js";
+
+export { CallState, FailureReason };
+
+/** One verification-code call as stored. The full phone number and the code are never kept. */
+export interface CallRecord {
+  readonly callId: string;
+  readonly provider: string;
+  /** Empty until the provider has returned its id. */
+  readonly providerCallId: string;
+  readonly phoneMasked: string;
+  readonly playTimes: number;
+  readonly clientReference: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly state: CallState;
+  readonly failureReason: FailureReason;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/** One applied state change of a call; `sequence` increases store-wide in commit order. */
+export interface EventRecord {
+  readonly sequence: number;
+  readonly callId: string;
+  readonly clientReference: string;
+  readonly state: CallState;
+  readonly failureReason: FailureReason;
+  readonly provider: string;
+  readonly providerCallId: string;
+  readonly providerCode: string;
+  readonly providerText: string;
+  /** The provider's own timestamp, when it sends one. */
+  readonly occurredAtMs: number | undefined;
+  readonly recordedAtMs: number;
+}

@@ -1,0 +1,78 @@
+/**
+ * The storage contract. SQLite (embedded default) implements it today; the PostgreSQL
+ * engine will implement the same interface, so every method is async and every
+ * multi-step change is one transaction inside the store.
+ */
+import type { CallRecord, EventRecord, FailureReason } from "../core/model.js";
+import type { InboundEvent } from "../core/provider.js";
+
+export interface NewCall {
+  readonly callId: string;
+  readonly provider: string;
+  readonly phoneMasked: string;
+  readonly playTimes: number;
+  readonly clientReference: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Empty string: no idempotency. */
+  readonly idempotencyKey: string;
+  /** Fingerprint of the request, to tell a true retry from a reused key. */
+  readonly requestHash: string;
+  readonly nowMs: number;
+}
+
+export type CreateCallResult =
+  | { readonly created: true; readonly call: CallRecord }
+  | { readonly created: false; readonly call: CallRecord; readonly sameRequest: boolean };
+
+/** A provider's synchronous answer, as the store records it. */
+export type SendResult =
+  | {
+      readonly kind: "accepted";
+      readonly providerCallId: string;
+      readonly providerCode: string;
+      readonly providerText: string;
+    }
+  | {
+      readonly kind: "rejected";
+      readonly reason: FailureReason;
+      readonly providerCode: string;
+      readonly providerText: string;
+    };
+
+export interface Applied {
+  readonly call: CallRecord;
+  /** Events appended by this change, in sequence order (may be empty). */
+  readonly events: readonly EventRecord[];
+}
+
+export interface IngestResult {
+  /** Events appended to calls, in sequence order. */
+  readonly appended: readonly EventRecord[];
+  /** Pushes seen before (same provider + dedupe key): ignored. */
+  readonly duplicates: number;
+  /** Pushes that would move a call backward: kept for audit, not applied. */
+  readonly stale: number;
+  /** Pushes for calls we do not know (yet): parked until the call's id is known. */
+  readonly parked: number;
+}
+
+export type EventFilter = { readonly callId: string } | { readonly clientReference: string };
+
+export interface Store {
+  /** Creates a call in PENDING, or returns the existing call for a used idempotency key. */
+  createCall(call: NewCall): Promise<CreateCallResult>;
+  /**
+   * Records the provider's answer to Send: accepted sets the provider call id, appends
+   * ACCEPTED and then applies any parked pushes for that call; rejected appends FAILED.
+   */
+  recordSendResult(callId: string, result: SendResult, nowMs: number): Promise<Applied>;
+  /**
+   * Stores a batch of pushes atomically: dedupes on (provider, dedupeKey), applies the
+   * ones that advance their call, keeps stale ones for audit and parks unknown ones.
+   */
+  ingest(provider: string, events: readonly InboundEvent[], nowMs: number): Promise<IngestResult>;
+  getCall(callId: string): Promise<CallRecord | undefined>;
+  /** Events matching `filter` with sequence > afterSequence, ascending, at most `limit`. */
+  listEvents(filter: EventFilter, afterSequence: number, limit: number): Promise<EventRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { ulid } from "ulid";
+import {
+  type SendRequest,
+  type SendResponse,
+  SendResponseSchema,
+} from "../../gen/voicecode/v1/voicecode_pb.js";
+import type { Bus } from "../bus/bus.js";
+import type { Store } from "../store/store.js";
+import { VoiceCodeError, invalidArgument } from "./errors.js";
+import type { CoreMetrics } from "./metrics.js";
+import type { CallRecord } from "./model.js";
+import { maskPhone } from "./phone.js";
+import type { Provider, SendOutcome } from "./provider.js";
+import type { ProviderRegistry } from "./providers.js";
+import { type ValidSend, validateSend } from "./validate-send.js";
+
+export interface SendDeps {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly providers: ProviderRegistry;
+  readonly logger: Logger;
+  readonly metrics: CoreMetrics;
+  /** Upper bound for one provider request, in milliseconds. */
+  readonly providerTimeoutMs: number;
+  readonly now: () => number;
+  readonly newCallId: () => string;
+}
+
+export const defaultCallId = (): string => ulid();
+
+/**
+ * Send: validate, record the call (PENDING) before any network call so nothing is lost,
+ * ask the provider, record its answer, publish.
+ */
+export async function send(deps: SendDeps, request: SendRequest): Promise<SendResponse> {
+  const input = validateSend(request);
+  const provider = deps.providers.resolve(input.provider);
+  const problem = provider.check?.({
+    callId: "",
+    phoneNumber: input.phoneNumber,
+    code: input.code,
+    playTimes: input.playTimes,
+  });
+  if (problem !== undefined) throw invalidArgument(problem.field, problem.problem);
+
+  const callId = deps.newCallId();
+  const phoneMasked = maskPhone(input.phoneNumber);
+  const log = deps.logger.child({ callId, provider: provider.name, phone: phoneMasked });
+  const created = await deps.store.createCall({
+    callId,
+    provider: provider.name,
+    phoneMasked,
+    playTimes: input.playTimes,
+    clientReference: input.clientReference,
+    metadata: input.metadata,
+    idempotencyKey: input.idempotencyKey,
+    requestHash: requestHash(input, provider.name),
+    nowMs: deps.now(),
+  });
+  if (!created.created) {
+    if (!created.sameRequest) {
+      throw new VoiceCodeError(
+        "ALREADY_EXISTS",
+        "idempotency_key: already used by a Send with different parameters",
+        { field: "idempotency_key" },
+      );
+    }
+    deps.metrics.sendFinished(created.call.provider, "replayed");
+    log.info({ existingCallId: created.call.callId }, "idempotent replay");
+    return response(created.call, true);
+  }
+
+  const outcome = await ask(provider, input, callId, deps.providerTimeoutMs, log);
+  deps.metrics.sendFinished(provider.name, outcome.kind);
+  if (outcome.kind === "ambiguous") {
+    // The call may have been placed: keep it PENDING; the provider's callbacks carry our
+    // call id and will move it on. Retrying elsewhere could ring the phone twice.
+    log.warn({ detail: outcome.detail }, "provider outcome unknown; call left pending");
+    const call = await deps.store.getCall(callId);
+    if (call === undefined) throw new VoiceCodeError("INTERNAL", "internal error");
+    return response(call, false);
+  }
+  const applied = await deps.store.recordSendResult(callId, outcome, deps.now());
+  deps.bus.publish(applied.events);
+  if (outcome.kind === "rejected") {
+    log.info({ providerCode: outcome.providerCode }, "provider refused the call");
+  } else {
+    log.info({ providerCallId: outcome.providerCallId }, "call accepted");
+  }
+  return response(applied.call, false);
+}
+
+async function ask(
+  provider: Provider,
+  input: ValidSend,
+  callId: string,
+  timeoutMs: number,
+  log: Logger,
+): Promise<SendOutcome> {
+  // Deliberately not the caller's signal: once we decided to place the call, a client
+  // hanging up must not leave the record without the provider's answer.
+  try {
+    return await provider.send(
+      { callId, phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes },
+      AbortSignal.timeout(timeoutMs),
+    );
+  } catch (err) {
+    log.error({ err: errorSummary(err) }, "provider adapter threw");
+    return { kind: "ambiguous", detail: "provider adapter failed" };
+  }
+}
+
+function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error
+    ? { name: err.name, message: err.message }
+    : { name: "unknown", message: String(err) };
+}
+
+function response(call: CallRecord, replay: boolean): SendResponse {
+  return create(SendResponseSchema, {
+    callId: call.callId,
+    provider: call.provider,
+    providerCallId: call.providerCallId,
+    state: call.state,
+    failureReason: call.failureReason,
+    idempotentReplay: replay,
+  });
+}
+
+/**
+ * Fingerprint of a Send, to tell a genuine retry from a reused key. It covers the code
+ * (a retry with another code is a different request); codes are short-lived, and
+ * neither the code nor the full number is stored in clear.
+ */
+function requestHash(input: ValidSend, provider: string): string {
+  const metadata = Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        input.phoneNumber,
+        input.code,
+        input.playTimes,
+        provider,
+        input.clientReference,
+        metadata,
+      ]),
+    )
+    .digest("hex");
+}

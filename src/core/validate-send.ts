@@ -1,0 +1,79 @@
+import type { SendRequest } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { invalidArgument } from "./errors.js";
+import { parseE164 } from "./phone.js";
+
+/** Defaults and bounds of a Send, with units where they have one. */
+export const SEND_LIMITS = {
+  codeDigits: { min: 2, max: 8 },
+  playTimes: { min: 1, max: 3, default: 2 },
+  clientReferenceChars: 128,
+  idempotencyKeyChars: 128,
+  metadataEntries: 16,
+  metadataKeyChars: 64,
+  metadataValueChars: 256,
+} as const;
+
+export interface ValidSend {
+  readonly phoneNumber: string;
+  readonly code: string;
+  readonly playTimes: number;
+  /** Empty: let routing pick. */
+  readonly provider: string;
+  readonly clientReference: string;
+  readonly idempotencyKey: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+const DIGITS = /^[0-9]+$/;
+// Printable ASCII without spaces: these strings end up in logs' neighbourhood and URLs.
+const TOKEN = /^[\x21-\x7e]+$/;
+
+/** Checks every field of a Send; throws INVALID_ARGUMENT naming the first bad field. */
+export function validateSend(request: SendRequest): ValidSend {
+  if (request.phoneNumber === "") throw invalidArgument("phone_number", "is required");
+  const phoneNumber = parseE164(request.phoneNumber);
+  if (phoneNumber === undefined) {
+    throw invalidArgument("phone_number", "must be a valid E.164 number such as +8613711112222");
+  }
+
+  const { codeDigits, playTimes: plays } = SEND_LIMITS;
+  if (!DIGITS.test(request.code)) throw invalidArgument("code", "must be digits 0-9 only");
+  if (request.code.length < codeDigits.min || request.code.length > codeDigits.max) {
+    throw invalidArgument("code", `must be ${codeDigits.min} to ${codeDigits.max} digits`);
+  }
+
+  const playTimes = request.playTimes ?? plays.default;
+  if (playTimes < plays.min || playTimes > plays.max) {
+    throw invalidArgument("play_times", `must be ${plays.min} to ${plays.max}`);
+  }
+
+  checkLength("client_reference", request.clientReference, SEND_LIMITS.clientReferenceChars);
+  checkLength("idempotency_key", request.idempotencyKey, SEND_LIMITS.idempotencyKeyChars);
+  if (request.idempotencyKey !== "" && !TOKEN.test(request.idempotencyKey)) {
+    throw invalidArgument("idempotency_key", "must be printable ASCII without spaces");
+  }
+
+  const entries = Object.entries(request.metadata);
+  if (entries.length > SEND_LIMITS.metadataEntries) {
+    throw invalidArgument("metadata", `at most ${SEND_LIMITS.metadataEntries} entries`);
+  }
+  for (const [key, value] of entries) {
+    if (key === "") throw invalidArgument("metadata", "keys must not be empty");
+    checkLength(`metadata[${key.slice(0, 64)}]`, key, SEND_LIMITS.metadataKeyChars);
+    checkLength(`metadata[${key}]`, value, SEND_LIMITS.metadataValueChars);
+  }
+
+  return {
+    phoneNumber,
+    code: request.code,
+    playTimes,
+    provider: request.provider,
+    clientReference: request.clientReference,
+    idempotencyKey: request.idempotencyKey,
+    metadata: { ...request.metadata },
+  };
+}
+
+function checkLength(field: string, value: string, max: number): void {
+  if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
+}

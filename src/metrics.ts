@@ -1,0 +1,43 @@
+/** Prometheus metrics, rendered on the API port's /metrics (never on the webhook port). */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { CoreMetrics } from "./core/metrics.js";
+import type { WebhookMetrics } from "./ingress/webhook-server.js";
+
+export interface Metrics {
+  readonly core: CoreMetrics;
+  readonly webhook: WebhookMetrics;
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const sends = new Counter({
+    name: "voicecode_sends_total",
+    help: "Send requests that reached a provider decision, by provider and outcome",
+    labelNames: ["provider", "outcome"] as const,
+    registers: [registry],
+  });
+  const webhooks = new Counter({
+    name: "voicecode_webhook_requests_total",
+    help: "Provider callbacks received, by provider and result",
+    labelNames: ["provider", "result"] as const,
+    registers: [registry],
+  });
+  const watches = new Gauge({
+    name: "voicecode_watch_streams",
+    help: "Open WatchStatus streams",
+    registers: [registry],
+  });
+  return {
+    core: {
+      sendFinished: (provider, outcome) => sends.inc({ provider, outcome }),
+      watchOpened: () => watches.inc(),
+      watchClosed: () => watches.dec(),
+    },
+    webhook: { request: (provider, result) => webhooks.inc({ provider, result }) },
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}

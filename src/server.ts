@@ -1,0 +1,156 @@
+/**
+ * The composition root: builds every part from the config and the edges it is given,
+ * starts the three listeners, and knows the shutdown order. main.ts adds only the
+ * process concerns (env, signals, exit codes); tests call this directly on port 0.
+ */
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { createApiServer } from "./api/http-server.js";
+import { createConnectRoutes } from "./api/connect/routes.js";
+import { createGrpcServer } from "./api/grpc/server.js";
+import { type Health, createHealth } from "./api/health.js";
+import { type Bus, createLocalBus } from "./bus/bus.js";
+import type { Config } from "./config.js";
+import type { Provider } from "./core/provider.js";
+import { createProviderRegistry } from "./core/providers.js";
+import { type VoiceCodeService, createVoiceCodeService } from "./core/service.js";
+import { createWebhookServer } from "./ingress/webhook-server.js";
+import { type Metrics, createMetrics } from "./metrics.js";
+import { createSandboxProvider } from "./providers/sandbox/index.js";
+import { type SandboxNetwork, createSandboxNetwork } from "./providers/sandbox/network.js";
+import { createSqliteStore } from "./store/sqlite/index.js";
+import type { Store } from "./store/store.js";
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Default: SQLite at config.dbPath. */
+  readonly store?: Store;
+  /**
+   * The sandbox's simulated carrier. Default: one in this process, posting to this
+   * server's webhook port. Tests pass their own so it outlives a restart.
+   */
+  readonly sandboxNetwork?: SandboxNetwork;
+  readonly metrics?: Metrics;
+}
+
+export interface RunningServer {
+  readonly grpcPort: number;
+  readonly apiPort: number;
+  readonly webhookPort: number;
+  /** The URL (with its secret token) the sandbox posts its callbacks to. */
+  readonly sandboxCallbackUrl: string | undefined;
+  readonly service: VoiceCodeService;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly health: Health;
+  /** Graceful stop; idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const store = options.store ?? createSqliteStore({ path: config.dbPath });
+  const bus = createLocalBus();
+  const health = createHealth();
+
+  const sandboxToken = config.sandbox.webhookToken ?? randomBytes(24).toString("base64url");
+  let sandboxCallbackUrl: string | undefined;
+  const ownNetwork = options.sandboxNetwork === undefined && config.sandbox.enabled;
+  const providers: Provider[] = [];
+  let network: SandboxNetwork | undefined;
+  if (config.sandbox.enabled) {
+    network =
+      options.sandboxNetwork ??
+      createSandboxNetwork({
+        callbackUrl: () => sandboxCallbackUrl,
+        stepDelayMs: config.sandbox.stepMs,
+        onDeliveryError: (err) =>
+          logger.warn({ component: "sandbox", err: String(err) }, "sandbox callback not delivered"),
+      });
+    providers.push(createSandboxProvider({ network }));
+  }
+  const registry = createProviderRegistry(providers, config.defaultProvider);
+
+  const service = createVoiceCodeService({
+    store,
+    bus,
+    providers: registry,
+    logger,
+    metrics: metrics.core,
+    providerTimeoutMs: config.providerTimeoutMs,
+  });
+
+  const webhooks = createWebhookServer({
+    routes: providers.map((provider) => ({
+      provider,
+      token: provider.name === "sandbox" ? sandboxToken : "",
+    })),
+    store,
+    bus,
+    logger,
+    metrics: metrics.webhook,
+  });
+  const grpc = createGrpcServer({ handlers: service, health, logger });
+  const api = createApiServer({
+    routes: createConnectRoutes(service),
+    health,
+    metrics,
+    logger,
+  });
+
+  const webhookPort = await webhooks.listen(config.host, config.webhookPort);
+  const base = config.webhookPublicUrl ?? `http://127.0.0.1:${webhookPort}`;
+  sandboxCallbackUrl = config.sandbox.enabled ? `${base}/webhooks/sandbox/${sandboxToken}` : undefined;
+  const grpcPort = await grpc.listen(config.host, config.grpcPort);
+  const apiPort = await api.listen(config.host, config.apiPort);
+  health.setServing(true);
+  logger.info(
+    { grpcPort, apiPort, webhookPort, providers: registry.names, db: config.dbPath },
+    "voicecode listening",
+  );
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    health.setServing(false);
+    const graceful = (async () => {
+      // Order matters: end watches and finish Sends before the transports wait for
+      // their calls to end, and keep the webhook port up until the Sends are done.
+      await service.drain();
+      await Promise.all([grpc.drain(), api.drain()]);
+      await webhooks.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
+      timer.unref();
+    });
+    const result = await Promise.race([graceful.then(() => "done" as const), timedOut]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace expired; closing connections");
+      grpc.forceClose();
+      api.forceClose();
+      await webhooks.close();
+    }
+    if (ownNetwork) await network?.close();
+    await store.close();
+    logger.info("voicecode stopped");
+  }
+
+  return {
+    grpcPort,
+    apiPort,
+    webhookPort,
+    sandboxCallbackUrl,
+    service,
+    store,
+    bus,
+    health,
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

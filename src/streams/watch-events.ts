@@ -1,0 +1,95 @@
+/**
+ * One WatchStatus stream: replay from the store, then live, by sequence.
+ *
+ * The stream subscribes to the bus *before* its first read and always reads events
+ * from the store by sequence, so there is no seam between replay and live: an event
+ * committed after a read raises a notice that triggers the next read, and an event a
+ * read already returned is never returned again (the cursor only moves forward).
+ */
+import type { Bus, EventNotice } from "../bus/bus.js";
+import { VoiceCodeError, notFound } from "../core/errors.js";
+import type { EventRecord } from "../core/model.js";
+import { isTerminal } from "../core/states.js";
+import type { EventFilter, Store } from "../store/store.js";
+
+export type WatchTarget = { readonly callId: string } | { readonly clientReference: string };
+
+export interface WatchEventsOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly target: WatchTarget;
+  readonly afterSequence: number;
+  /** The client went away: stop quietly. */
+  readonly signal: AbortSignal;
+  /** The server is draining: stop with UNAVAILABLE so the client resumes elsewhere. */
+  readonly drainSignal: AbortSignal;
+  /** Events read per store query. */
+  readonly batchSize?: number;
+}
+
+export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<EventRecord> {
+  const { store, bus, target, signal, drainSignal } = options;
+  const batchSize = options.batchSize ?? 256;
+  const single = "callId" in target;
+  const filter: EventFilter = target;
+  const matches = (n: EventNotice): boolean =>
+    "callId" in target ? n.callId === target.callId : n.clientReference === target.clientReference;
+
+  let dirty = true;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const unsubscribe = bus.subscribe((notice) => {
+    if (!matches(notice)) return;
+    dirty = true;
+    poke();
+  });
+  signal.addEventListener("abort", poke);
+  drainSignal.addEventListener("abort", poke);
+
+  try {
+    if (single && (await store.getCall(target.callId)) === undefined) {
+      throw notFound("call_id", "no such call");
+    }
+    let cursor = options.afterSequence;
+    for (;;) {
+      if (signal.aborted) return;
+      if (drainSignal.aborted) {
+        throw new VoiceCodeError(
+          "UNAVAILABLE",
+          `server is draining; resume with after_sequence=${cursor}`,
+        );
+      }
+      if (!dirty) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      dirty = false;
+      // Read the call's state before its events: if it was terminal then, this read
+      // returns everything up to the terminal event.
+      const callBefore = single ? await store.getCall(target.callId) : undefined;
+      const batch = await store.listEvents(filter, cursor, batchSize);
+      for (const event of batch) {
+        if (signal.aborted) return;
+        yield event;
+        cursor = event.sequence;
+        if (single && isTerminal(event.state)) return;
+      }
+      if (batch.length === batchSize) {
+        dirty = true;
+      } else if (callBefore !== undefined && isTerminal(callBefore.state)) {
+        // Resumed past the terminal event: nothing more will ever come.
+        return;
+      }
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener("abort", poke);
+    drainSignal.removeEventListener("abort", poke);
+  }
+}

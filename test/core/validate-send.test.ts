@@ -1,0 +1,68 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { SendRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { VoiceCodeError } from "../../src/core/errors.js";
+import { validateSend } from "../../src/core/validate-send.js";
+
+const ok = { phoneNumber: "+8613711112222", code: "1234" };
+
+function fieldOf(init: Parameters<typeof create<typeof SendRequestSchema>>[1]): string | undefined {
+  try {
+    validateSend(create(SendRequestSchema, init));
+  } catch (err) {
+    expect(err).toBeInstanceOf(VoiceCodeError);
+    const e = err as VoiceCodeError;
+    expect(e.code).toBe("INVALID_ARGUMENT");
+    expect(e.message.startsWith(`${e.field}:`)).toBe(true);
+    return e.field;
+  }
+  return undefined;
+}
+
+describe("validateSend", () => {
+  it("accepts a valid request and defaults play_times to 2", () => {
+    const v = validateSend(create(SendRequestSchema, ok));
+    expect(v).toMatchObject({ phoneNumber: "+8613711112222", code: "1234", playTimes: 2, provider: "" });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["no plus", "8613711112222"],
+    ["too short for China", "+861371111222"],
+    ["letters", "+86137111122ab"],
+    ["spaces (not strict E.164)", "+86 137 1111 2222"],
+    ["impossible range", "+8600000000000"],
+  ])("rejects phone_number: %s", (_name, phoneNumber) => {
+    expect(fieldOf({ ...ok, phoneNumber })).toBe("phone_number");
+  });
+
+  it.each([["12a4"], [""], ["1"], ["123456789"], ["１２３４"], ["12 34"]])("rejects code %j", (code) => {
+    expect(fieldOf({ ...ok, code })).toBe("code");
+  });
+
+  it.each([[0], [4], [100]])("rejects play_times %i", (playTimes) => {
+    expect(fieldOf({ ...ok, playTimes })).toBe("play_times");
+  });
+
+  it("accepts play_times 1 and 3", () => {
+    expect(fieldOf({ ...ok, playTimes: 1 })).toBeUndefined();
+    expect(fieldOf({ ...ok, playTimes: 3 })).toBeUndefined();
+  });
+
+  it("bounds client_reference, idempotency_key and metadata", () => {
+    expect(fieldOf({ ...ok, clientReference: "x".repeat(129) })).toBe("client_reference");
+    expect(fieldOf({ ...ok, idempotencyKey: "has space" })).toBe("idempotency_key");
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
+    expect(fieldOf({ ...ok, metadata: many })).toBe("metadata");
+    expect(fieldOf({ ...ok, metadata: { k: "v".repeat(257) } })).toBe("metadata[k]");
+  });
+
+  it("never puts the code or the number into an error message", () => {
+    try {
+      validateSend(create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "12ab" }));
+    } catch (err) {
+      expect((err as Error).message).not.toContain("12ab");
+      expect((err as Error).message).not.toContain("13711112222");
+    }
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The state-change rules shared by recordSendResult and ingest. Every function here
+ * runs inside the caller's transaction and re-reads the call it changes, because one
+ * batch may move the same call several times.
+ */
+import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
+import type { InboundEvent } from "../../core/provider.js";
+import { advances, stateRank } from "../../core/states.js";
+import { toCallRecord, toEventRecord, toInboundEvent, type Disposition } from "./rows.js";
+import type { Statements } from "./statements.js";
+
+export interface EventFields {
+  readonly state: CallState;
+  readonly failureReason: FailureReason;
+  readonly providerCallId: string;
+  readonly providerCode: string;
+  readonly providerText: string;
+  readonly occurredAtMs: number | undefined;
+}
+
+/** Called with the final disposition of every inbound row a change settles. */
+export type SettleListener = (dedupeKey: string, disposition: Disposition) => void;
+
+export function loadCall(st: Statements, callId: string): CallRecord | undefined {
+  const row = st.callById.get(callId);
+  return row === undefined ? undefined : toCallRecord(row);
+}
+
+export function mustLoadCall(st: Statements, callId: string): CallRecord {
+  const call = loadCall(st, callId);
+  if (call === undefined) throw new Error(`sqlite store: unknown call ${callId}`);
+  return call;
+}
+
+/** Appends an event and moves the call; the caller has checked `advances`. */
+export function appendEvent(
+  st: Statements,
+  call: CallRecord,
+  fields: EventFields,
+  nowMs: number,
+): EventRecord {
+  // A reason only means something on FAILED; providers attach codes to other states too.
+  const failureReason =
+    fields.state === CallState.FAILED ? fields.failureReason : FailureReason.UNSPECIFIED;
+  const row = st.insertEvent.get({
+    call_id: call.callId,
+    client_reference: call.clientReference,
+    state: fields.state,
+    failure_reason: failureReason,
+    provider: call.provider,
+    // An echo-only push carries no provider id; the call's is the better answer.
+    provider_call_id: fields.providerCallId || call.providerCallId,
+    provider_code: fields.providerCode,
+    provider_text: fields.providerText,
+    occurred_at_ms: fields.occurredAtMs ?? null,
+    recorded_at_ms: nowMs,
+  });
+  if (row === undefined) throw new Error("sqlite store: event insert returned no row");
+  st.setCallState.run(fields.state, failureReason, nowMs, call.callId);
+  return toEventRecord(row);
+}
+
+/**
+ * Gives the call its provider id if it has none and no other call holds it. Returns
+ * whether it was set. A clash means the provider reused an id or echoed a wrong call
+ * id; failing the batch would make the provider retry it forever, so it is skipped.
+ */
+export function claimProviderCallId(
+  st: Statements,
+  call: CallRecord,
+  providerCallId: string,
+  nowMs: number,
+): boolean {
+  if (call.providerCallId !== "" || providerCallId === "") return false;
+  if (st.callByProviderCallId.get(call.provider, providerCallId) !== undefined) return false;
+  st.setProviderCallId.run(providerCallId, nowMs, call.callId);
+  return true;
+}
+
+/** Applies one push to the call it belongs to and records the push's disposition. */
+export function applyPush(
+  st: Statements,
+  callId: string,
+  push: InboundEvent,
+  nowMs: number,
+): { readonly disposition: Disposition; readonly event: EventRecord | undefined } {
+  const call = mustLoadCall(st, callId);
+  const event = advances(call.state, push.state) ? appendEvent(st, call, push, nowMs) : undefined;
+  const disposition: Disposition = event === undefined ? "stale" : "applied";
+  st.setDisposition.run({
+    provider: call.provider,
+    dedupe_key: push.dedupeKey,
+    disposition,
+    call_id: call.callId,
+    applied_sequence: event?.sequence ?? null,
+  });
+  return { disposition, event };
+}
+
+/**
+ * Applies the parked pushes that now match the call (by its provider id or by an echo
+ * of its call id). They arrived before we could match them, possibly out of order, so
+ * they go in lifecycle order; arrival order breaks ties, so the first terminal wins.
+ */
+export function adoptParked(
+  st: Statements,
+  callId: string,
+  nowMs: number,
+  onSettle: SettleListener,
+): EventRecord[] {
+  const call = mustLoadCall(st, callId);
+  const parked = st.parkedFor
+    .all({ provider: call.provider, provider_call_id: call.providerCallId, call_id: call.callId })
+    .map(toInboundEvent)
+    // Array.prototype.sort is stable, and the rows come in arrival order.
+    .sort((a, b) => stateRank(a.state) - stateRank(b.state));
+  const appended: EventRecord[] = [];
+  for (const push of parked) {
+    const { disposition, event } = applyPush(st, callId, push, nowMs);
+    if (event !== undefined) appended.push(event);
+    onSettle(push.dedupeKey, disposition);
+  }
+  return appended;
+}

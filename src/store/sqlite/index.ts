@@ -1,0 +1,3 @@
+export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+export { applyMigrations, MIGRATIONS } from "./migrations.js";
+export { openDatabase } from "./database.js";

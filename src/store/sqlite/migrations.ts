@@ -1,0 +1,109 @@
+/**
+ * Schema history. Each entry is one step; its 1-based position is the schema version
+ * it produces, recorded in PRAGMA user_version. Steps are append-only: an edited step
+ * would never run again on files that already passed it.
+ */
+import type Database from "better-sqlite3";
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE calls (
+    call_id          TEXT    PRIMARY KEY,
+    provider         TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL DEFAULT '',
+    phone_masked     TEXT    NOT NULL,
+    play_times       INTEGER NOT NULL,
+    client_reference TEXT    NOT NULL,
+    idempotency_key  TEXT    NOT NULL DEFAULT '',
+    request_hash     TEXT    NOT NULL DEFAULT '',
+    metadata         TEXT    NOT NULL DEFAULT '{}',
+    state            INTEGER NOT NULL,
+    failure_reason   INTEGER NOT NULL DEFAULT 0,
+    created_at_ms    INTEGER NOT NULL,
+    updated_at_ms    INTEGER NOT NULL
+  );
+  -- Partial: an empty key means "no idempotency", and many calls share it.
+  CREATE UNIQUE INDEX calls_idempotency_key ON calls (idempotency_key)
+    WHERE idempotency_key <> '';
+  -- Partial: the id is unknown until the provider answers Send.
+  CREATE UNIQUE INDEX calls_provider_call_id ON calls (provider, provider_call_id)
+    WHERE provider_call_id <> '';
+  CREATE INDEX calls_client_reference ON calls (client_reference);
+
+  -- AUTOINCREMENT so a sequence is never reused: watchers resume from the last one seen.
+  CREATE TABLE events (
+    sequence         INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id          TEXT    NOT NULL REFERENCES calls (call_id),
+    client_reference TEXT    NOT NULL,
+    state            INTEGER NOT NULL,
+    failure_reason   INTEGER NOT NULL,
+    provider         TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL,
+    provider_code    TEXT    NOT NULL,
+    provider_text    TEXT    NOT NULL,
+    occurred_at_ms   INTEGER NULL,
+    recorded_at_ms   INTEGER NOT NULL
+  );
+  CREATE INDEX events_call ON events (call_id, sequence);
+  CREATE INDEX events_client_reference ON events (client_reference, sequence);
+
+  -- Every push ever received. The unique (provider, dedupe_key) constraint is the dedupe;
+  -- received_seq gives a stable arrival order for adopting parked pushes (rowid is not
+  -- stable across VACUUM unless aliased, and timestamps tie).
+  CREATE TABLE inbound (
+    received_seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider         TEXT    NOT NULL,
+    dedupe_key       TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL,
+    call_id_hint     TEXT    NULL,
+    state            INTEGER NOT NULL,
+    failure_reason   INTEGER NOT NULL,
+    provider_code    TEXT    NOT NULL,
+    provider_text    TEXT    NOT NULL,
+    occurred_at_ms   INTEGER NULL,
+    disposition      TEXT    NOT NULL CHECK (disposition IN ('applied', 'stale', 'parked')),
+    call_id          TEXT    NULL REFERENCES calls (call_id),
+    applied_sequence INTEGER NULL REFERENCES events (sequence),
+    received_at_ms   INTEGER NOT NULL,
+    UNIQUE (provider, dedupe_key)
+  );
+  CREATE INDEX inbound_parked_provider_call_id ON inbound (provider, provider_call_id)
+    WHERE disposition = 'parked';
+  CREATE INDEX inbound_parked_call_id_hint ON inbound (provider, call_id_hint)
+    WHERE disposition = 'parked';
+  `,
+];
+
+function userVersion(db: Database.Database): number {
+  const version = db.pragma("user_version", { simple: true });
+  if (typeof version !== "number") throw new Error("sqlite: unreadable user_version");
+  return version;
+}
+
+/**
+ * Brings `db` up to the latest known version in one transaction and returns how many
+ * steps ran (0 when already current). Refuses a file written by a newer build: running
+ * old code against a schema it does not know could silently corrupt it.
+ */
+export function applyMigrations(
+  db: Database.Database,
+  migrations: readonly string[] = MIGRATIONS,
+): number {
+  const migrate = db.transaction((): number => {
+    const current = userVersion(db);
+    if (current > migrations.length) {
+      throw new Error(
+        `sqlite: database schema version ${current} is newer than this build supports ` +
+          `(${migrations.length}); upgrade voicecode or use another database file`,
+      );
+    }
+    for (let version = current + 1; version <= migrations.length; version++) {
+      db.exec(migrations[version - 1] ?? "");
+      // PRAGMA takes no bound parameters; `version` is a loop integer, not input.
+      db.pragma(`user_version = ${version}`);
+    }
+    return migrations.length - current;
+  });
+  // IMMEDIATE: two processes opening the same old file must not both start migrating.
+  return migrate.immediate();
+}

@@ -1,0 +1,140 @@
+/**
+ * The embedded store. better-sqlite3 is synchronous; the methods are async only because
+ * the PostgreSQL engine implements the same interface. Each public method is one
+ * IMMEDIATE transaction, so concurrent writers queue on the lock instead of failing
+ * with SQLITE_BUSY when a read transaction tries to upgrade.
+ */
+import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
+import { advances } from "../../core/states.js";
+import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
+import { adoptParked, appendEvent, loadCall, mustLoadCall } from "./apply.js";
+import { openDatabase, type SqliteStoreOptions } from "./database.js";
+import { ingest } from "./ingest.js";
+import { toCallRecord, toEventRecord } from "./rows.js";
+import { prepareStatements, type Statements } from "./statements.js";
+
+export type { SqliteStoreOptions };
+
+function createCall(st: Statements, call: NewCall): CreateCallResult {
+  const inserted = st.insertCall.run({
+    call_id: call.callId,
+    provider: call.provider,
+    phone_masked: call.phoneMasked,
+    play_times: call.playTimes,
+    client_reference: call.clientReference,
+    idempotency_key: call.idempotencyKey,
+    request_hash: call.requestHash,
+    metadata: JSON.stringify(call.metadata),
+    state: CallState.PENDING,
+    now_ms: call.nowMs,
+  });
+  if (inserted.changes === 1) return { created: true, call: mustLoadCall(st, call.callId) };
+  // Only the idempotency index is a DO NOTHING target, so the key's owner exists.
+  const existing = st.callByIdempotencyKey.get(call.idempotencyKey);
+  if (existing === undefined) throw new Error("sqlite store: idempotency conflict without owner");
+  return {
+    created: false,
+    call: toCallRecord(existing),
+    sameRequest: existing.request_hash === call.requestHash,
+  };
+}
+
+function recordSendResult(
+  st: Statements,
+  callId: string,
+  result: SendResult,
+  nowMs: number,
+): Applied {
+  const call = mustLoadCall(st, callId);
+  const events: EventRecord[] = [];
+  if (result.kind === "rejected") {
+    if (advances(call.state, CallState.FAILED)) {
+      const fields = {
+        state: CallState.FAILED,
+        failureReason: result.reason,
+        providerCallId: "",
+        providerCode: result.providerCode,
+        providerText: result.providerText,
+        occurredAtMs: undefined,
+      };
+      events.push(appendEvent(st, call, fields, nowMs));
+    }
+    return { call: mustLoadCall(st, callId), events };
+  }
+  if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
+    const holder = st.callByProviderCallId.get(call.provider, result.providerCallId);
+    if (holder !== undefined && holder.call_id !== callId) {
+      throw new Error(
+        `sqlite store: provider ${call.provider} returned call id ${result.providerCallId} ` +
+          `for ${callId}, but it already belongs to ${holder.call_id}`,
+      );
+    }
+    // The Send answer is authoritative over an id a push may have claimed first.
+    st.setProviderCallId.run(result.providerCallId, nowMs, callId);
+  }
+  const current = mustLoadCall(st, callId);
+  if (advances(current.state, CallState.ACCEPTED)) {
+    events.push(
+      appendEvent(
+        st,
+        current,
+        {
+          state: CallState.ACCEPTED,
+          failureReason: FailureReason.UNSPECIFIED,
+          providerCallId: result.providerCallId,
+          providerCode: result.providerCode,
+          providerText: result.providerText,
+          occurredAtMs: undefined,
+        },
+        nowMs,
+      ),
+    );
+  }
+  events.push(...adoptParked(st, callId, nowMs, () => undefined));
+  return { call: mustLoadCall(st, callId), events };
+}
+
+function listEvents(
+  st: Statements,
+  filter: EventFilter,
+  afterSequence: number,
+  limit: number,
+): EventRecord[] {
+  // SQLite reads a negative LIMIT as "no limit".
+  if (limit <= 0) return [];
+  const rows =
+    "callId" in filter
+      ? st.eventsByCall.all(filter.callId, afterSequence, Math.floor(limit))
+      : st.eventsByClientReference.all(filter.clientReference, afterSequence, Math.floor(limit));
+  return rows.map(toEventRecord);
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const db = openDatabase(options);
+  const st = prepareStatements(db);
+  const tx = {
+    createCall: db.transaction(createCall),
+    recordSendResult: db.transaction(recordSendResult),
+    ingest: db.transaction(ingest),
+  };
+  return {
+    async createCall(call) {
+      return tx.createCall.immediate(st, call);
+    },
+    async recordSendResult(callId, result, nowMs) {
+      return tx.recordSendResult.immediate(st, callId, result, nowMs);
+    },
+    async ingest(provider, events, nowMs) {
+      return tx.ingest.immediate(st, provider, events, nowMs);
+    },
+    async getCall(callId) {
+      return loadCall(st, callId);
+    },
+    async listEvents(filter, afterSequence, limit) {
+      return listEvents(st, filter, afterSequence, limit);
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

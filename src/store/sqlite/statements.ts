@@ -1,0 +1,110 @@
+/** Every SQL statement the store runs, prepared once per connection. */
+import type Database from "better-sqlite3";
+import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+
+export interface InsertCallParams {
+  call_id: string;
+  provider: string;
+  phone_masked: string;
+  play_times: number;
+  client_reference: string;
+  idempotency_key: string;
+  request_hash: string;
+  metadata: string;
+  state: number;
+  now_ms: number;
+}
+
+export type InsertEventParams = Omit<EventRow, "sequence">;
+
+export type InsertInboundParams = Omit<
+  InboundRow,
+  "received_seq" | "disposition" | "call_id" | "applied_sequence"
+>;
+
+export interface DispositionParams {
+  provider: string;
+  dedupe_key: string;
+  disposition: Disposition;
+  call_id: string | null;
+  applied_sequence: number | null;
+}
+
+export interface ParkedForParams {
+  provider: string;
+  provider_call_id: string;
+  call_id: string;
+}
+
+const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
+  client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
+  created_at_ms, updated_at_ms`;
+
+export function prepareStatements(db: Database.Database) {
+  return {
+    // Conflict target is the idempotency index only: a clashing call_id is a bug and
+    // must throw, not silently return someone else's call.
+    insertCall: db.prepare<InsertCallParams>(
+      `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
+         idempotency_key, request_hash, metadata, state, failure_reason,
+         created_at_ms, updated_at_ms)
+       VALUES (@call_id, @provider, @phone_masked, @play_times, @client_reference,
+         @idempotency_key, @request_hash, @metadata, @state, 0, @now_ms, @now_ms)
+       ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
+    ),
+    callById: db.prepare<[string], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ?`),
+    callByIdempotencyKey: db.prepare<[string], CallRow>(
+      `SELECT ${CALL_COLUMNS} FROM calls WHERE idempotency_key = ? AND idempotency_key <> ''`,
+    ),
+    callByProviderCallId: db.prepare<[string, string], CallRow>(
+      `SELECT ${CALL_COLUMNS} FROM calls
+       WHERE provider = ? AND provider_call_id = ? AND provider_call_id <> ''`,
+    ),
+    setProviderCallId: db.prepare<[string, number, string]>(
+      `UPDATE calls SET provider_call_id = ?, updated_at_ms = ? WHERE call_id = ?`,
+    ),
+    setCallState: db.prepare<[number, number, number, string]>(
+      `UPDATE calls SET state = ?, failure_reason = ?, updated_at_ms = ? WHERE call_id = ?`,
+    ),
+    insertEvent: db.prepare<InsertEventParams, EventRow>(
+      `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+         provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms)
+       VALUES (@call_id, @client_reference, @state, @failure_reason, @provider,
+         @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms)
+       RETURNING *`,
+    ),
+    // Inserted as parked; the disposition is settled once the push has been matched.
+    insertInbound: db.prepare<InsertInboundParams>(
+      `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+         failure_reason, provider_code, provider_text, occurred_at_ms, disposition,
+         received_at_ms)
+       VALUES (@provider, @dedupe_key, @provider_call_id, @call_id_hint, @state,
+         @failure_reason, @provider_code, @provider_text, @occurred_at_ms, 'parked',
+         @received_at_ms)
+       ON CONFLICT (provider, dedupe_key) DO NOTHING`,
+    ),
+    setDisposition: db.prepare<DispositionParams>(
+      `UPDATE inbound SET disposition = @disposition, call_id = @call_id,
+         applied_sequence = @applied_sequence
+       WHERE provider = @provider AND dedupe_key = @dedupe_key`,
+    ),
+    parkedFor: db.prepare<ParkedForParams, InboundRow>(
+      // A UNION rather than OR so each branch uses its own partial index.
+      `SELECT * FROM inbound
+       WHERE disposition = 'parked' AND provider = @provider
+         AND provider_call_id = @provider_call_id AND @provider_call_id <> ''
+       UNION
+       SELECT * FROM inbound
+       WHERE disposition = 'parked' AND provider = @provider AND call_id_hint = @call_id
+       ORDER BY received_seq`,
+    ),
+    eventsByCall: db.prepare<[string, number, number], EventRow>(
+      `SELECT * FROM events WHERE call_id = ? AND sequence > ? ORDER BY sequence LIMIT ?`,
+    ),
+    eventsByClientReference: db.prepare<[string, number, number], EventRow>(
+      `SELECT * FROM events WHERE client_reference = ? AND sequence > ? ORDER BY sequence LIMIT ?`,
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

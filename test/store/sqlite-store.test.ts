@@ -1,0 +1,200 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CallState, FailureReason } from "../../src/core/model.js";
+import type { InboundEvent } from "../../src/core/provider.js";
+import {
+  applyMigrations,
+  createSqliteStore,
+  MIGRATIONS,
+  openDatabase,
+} from "../../src/store/sqlite/index.js";
+import type { Store } from "../../src/store/store.js";
+import { describeStoreContract } from "./store-contract.js";
+
+describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+
+const NOW = 1_700_000_000_000;
+
+function push(key: string, state: CallState, providerCode = "ok"): InboundEvent {
+  return {
+    dedupeKey: key,
+    providerCallId: "pc-1",
+    callId: undefined,
+    state,
+    failureReason: FailureReason.UNSPECIFIED,
+    providerCode,
+    providerText: "",
+    occurredAtMs: undefined,
+  };
+}
+
+async function seedAcceptedCall(store: Store): Promise<void> {
+  await store.createCall({
+    callId: "call-1",
+    provider: "sandbox",
+    phoneMasked: "+86138****0000",
+    playTimes: 1,
+    clientReference: "ref-1",
+    metadata: { k: "v" },
+    idempotencyKey: "key-1",
+    requestHash: "h",
+    nowMs: NOW,
+  });
+  await store.recordSendResult(
+    "call-1",
+    { kind: "accepted", providerCallId: "pc-1", providerCode: "OK", providerText: "" },
+    NOW + 1,
+  );
+}
+
+describe("sqlite store on a file", () => {
+  let dir: string;
+  let file: string;
+  const open: Store[] = [];
+
+  const openStore = (): Store => {
+    const store = createSqliteStore({ path: file });
+    open.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "voicecode-sqlite-"));
+    file = path.join(dir, "nested", "deeper", "voicecode.db");
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates parent directories and sets the durability pragmas", () => {
+    const db = openDatabase({ path: file });
+    try {
+      expect(fs.existsSync(file)).toBe(true);
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+      expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+      expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+      expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("keeps calls and events across close and reopen, and sequences continue", async () => {
+    const first = openStore();
+    await seedAcceptedCall(first);
+    await first.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 2);
+    const call = await first.getCall("call-1");
+    const events = await first.listEvents({ callId: "call-1" }, 0, 10);
+    await first.close();
+
+    const second = openStore();
+    expect(await second.getCall("call-1")).toEqual(call);
+    expect(await second.listEvents({ callId: "call-1" }, 0, 10)).toEqual(events);
+    // Dedupe state survives too: a provider retrying across our restart is not re-applied.
+    const retry = await second.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 3);
+    expect(retry.duplicates).toBe(1);
+    const again = await second.createCall({
+      callId: "call-2",
+      provider: "sandbox",
+      phoneMasked: "",
+      playTimes: 1,
+      clientReference: "ref-1",
+      metadata: {},
+      idempotencyKey: "key-1",
+      requestHash: "h",
+      nowMs: NOW + 4,
+    });
+    expect(again).toMatchObject({ created: false, sameRequest: true });
+
+    const next = await second.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 5);
+    const last = events.at(-1)?.sequence ?? Number.POSITIVE_INFINITY;
+    expect(next.appended[0]?.sequence).toBeGreaterThan(last);
+  });
+
+  it("migrates a new file once and does nothing on an up-to-date one", () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      expect(applyMigrations(db)).toBe(MIGRATIONS.length);
+      expect(applyMigrations(db)).toBe(0);
+      expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+    // Opening the already-migrated file through the store must not re-run step 1
+    // (its CREATE TABLE would throw).
+    const store = openStore();
+    expect(store).toBeDefined();
+  });
+
+  it("rolls back a failed migration step entirely", () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      const broken = ["CREATE TABLE a (x INTEGER);", "CREATE TABLE b (x INTEGER); SELECT * FROM nope;"];
+      expect(() => applyMigrations(db, broken)).toThrow(/nope/);
+      expect(db.pragma("user_version", { simple: true })).toBe(0);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+      expect(tables).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("refuses a file from a newer schema version", () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => createSqliteStore({ path: file })).toThrow(/newer than this build supports/);
+  });
+
+  it("keeps nothing of a batch when a later push fails to store", async () => {
+    const store = openStore();
+    await seedAcceptedCall(store);
+    // A real SQL error in the middle of the batch, raised by the engine itself: a trigger
+    // added through a second connection aborts the insert of the second event.
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER fail_boom BEFORE INSERT ON events
+      WHEN NEW.provider_code = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+
+    const batch = [
+      push("d", CallState.DIALING),
+      push("r", CallState.RINGING, "boom"),
+      push("a", CallState.ANSWERED),
+    ];
+    await expect(store.ingest("sandbox", batch, NOW + 2)).rejects.toThrow(/injected failure/);
+
+    expect(await store.getCall("call-1")).toMatchObject({
+      state: CallState.ACCEPTED,
+      updatedAtMs: NOW + 1,
+    });
+    expect((await store.listEvents({ callId: "call-1" }, 0, 10)).map((e) => e.state)).toEqual([
+      CallState.ACCEPTED,
+    ]);
+    expect(admin.prepare("SELECT COUNT(*) AS n FROM inbound").get()).toEqual({ n: 0 });
+
+    // The provider's retry of the same batch is therefore not mistaken for duplicates.
+    admin.exec("DROP TRIGGER fail_boom");
+    admin.close();
+    const retry = await store.ingest("sandbox", batch, NOW + 3);
+    expect(retry.duplicates).toBe(0);
+    expect(retry.appended.map((e) => e.state)).toEqual([
+      CallState.DIALING,
+      CallState.RINGING,
+      CallState.ANSWERED,
+    ]);
+  });
+
+  it("closes idempotently and fails calls made after close", async () => {
+    const store = openStore();
+    await store.close();
+    await store.close();
+    await expect(store.getCall("call-1")).rejects.toThrow();
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The three ways users reach the service, behind one test-facing shape: a grpc-js stub
+ * and a Connect gRPC client on the gRPC port, a Connect-protocol client on the API port.
+ */
+import { type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import {
+  type GetCallResponse,
+  type SendRequestSchema,
+  type SendResponse,
+  VoiceCode,
+  type WatchStatusRequestSchema,
+  type WatchStatusResponse,
+} from "../../gen/voicecode/v1/voicecode_pb.js";
+import { createGrpcJsClient } from "./grpc-js-client.js";
+
+export type SendInit = MessageInitShape<typeof SendRequestSchema>;
+export type WatchInit = MessageInitShape<typeof WatchStatusRequestSchema>;
+
+export interface TestClient {
+  readonly name: string;
+  send(init: SendInit): Promise<SendResponse>;
+  getCall(callId: string): Promise<GetCallResponse>;
+  watch(init: WatchInit, signal?: AbortSignal): AsyncIterable<WatchStatusResponse>;
+  close(): void;
+}
+
+/** A failed RPC as "invalid_argument: phone_number: ..." whatever the client library. */
+export interface RpcFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+export function rpcFailure(err: unknown): RpcFailure {
+  if (err instanceof ConnectError) {
+    return { code: codeName(Code[err.code]), message: err.rawMessage };
+  }
+  const e = err as Partial<ServiceError>;
+  if (typeof e.code === "number") {
+    return { code: codeName(GrpcStatus[e.code] ?? "UNKNOWN"), message: e.details ?? "" };
+  }
+  throw err;
+}
+
+function codeName(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+export async function failureOf(p: Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await p;
+  } catch (err) {
+    return rpcFailure(err);
+  }
+  throw new Error("expected the RPC to fail");
+}
+
+export function grpcJsClient(grpcUrl: string): TestClient {
+  const client = createGrpcJsClient(new URL(grpcUrl).host);
+  return {
+    name: "grpc-js on the gRPC port",
+    send: (init) => client.send(init),
+    getCall: (callId) => client.getCall({ callId }),
+    async *watch(init, signal) {
+      const stream = client.watchStatus(init);
+      const cancel = () => stream.cancel();
+      signal?.addEventListener("abort", cancel);
+      try {
+        for await (const message of stream) yield message as WatchStatusResponse;
+      } finally {
+        signal?.removeEventListener("abort", cancel);
+        stream.cancel();
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function connectClient(name: string, transport: ReturnType<typeof createGrpcTransport>): TestClient {
+  const client = createClient(VoiceCode, transport);
+  return {
+    name,
+    send: (init) => client.send(init),
+    getCall: (callId) => client.getCall({ callId }),
+    watch: (init, signal) => client.watchStatus(init, signal === undefined ? {} : { signal }),
+    close() {},
+  };
+}
+
+export function connectGrpcClient(grpcUrl: string): TestClient {
+  return connectClient("Connect gRPC transport on the gRPC port", createGrpcTransport({ baseUrl: grpcUrl }));
+}
+
+export function connectProtocolClient(apiUrl: string, httpVersion: "1.1" | "2" = "1.1"): TestClient {
+  return connectClient(
+    `Connect protocol (HTTP/${httpVersion}) on the API port`,
+    createConnectTransport({ baseUrl: apiUrl, httpVersion }),
+  );
+}
+
+export const CLIENTS: ReadonlyArray<{
+  name: string;
+  make: (urls: { grpcUrl: string; apiUrl: string }) => TestClient;
+}> = [
+  { name: "grpc-js", make: (u) => grpcJsClient(u.grpcUrl) },
+  { name: "connect-grpc", make: (u) => connectGrpcClient(u.grpcUrl) },
+  { name: "connect-json-h1", make: (u) => connectProtocolClient(u.apiUrl, "1.1") },
+  { name: "connect-json-h2", make: (u) => connectProtocolClient(u.apiUrl, "2") },
+];

@@ -1,0 +1,71 @@
+/**
+ * Starts the real server (all three listeners, real sockets, port 0) with the sandbox's
+ * carrier on a manual scheduler, so a test walks call lifecycles step by step.
+ */
+import { pino } from "pino";
+import { parseConfig } from "../../src/config.js";
+import {
+  createManualScheduler,
+  createSandboxNetwork,
+  type ManualScheduler,
+  type SandboxNetwork,
+} from "../../src/providers/sandbox/index.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+
+export const SANDBOX_TOKEN = "test-sandbox-token-0123456789";
+
+export interface TestServer extends RunningServer {
+  readonly grpcUrl: string;
+  readonly apiUrl: string;
+  readonly webhookUrl: string;
+}
+
+export interface Carrier {
+  readonly scheduler: ManualScheduler;
+  readonly network: SandboxNetwork;
+  /** Where the carrier posts; follows the server across restarts. */
+  target: string | undefined;
+}
+
+/** The simulated provider side; it outlives any one server. */
+export function createCarrier(): Carrier {
+  const scheduler = createManualScheduler();
+  const carrier: { target: string | undefined } = { target: undefined };
+  const network = createSandboxNetwork({
+    callbackUrl: () => carrier.target,
+    scheduler,
+    stepDelayMs: 10,
+    retryDelayMs: 100,
+  });
+  return Object.assign(carrier, { scheduler, network });
+}
+
+export async function startTestServer(
+  carrier: Carrier,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const parsed = parseConfig({
+    VOICECODE_HOST: "127.0.0.1",
+    VOICECODE_GRPC_PORT: "0",
+    VOICECODE_API_PORT: "0",
+    VOICECODE_WEBHOOK_PORT: "0",
+    VOICECODE_DB_PATH: ":memory:",
+    VOICECODE_LOG_LEVEL: "silent",
+    VOICECODE_SANDBOX_WEBHOOK_TOKEN: SANDBOX_TOKEN,
+    VOICECODE_SHUTDOWN_GRACE_MS: "5000",
+    ...env,
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  const server = await startServer({
+    config: parsed.config,
+    logger: pino({ level: "silent" }),
+    sandboxNetwork: carrier.network,
+  });
+  carrier.target = server.sandboxCallbackUrl;
+  return {
+    ...server,
+    grpcUrl: `http://127.0.0.1:${server.grpcPort}`,
+    apiUrl: `http://127.0.0.1:${server.apiPort}`,
+    webhookUrl: `http://127.0.0.1:${server.webhookPort}`,
+  };
+}

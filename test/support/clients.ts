@@ -2,7 +2,7 @@
  * The three ways users reach the service, behind one test-facing shape: a grpc-js stub
  * and a Connect gRPC client on the gRPC port, a Connect-protocol client on the API port.
  */
-import { type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";

@@ -118,7 +118,7 @@ describe("sandbox network delivery", () => {
     place(h);
     await h.scheduler.runAll();
     expect(h.deliveryErrors).toHaveLength(1);
-    expect((h.deliveryErrors[0]?.cause as Error).name).toBe("TimeoutError");
+    expect((h.deliveryErrors[0]!.cause as Error).name).toBe("TimeoutError");
     expect(h.receiver.events.map((e) => e.state)).toEqual(FULL_CALL);
   });
 });

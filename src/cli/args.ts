@@ -1,0 +1,222 @@
+/** argv to a typed command; every rejection is a UsageError so main can exit 2 uniformly. */
+import { parseArgs } from "node:util";
+import { COMMANDS, type CommandName, DEFAULT_ADDR } from "./usage.js";
+
+export interface GlobalOptions {
+  readonly addr: string;
+  readonly json: boolean;
+  readonly timeoutMs: number | undefined;
+}
+
+export interface SendArgs {
+  readonly kind: "send";
+  readonly to: string;
+  readonly code: string;
+  readonly playTimes: number | undefined;
+  readonly provider: string;
+  readonly ref: string;
+  readonly idempotencyKey: string;
+  readonly meta: Record<string, string>;
+  readonly watch: boolean;
+}
+
+export type WatchTarget =
+  | { readonly case: "callId"; readonly value: string }
+  | { readonly case: "clientReference"; readonly value: string };
+
+export interface WatchArgs {
+  readonly kind: "watch";
+  readonly target: WatchTarget;
+  readonly after: bigint;
+}
+
+export interface GetArgs {
+  readonly kind: "get";
+  readonly callId: string;
+}
+
+export type CommandArgs = SendArgs | WatchArgs | GetArgs;
+
+export type ParsedCli =
+  | { readonly kind: "help"; readonly topic: CommandName | undefined }
+  | { readonly kind: "run"; readonly global: GlobalOptions; readonly command: CommandArgs };
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    readonly topic: CommandName | undefined,
+  ) {
+    super(message);
+  }
+}
+
+// One union table parsed once, so global options may appear before or after the command;
+// per-command allow-lists then reject options that belong to another command.
+const OPTIONS = {
+  addr: { type: "string" },
+  json: { type: "boolean" },
+  "timeout-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  to: { type: "string" },
+  code: { type: "string" },
+  "play-times": { type: "string" },
+  provider: { type: "string" },
+  ref: { type: "string" },
+  "idempotency-key": { type: "string" },
+  meta: { type: "string", multiple: true },
+  watch: { type: "boolean" },
+  after: { type: "string" },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+const GLOBAL: readonly OptionName[] = ["addr", "json", "timeout-ms", "help"];
+const ALLOWED: Record<CommandName, readonly OptionName[]> = {
+  send: ["to", "code", "play-times", "provider", "ref", "idempotency-key", "meta", "watch"],
+  watch: ["ref", "after"],
+  get: [],
+};
+
+type Values = ReturnType<typeof parseOptions>["values"];
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+}
+
+function isCommand(name: string | undefined): name is CommandName {
+  return COMMANDS.some((c) => c === name);
+}
+
+export function parseCli(argv: string[], env: Record<string, string | undefined>): ParsedCli {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    // parseArgs messages name the option, never its value, so they are safe to show.
+    const topic = argv.find(isCommand);
+    throw new UsageError(err instanceof Error ? err.message : String(err), topic);
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+
+  if (first === "help") {
+    const topic = rest[0];
+    if (topic !== undefined && !isCommand(topic)) throw new UsageError(`unknown command '${topic}'`, undefined);
+    return { kind: "help", topic };
+  }
+  if (first === undefined) {
+    if (values.help === true) return { kind: "help", topic: undefined };
+    throw new UsageError("missing command", undefined);
+  }
+  if (!isCommand(first)) throw new UsageError(`unknown command '${first}'`, undefined);
+  if (values.help === true) return { kind: "help", topic: first };
+
+  for (const name of Object.keys(values)) {
+    const known = name as OptionName;
+    if (!GLOBAL.includes(known) && !ALLOWED[first].includes(known)) {
+      throw new UsageError(`option '--${name}' does not apply to ${first}`, first);
+    }
+  }
+  return { kind: "run", global: parseGlobal(values, env, first), command: parseCommand(first, values, rest) };
+}
+
+function parseGlobal(values: Values, env: Record<string, string | undefined>, topic: CommandName): GlobalOptions {
+  const timeout = values["timeout-ms"];
+  return {
+    addr: parseAddr(values.addr ?? (env.VOICECODE_ADDR || DEFAULT_ADDR), topic),
+    json: values.json === true,
+    timeoutMs: timeout === undefined ? undefined : parseCount(timeout, "--timeout-ms", topic, 1),
+  };
+}
+
+function parseAddr(raw: string, topic: CommandName): string {
+  // Accept a bare host:port, the form people copy from server logs.
+  const withScheme = raw.includes("://") ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`invalid --addr '${raw}'`, topic);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--addr must be an http:// or https:// URL`, topic);
+  }
+  return url.href.replace(/\/$/, "");
+}
+
+// uint32 bound so an oversized value is a usage error rather than an encoder exception.
+const MAX_COUNT = 0xffff_ffff;
+
+function parseCount(raw: string, flag: string, topic: CommandName, min: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > MAX_COUNT) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${MAX_COUNT}`, topic);
+  }
+  return Number(raw);
+}
+
+function parseCommand(name: CommandName, values: Values, positionals: string[]): CommandArgs {
+  switch (name) {
+    case "send":
+      return parseSend(values, positionals);
+    case "watch":
+      return parseWatch(values, positionals);
+    case "get":
+      return parseGet(positionals);
+  }
+}
+
+function parseSend(values: Values, positionals: string[]): SendArgs {
+  // Stray words are often a mistyped code ("--code 12 34"): reject without echoing them.
+  if (positionals.length > 0) throw new UsageError("send takes no positional arguments", "send");
+  const to = values.to ?? "";
+  const code = values.code ?? "";
+  if (to === "") throw new UsageError("missing --to", "send");
+  if (code === "") throw new UsageError("missing --code", "send");
+  const playTimes = values["play-times"];
+  return {
+    kind: "send",
+    to,
+    code,
+    playTimes: playTimes === undefined ? undefined : parseCount(playTimes, "--play-times", "send", 1),
+    provider: values.provider ?? "",
+    ref: values.ref ?? "",
+    idempotencyKey: values["idempotency-key"] ?? "",
+    meta: parseMeta(values.meta ?? []),
+    watch: values.watch === true,
+  };
+}
+
+function parseMeta(pairs: string[]): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError("--meta takes key=value", "send");
+    const key = pair.slice(0, eq);
+    if (Object.hasOwn(meta, key)) throw new UsageError(`duplicate --meta key '${key}'`, "send");
+    meta[key] = pair.slice(eq + 1);
+  }
+  return meta;
+}
+
+function parseWatch(values: Values, positionals: string[]): WatchArgs {
+  const ref = values.ref;
+  if (positionals.length > 1) throw new UsageError("watch takes at most one call id", "watch");
+  const callId = positionals[0];
+  if (callId === undefined && ref === undefined) throw new UsageError("watch needs a call id or --ref", "watch");
+  if (callId !== undefined && ref !== undefined) throw new UsageError("give a call id or --ref, not both", "watch");
+  const after = values.after;
+  if (after !== undefined && !/^\d+$/.test(after)) throw new UsageError("--after must be an integer >= 0", "watch");
+  const target: WatchTarget =
+    callId !== undefined ? { case: "callId", value: callId } : { case: "clientReference", value: ref ?? "" };
+  if (target.value === "") throw new UsageError("empty watch target", "watch");
+  return { kind: "watch", target, after: after === undefined ? 0n : BigInt(after) };
+}
+
+function parseGet(positionals: string[]): GetArgs {
+  const [callId, ...extra] = positionals;
+  if (callId === undefined || callId === "" || extra.length > 0) {
+    throw new UsageError("get needs exactly one call id", "get");
+  }
+  return { kind: "get", callId };
+}

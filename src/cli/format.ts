@@ -1,0 +1,78 @@
+/** Human-readable lines. Every server-supplied string passes through clean() before a terminal sees it. */
+import type { DescEnum } from "@bufbuild/protobuf";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  type Call,
+  CallState,
+  CallStateSchema,
+  FailureReasonSchema,
+  type SendResponse,
+  type StatusEvent,
+} from "../../gen/voicecode/v1/voicecode_pb.js";
+
+function enumName(schema: DescEnum, value: number, prefix: string): string {
+  const name = schema.values.find((v) => v.number === value)?.name;
+  // A newer server may send a value this build does not know; show the number rather than lie.
+  return name === undefined ? String(value) : name.slice(prefix.length);
+}
+
+export function stateName(state: CallState): string {
+  return enumName(CallStateSchema, state, "CALL_STATE_");
+}
+
+export function reasonName(reason: number): string {
+  return enumName(FailureReasonSchema, reason, "FAILURE_REASON_");
+}
+
+// Control characters (C0, DEL, C1) could drive the terminal; provider strings are untrusted.
+export function clean(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
+/** Seconds precision, as in the server logs; sequence numbers already order events. */
+export function formatTime(ts: Timestamp | undefined): string {
+  if (ts === undefined) return "-";
+  return timestampDate(ts).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function stateWithReason(state: CallState, reason: number): string {
+  return state === CallState.FAILED && reason !== 0 ? `FAILED (${reasonName(reason)})` : stateName(state);
+}
+
+function callHeader(callId: string, provider: string, providerCallId: string, stateText: string): string {
+  const pid = providerCallId === "" ? "" : ` (provider id ${clean(providerCallId)})`;
+  return `call ${clean(callId)} via ${clean(provider)}${pid} ${stateText}`;
+}
+
+export function formatSendResponse(res: SendResponse): string {
+  const replay = res.idempotentReplay ? " (idempotent replay)" : "";
+  return callHeader(res.callId, res.provider, res.providerCallId, stateWithReason(res.state, res.failureReason)) + replay;
+}
+
+function providerDetail(ev: StatusEvent): string {
+  const code = ev.providerCode === "" ? "" : ` ${clean(ev.providerCode)}`;
+  const text = ev.providerText === "" ? "" : ` ${JSON.stringify(clean(ev.providerText))}`;
+  return code === "" && text === "" ? "" : `  provider${code === "" ? "" : " code"}${code}${text}`;
+}
+
+/** `withCallId` for reference watches, where events of several calls interleave. */
+export function formatEvent(ev: StatusEvent, withCallId: boolean): string {
+  const when = formatTime(ev.occurTime ?? ev.recordTime);
+  const call = withCallId ? `  ${clean(ev.callId)}` : "";
+  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${providerDetail(ev)}`;
+}
+
+export function formatCall(call: Call): string[] {
+  const lines = [
+    callHeader(call.callId, call.provider, call.providerCallId, stateWithReason(call.state, call.failureReason)),
+    `  to        ${clean(call.phoneNumberMasked)}`,
+    `  plays     ${call.playTimes}`,
+  ];
+  if (call.clientReference !== "") lines.push(`  ref       ${clean(call.clientReference)}`);
+  lines.push(`  created   ${formatTime(call.createTime)}`, `  updated   ${formatTime(call.updateTime)}`);
+  for (const [key, value] of Object.entries(call.metadata).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  meta      ${clean(key)}=${clean(value)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,68 @@
+/** runCli: the whole CLI as a function of argv and io, so tests run it in-process. */
+import { type CommandArgs, parseCli, UsageError } from "./args.js";
+import { type CliContext, connect, type TextSink } from "./context.js";
+import { runGet } from "./get.js";
+import { reportError } from "./report-error.js";
+import { runSend } from "./send.js";
+import { usageText } from "./usage.js";
+import { runWatch } from "./watch.js";
+
+export type { TextSink } from "./context.js";
+
+export interface CliIo {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly env: Record<string, string | undefined>;
+  /** Aborting (Ctrl-C) cancels the RPC in flight; runCli then returns EXIT_INTERRUPTED quietly. */
+  readonly signal?: AbortSignal;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+/** 128 + SIGINT, what shells report for an interrupted command. */
+export const EXIT_INTERRUPTED = 130;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv, io.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`error: ${err.message}\n\n${usageText(err.topic)}\n`);
+    return EXIT_USAGE;
+  }
+  if (parsed.kind === "help") {
+    io.stdout.write(`${usageText(parsed.topic)}\n`);
+    return EXIT_OK;
+  }
+
+  const connection = connect(parsed.global.addr);
+  const ctx: CliContext = {
+    client: connection.client,
+    stdout: io.stdout,
+    json: parsed.global.json,
+    timeoutMs: parsed.global.timeoutMs,
+    signal: io.signal,
+  };
+  try {
+    return await dispatch(ctx, parsed.command);
+  } catch (err) {
+    if (io.signal?.aborted === true) return EXIT_INTERRUPTED;
+    reportError(err, io.stderr);
+    return EXIT_ERROR;
+  } finally {
+    connection.close();
+  }
+}
+
+function dispatch(ctx: CliContext, command: CommandArgs): Promise<number> {
+  switch (command.kind) {
+    case "send":
+      return runSend(ctx, command);
+    case "watch":
+      return runWatch(ctx, command);
+    case "get":
+      return runGet(ctx, command);
+  }
+}

@@ -1,0 +1,26 @@
+/** `voicecode send`: one Send, optionally followed by a watch of the call it created. */
+import { create } from "@bufbuild/protobuf";
+import { SendRequestSchema, SendResponseSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
+import type { SendArgs } from "./args.js";
+import { type CliContext, callOptions, printJson, printLine } from "./context.js";
+import { formatSendResponse } from "./format.js";
+import { watchEvents } from "./watch.js";
+
+export async function runSend(ctx: CliContext, args: SendArgs): Promise<number> {
+  const request = create(SendRequestSchema, {
+    phoneNumber: args.to,
+    code: args.code,
+    playTimes: args.playTimes,
+    provider: args.provider,
+    clientReference: args.ref,
+    idempotencyKey: args.idempotencyKey,
+    metadata: args.meta,
+  });
+  const res = await ctx.client.send(request, callOptions(ctx, true));
+  if (ctx.json) printJson(ctx, SendResponseSchema, res);
+  else printLine(ctx, formatSendResponse(res));
+  if (!args.watch) return 0;
+  // Watch from the start even when Send already reports FAILED: the stored terminal
+  // event (with the provider's code) is what the user wants to see, and the stream then ends.
+  return watchEvents(ctx, { case: "callId", value: res.callId }, 0n);
+}

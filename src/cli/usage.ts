@@ -1,0 +1,70 @@
+/** Help texts: kept apart from parsing so `--help` output reads as one document. */
+export type CommandName = "send" | "watch" | "get";
+
+export const COMMANDS: readonly CommandName[] = ["send", "watch", "get"];
+
+export const DEFAULT_ADDR = "http://127.0.0.1:50051";
+
+const GLOBAL_OPTIONS = `global options:
+  --addr URL            server address (default $VOICECODE_ADDR, else ${DEFAULT_ADDR})
+  --json                print one JSON object per line (protobuf JSON)
+  --timeout-ms N        RPC deadline in milliseconds (default 30000 for send/get, none for watch)
+  -h, --help            show help`;
+
+const MAIN = `usage: voicecode <command> [options]
+
+commands:
+  send     place a verification-code call
+  watch    stream a call's status events
+  get      show a call and its event history
+
+${GLOBAL_OPTIONS}
+
+run \`voicecode <command> --help\` for a command's options.`;
+
+const SEND = `usage: voicecode send --to E164 --code DIGITS [options]
+
+place one verification-code call and print its id and state.
+
+options:
+  --to E164             number to call, e.g. +8613711112222 (required)
+  --code DIGITS         code to speak, 2 to 8 digits (required; never printed)
+  --play-times N        how many times the code is spoken, 1 to 3 (server default 2)
+  --provider NAME       provider to use (default: server routing)
+  --ref CLIENT_REF      your own reference, echoed on every status event
+  --idempotency-key K   makes retries safe: a repeat returns the first call
+  --meta k=v            label stored with the call; repeatable
+  --watch               then stream the call's status until it ends
+
+${GLOBAL_OPTIONS}`;
+
+const WATCH = `usage: voicecode watch <call-id> [--after SEQ]
+       voicecode watch --ref CLIENT_REF [--after SEQ]
+
+stream status events: stored ones first, then live ones. A call-id watch ends
+after the call's terminal event; a --ref watch runs until Ctrl-C.
+
+options:
+  --ref CLIENT_REF      watch every call sent with this reference
+  --after SEQ           only events with a larger sequence (resume point)
+
+${GLOBAL_OPTIONS}`;
+
+const GET = `usage: voicecode get <call-id>
+
+show one call and its full event history.
+
+${GLOBAL_OPTIONS}`;
+
+export function usageText(command: CommandName | undefined): string {
+  switch (command) {
+    case "send":
+      return SEND;
+    case "watch":
+      return WATCH;
+    case "get":
+      return GET;
+    case undefined:
+      return MAIN;
+  }
+}

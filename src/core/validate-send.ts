@@ -42,7 +42,7 @@ export function validateSend(request: SendRequest): ValidSend {
     throw invalidArgument("code", `must be ${codeDigits.min} to ${codeDigits.max} digits`);
   }
 
-  const playTimes = request.playTimes ?? plays.default;
+  const playTimes = request.playTimes === 0 ? plays.default : request.playTimes;
   if (playTimes < plays.min || playTimes > plays.max) {
     throw invalidArgument("play_times", `must be ${plays.min} to ${plays.max}`);
   }

@@ -116,10 +116,10 @@ describe("send", () => {
     expect(req?.metadata).toEqual({ tenant: "acme", note: "a=b" });
   });
 
-  it("leaves play_times unset when not given", async () => {
+  it("leaves play_times 0 (the server default) when not given", async () => {
     server = await startFakeServer({ send: () => accepted });
     await run(["send", "--to", "+8613711112222", "--code", CODE, ...addrArgs()]);
-    expect(server.sends[0]?.playTimes).toBeUndefined();
+    expect(server.sends[0]?.playTimes).toBe(0);
   });
 
   it("prints protobuf JSON with --json", async () => {

@@ -40,11 +40,12 @@ describe("validateSend", () => {
     expect(fieldOf({ ...ok, code })).toBe("code");
   });
 
-  it.each([[0], [4], [100]])("rejects play_times %i", (playTimes) => {
+  it.each([[4], [100]])("rejects play_times %i", (playTimes) => {
     expect(fieldOf({ ...ok, playTimes })).toBe("play_times");
   });
 
-  it("accepts play_times 1 and 3", () => {
+  it("accepts play_times 1 and 3, and reads 0 (unset) as 2", () => {
+    expect(validateSend(create(SendRequestSchema, { ...ok, playTimes: 0 })).playTimes).toBe(2);
     expect(fieldOf({ ...ok, playTimes: 1 })).toBeUndefined();
     expect(fieldOf({ ...ok, playTimes: 3 })).toBeUndefined();
   });

@@ -46,7 +46,7 @@ describe.each(CLIENTS)("$name: Send to the sandbox, then WatchStatus", ({ make }
     expect(got.call?.phoneNumberMasked).toBe("+86*******2222");
     expect(got.call?.clientReference).toBe("order-1");
     expect(got.events.map((e) => Number(e.sequence))).toEqual(sequences);
-    expect(got.events.map((e) => e.providerCode)).toEqual(["", "100", "180", "200", "200"]);
+    expect(got.events.map((e) => e.providerCode)).toEqual(["200", "100", "180", "200", "200"]);
   });
 
   it("reports a busy callee as FAILED/BUSY with the provider's raw code", async () => {

@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WatchStatusRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
@@ -30,8 +31,14 @@ function grpcFrame(ref: string): Buffer {
   return Buffer.concat([header, Buffer.from(body)]);
 }
 
-function rawWatch(ref: string): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
-  const session = http2.connect(server.grpcUrl);
+function rawWatch(ref: string): {
+  session: http2.ClientHttp2Session;
+  stream: http2.ClientHttp2Stream;
+  socket: net.Socket;
+} {
+  // Our own socket, so a test can drop the TCP connection without any HTTP/2 goodbye.
+  const socket = net.connect(server.grpcPort, "127.0.0.1");
+  const session = http2.connect(server.grpcUrl, { createConnection: () => socket });
   session.on("error", () => {});
   const stream = session.request({
     ":method": "POST",
@@ -40,8 +47,8 @@ function rawWatch(ref: string): { session: http2.ClientHttp2Session; stream: htt
     te: "trailers",
   });
   stream.on("error", () => {});
-  stream.write(grpcFrame(ref));
-  return { session, stream };
+  stream.end(grpcFrame(ref));
+  return { session, stream, socket };
 }
 
 const subscribers = () => server.bus.subscriberCount;
@@ -71,9 +78,9 @@ describe("WatchStatus on the gRPC port releases everything when the client goes"
   });
 
   it("the connection dropped without a goodbye", async () => {
-    const { session } = rawWatch("c3");
+    const { socket } = rawWatch("c3");
     await vi.waitFor(() => expect(subscribers()).toBe(1));
-    session.socket.destroy();
+    socket.destroy();
     await vi.waitFor(() => expect(subscribers()).toBe(0));
   });
 

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,8 +43,9 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated
     rmSync(out, { recursive: true, force: true });
   });
 
-  it("sends, watches the lifecycle to the end and gets INVALID_ARGUMENT for a bad number", () => {
-    const stdout = execFileSync(
+  it("sends, watches the lifecycle to the end and gets INVALID_ARGUMENT for a bad number", async () => {
+    // Async: the server under test runs in this process and must keep serving.
+    const { stdout } = await promisify(execFile)(
       PYTHON,
       [join(import.meta.dirname, "python_client.py"), join(root, "proto"), out, `127.0.0.1:${server.grpcPort}`, "+8613711112222"],
       { encoding: "utf8", timeout: 30_000 },

@@ -1,0 +1,92 @@
+/**
+ * The gRPC port: grpc-js serving voicecode.v1.VoiceCode and grpc.health.v1.Health,
+ * with protobuf-es doing the (de)serialization from the generated descriptors.
+ */
+import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { Health as HealthService } from "../../../gen/grpc/health/v1/health_pb.js";
+import { VoiceCode } from "../../../gen/voicecode/v1/voicecode_pb.js";
+import type { VoiceCodeHandlers } from "../../core/handlers.js";
+import { describeForLog, isUnexpected } from "../errors.js";
+import type { Health } from "../health.js";
+import { healthImplementation } from "./health-service.js";
+import { grpcImplementation } from "./implement.js";
+import { grpcServiceDefinition } from "./service-definition.js";
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_GRPC_SERVER_OPTIONS: ServerOptions = {
+  // Ping every idle connection so a peer that vanished without a FIN (NAT timeout,
+  // pulled cable) is noticed and its watch streams are released within ~40 s.
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  // The policy we allow clients: pings without calls, no more often than every 10 s.
+  // grpc-js 1.14 servers don't enforce either (they answer every ping); set so the
+  // intent holds if they start to.
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  // Our messages are a few hundred bytes; anything near this is a mistake or an attack.
+  "grpc.max_receive_message_length": 1 * MiB,
+  "grpc.max_send_message_length": 1 * MiB,
+};
+
+export interface GrpcServerOptions {
+  readonly handlers: VoiceCodeHandlers;
+  readonly health: Health;
+  readonly logger?: Logger;
+  /** Merged over DEFAULT_GRPC_SERVER_OPTIONS. */
+  readonly options?: ServerOptions;
+}
+
+export interface GrpcServer {
+  /** Resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting and waits for in-flight calls; ends health Watch streams. Idempotent. */
+  drain(): Promise<void>;
+  /** Cuts every connection now; in-flight handlers see their signal abort. */
+  forceClose(): void;
+}
+
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const log = options.logger?.child({ component: "grpc" });
+  const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS, ...options.options });
+  const closing = new AbortController();
+  const onError = (method: DescMethod, err: unknown) => {
+    if (isUnexpected(err)) {
+      log?.error({ method: `${method.parent.typeName}/${method.name}`, err: describeForLog(err) }, "handler failed");
+    }
+  };
+
+  server.addService(grpcServiceDefinition(VoiceCode), grpcImplementation(VoiceCode, options.handlers, { onError }));
+  server.addService(
+    grpcServiceDefinition(HealthService),
+    grpcImplementation(HealthService, healthImplementation({ health: options.health, closing: closing.signal }), {
+      onError,
+    }),
+  );
+
+  let draining: Promise<void> | undefined;
+  return {
+    listen(host, port) {
+      const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) reject(err);
+          else resolve(bound);
+        });
+      });
+    },
+    drain() {
+      draining ??= new Promise<void>((resolve, reject) => {
+        closing.abort();
+        server.tryShutdown((err) => (err ? reject(err) : resolve()));
+      });
+      return draining;
+    },
+    forceClose() {
+      closing.abort();
+      server.forceShutdown();
+    },
+  };
+}

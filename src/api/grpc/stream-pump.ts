@@ -1,0 +1,75 @@
+/**
+ * Feeds an async iterable into a grpc-js server stream. grpc-js never stops a handler on
+ * its own (grpc-node #2385), so this is where cancellation turns into releasing the
+ * producer: on abort the iterator's return() runs, so its `finally` (the core's bus
+ * subscription) is released even when the consumer vanished mid-write.
+ */
+import type { ServerWritableStream } from "@grpc/grpc-js";
+
+const ABORTED = Symbol("aborted");
+
+export type PumpResult = "completed" | "aborted";
+
+/** Throws what the iterable throws; "aborted" means the caller is gone and nothing more may be sent. */
+export async function pump<O>(
+  call: ServerWritableStream<unknown, O>,
+  iterable: AsyncIterable<O>,
+  signal: AbortSignal,
+): Promise<PumpResult> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  for (;;) {
+    const step = await untilAborted(iterator.next(), signal);
+    if (step === ABORTED) return release(iterator);
+    if (step.done === true) return "completed";
+    if (!call.write(step.value) && !(await drained(call, signal))) return release(iterator);
+  }
+}
+
+function release(iterator: AsyncIterator<unknown>): "aborted" {
+  // Not awaited: an async generator busy in an await queues return() until it yields,
+  // and the response must not wait for that. The core stops at the abort, so it yields soon.
+  try {
+    const done = iterator.return?.();
+    if (done !== undefined) done.catch(() => undefined);
+  } catch {
+    // A producer that throws while being closed has nothing left to tell a gone caller.
+  }
+  return "aborted";
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Resolves true on 'drain', false if the call ends first. */
+function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      call.off("drain", onDrain);
+      signal.removeEventListener("abort", onAbort);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onAbort = () => done(false);
+    call.on("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

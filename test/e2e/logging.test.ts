@@ -1,0 +1,55 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startServer } from "../../src/server.js";
+import { failureOf, grpcJsClient } from "../support/clients.js";
+import { collect } from "../support/collect.js";
+import { createCarrier } from "../support/test-server.js";
+
+describe("logs", () => {
+  it("never carry the code or a full phone number, only the masked one", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const parsed = parseConfig({
+      VOICECODE_HOST: "127.0.0.1",
+      VOICECODE_GRPC_PORT: "0",
+      VOICECODE_API_PORT: "0",
+      VOICECODE_WEBHOOK_PORT: "0",
+      VOICECODE_DB_PATH: ":memory:",
+    });
+    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+    const carrier = createCarrier();
+    const server = await startServer({
+      config: parsed.config,
+      logger: createLogger("trace", sink),
+      sandboxNetwork: carrier.network,
+    });
+    carrier.target = server.sandboxCallbackUrl;
+    const client = grpcJsClient(`http://127.0.0.1:${server.grpcPort}`);
+
+    const sent = await client.send({ phoneNumber: "+8613755558888", code: "97531", idempotencyKey: "log-1" });
+    await client.send({ phoneNumber: "+8613755558888", code: "97531", idempotencyKey: "log-1" });
+    await failureOf(client.send({ phoneNumber: "+8613755558888", code: "97531x" }));
+    await client.send({ phoneNumber: "+8613755550007", code: "97531" });
+    const watched = collect(client.watch({ target: { case: "callId", value: sent.callId } }));
+    await carrier.scheduler.runAll();
+    await watched;
+    client.close();
+    await server.stop();
+    carrier.network.close();
+
+    const text = lines.join("");
+    expect(lines.length).toBeGreaterThan(5);
+    expect(text).toContain("+86*******8888");
+    for (const secret of ["13755558888", "13755550007", "97531"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).not.toContain(parsed.config.sandbox.webhookToken ?? server.sandboxCallbackUrl?.split("/").at(-1));
+  });
+});

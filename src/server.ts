@@ -132,6 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace expired; closing connections");
       grpc.forceClose();
       api.forceClose();
+      webhooks.forceClose();
       await webhooks.close();
     }
     if (ownNetwork) await network?.close();

@@ -40,6 +40,8 @@ export interface WebhookServer {
   listen(host: string, port: number): Promise<number>;
   /** Stops accepting; in-flight pushes finish (and are acknowledged) first. */
   close(): Promise<void>;
+  /** Cuts every connection now (shutdown grace expired); the providers will retry. */
+  forceClose(): void;
 }
 
 /** `/webhooks/<provider>` or `/webhooks/<provider>/<token>` */
@@ -132,6 +134,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       else res.destroy();
     });
   });
+  let closing: Promise<void> | undefined;
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
 
@@ -146,10 +149,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       });
     },
     close() {
-      return new Promise((resolve) => {
+      closing ??= new Promise((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      return closing;
+    },
+    forceClose() {
+      server.closeAllConnections();
     },
   };
 }

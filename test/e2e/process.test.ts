@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { failureOf, grpcJsClient } from "../support/clients.js";
+
+// The real process: env parsing, start-up, SIGTERM. Run through tsx so no build is needed.
+const root = join(import.meta.dirname, "..", "..");
+const tsx = join(root, "node_modules", ".bin", "tsx");
+const dir = mkdtempSync(join(tmpdir(), "voicecode-proc-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(env: Record<string, string>): { child: ChildProcess; exited: Promise<unknown[]> } {
+  const child = spawn(tsx, [join(root, "src", "main.ts")], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  // Listen from the start: the exit may come before the test gets to wait for it.
+  return { child, exited: once(child, "exit") };
+}
+
+/** Resolves with the first JSON log line whose msg matches. */
+async function logLine(child: ChildProcess, msg: string): Promise<Record<string, unknown>> {
+  if (child.stdout === null) throw new Error("no stdout");
+  for await (const line of createInterface({ input: child.stdout })) {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry.msg === msg) return entry;
+  }
+  throw new Error(`process ended before logging "${msg}"`);
+}
+
+describe("the voicecode process", () => {
+  it("refuses a bad configuration, listing every bad variable, with exit code 78", async () => {
+    const { child, exited } = start({ VOICECODE_GRPC_PORT: "x", VOICECODE_LOG_LEVEL: "loud" });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = await exited;
+    expect(code).toBe(78);
+    expect(stderr).toContain("VOICECODE_GRPC_PORT");
+    expect(stderr).toContain("VOICECODE_LOG_LEVEL");
+  });
+
+  it("drains on SIGTERM: open watches end UNAVAILABLE with a resume point, exit code 0", async () => {
+    const { child, exited } = start({
+      VOICECODE_HOST: "127.0.0.1",
+      VOICECODE_GRPC_PORT: "0",
+      VOICECODE_API_PORT: "0",
+      VOICECODE_WEBHOOK_PORT: "0",
+      VOICECODE_DB_PATH: join(dir, "proc.db"),
+      VOICECODE_SANDBOX_STEP_MS: "60000",
+    });
+    const listening = await logLine(child, "voicecode listening");
+    const client = grpcJsClient(`http://127.0.0.1:${listening.grpcPort as number}`);
+    const sent = await client.send({ phoneNumber: "+8613711112222", code: "1234", clientReference: "p" });
+    expect(sent.callId).not.toBe("");
+
+    let seen = 0;
+    const watching = failureOf(
+      (async () => {
+        for await (const _ of client.watch({ target: { case: "clientReference", value: "p" } })) {
+          seen += 1;
+          if (seen === 1) child.kill("SIGTERM");
+        }
+      })(),
+    );
+    const failure = await watching;
+    expect(failure.code).toBe("unavailable");
+    expect(failure.message).toMatch(/after_sequence=\d+/);
+    const [code] = await exited;
+    expect(code).toBe(0);
+    client.close();
+  });
+});

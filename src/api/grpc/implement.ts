@@ -1,9 +1,11 @@
 /**
  * Turns plain `(request, signal) => Promise | AsyncIterable` functions into grpc-js
- * handlers for a protobuf-es service. Every call gets an AbortSignal that fires when
- * the caller cancels, resets the stream, or its connection dies.
+ * handlers for a protobuf-es service (bidi: `(requests, signal) => AsyncIterable`).
+ * Every call gets an AbortSignal that fires when the caller cancels, resets the
+ * stream, or its connection dies.
  */
 import type {
+  ServerDuplexStream,
   ServerUnaryCall,
   ServerWritableStream,
   UntypedHandleCall,
@@ -30,13 +32,24 @@ export type ServerStreamingImpl<I extends DescMethod["input"], O extends DescMet
 /** The method shapes of a generated service: `MethodsOf<typeof VoiceCode>`. */
 export type MethodsOf<T> = T extends GenService<infer S> ? S : never;
 
-/** Only the two kinds this API uses; client and bidi streaming are refused at start-up. */
+/**
+ * `requests` ends when the client half-closes or the call ends (cancel, reset, dead
+ * connection), so a `for await` over it never outlives the call.
+ */
+export type BidiStreamingImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
+  requests: AsyncIterable<Shape<I>>,
+  signal: AbortSignal,
+) => AsyncIterable<Shape<O>>;
+
+/** The kinds the served protos use; client streaming is refused at start-up. */
 export type ServiceImpl<S extends GenServiceMethods> = {
   readonly [K in keyof S]: S[K]["methodKind"] extends "unary"
     ? UnaryImpl<S[K]["input"], S[K]["output"]>
     : S[K]["methodKind"] extends "server_streaming"
       ? ServerStreamingImpl<S[K]["input"], S[K]["output"]>
-      : never;
+      : S[K]["methodKind"] extends "bidi_streaming"
+        ? BidiStreamingImpl<S[K]["input"], S[K]["output"]>
+        : never;
 };
 
 export interface ImplementOptions {
@@ -54,7 +67,8 @@ export function grpcImplementation<S extends GenServiceMethods>(
   for (const method of service.methods) {
     const fn: unknown = (impl as Record<string, unknown>)[method.localName];
     if (typeof fn !== "function") throw new Error(`no implementation for ${service.typeName}.${method.name}`);
-    const bound = fn.bind(impl) as (request: Message, signal: AbortSignal) => unknown;
+    // `never`: the first parameter is a request or, for bidi, the request stream.
+    const bound = fn.bind(impl) as (request: never, signal: AbortSignal) => unknown;
     switch (method.methodKind) {
       case "unary":
         handlers[method.localName] = unary(method, bound as UnaryImpl<DescMethod["input"], DescMethod["output"]>, onError);
@@ -63,6 +77,13 @@ export function grpcImplementation<S extends GenServiceMethods>(
         handlers[method.localName] = serverStreaming(
           method,
           bound as ServerStreamingImpl<DescMethod["input"], DescMethod["output"]>,
+          onError,
+        );
+        break;
+      case "bidi_streaming":
+        handlers[method.localName] = bidiStreaming(
+          method,
+          bound as BidiStreamingImpl<DescMethod["input"], DescMethod["output"]>,
           onError,
         );
         break;
@@ -102,26 +123,108 @@ function serverStreaming(
 ) {
   return (call: ServerWritableStream<Message, Message>): void => {
     const { signal, dispose } = callSignal(call);
-    (async () => pump(call, fn(call.request, signal), signal))().then(
-      (result) => {
-        dispose();
-        if (result === "completed" && !signal.aborted) call.end();
-      },
-      (err: unknown) => {
-        dispose();
-        onError(method, err);
-        // grpc-js's documented way to end a server stream with a status.
-        if (!signal.aborted) call.emit("error", toGrpcStatus(err));
-      },
-    );
+    respond(method, call, signal, () => fn(call.request, signal), dispose, onError);
   };
+}
+
+function bidiStreaming(
+  method: DescMethod,
+  fn: BidiStreamingImpl<DescMethod["input"], DescMethod["output"]>,
+  onError: (method: DescMethod, err: unknown) => void,
+) {
+  return (call: ServerDuplexStream<Message, Message>): void => {
+    const { signal, dispose } = callSignal(call);
+    // Also stops the reader once the response side is done, so it does not wait on a
+    // half-close that may never come.
+    const finished = new AbortController();
+    const requests = readRequests(call, AbortSignal.any([signal, finished.signal]));
+    const done = () => {
+      finished.abort();
+      dispose();
+    };
+    respond(method, call, signal, () => fn(requests, signal), done, onError);
+  };
+}
+
+/** Pumps the handler's responses, then ends the call with OK or the mapped error status. */
+function respond(
+  method: DescMethod,
+  call: ServerWritableStream<Message, Message> | ServerDuplexStream<Message, Message>,
+  signal: AbortSignal,
+  responses: () => AsyncIterable<Message>,
+  dispose: () => void,
+  onError: (method: DescMethod, err: unknown) => void,
+): void {
+  (async () => pump(call, responses(), signal))().then(
+    (result) => {
+      dispose();
+      if (result === "completed" && !signal.aborted) call.end();
+    },
+    (err: unknown) => {
+      dispose();
+      onError(method, err);
+      // grpc-js's documented way to end a server stream with a status.
+      if (!signal.aborted) call.emit("error", toGrpcStatus(err));
+    },
+  );
+}
+
+/**
+ * The call's messages until the client half-closes or `signal` aborts. Read through
+ * 'data'/'end', not the stream's async iterator: that one destroys the duplex when the
+ * stream errors or the loop exits early, and with it the response half before grpc-js
+ * has sent the status (ending a call with a status goes through an 'error' event).
+ */
+async function* readRequests(call: ServerDuplexStream<Message, Message>, signal: AbortSignal): AsyncGenerator<Message> {
+  const queue: Message[] = [];
+  let ended = false;
+  let wake = () => {};
+  const onData = (message: Message) => {
+    queue.push(message);
+    // One message at a time: the rest stays in grpc-js's buffer, then HTTP/2 flow control.
+    call.pause();
+    wake();
+  };
+  const onEnd = () => {
+    ended = true;
+    wake();
+  };
+  call.on("data", onData);
+  call.on("end", onEnd);
+  signal.addEventListener("abort", onEnd);
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (ended || signal.aborted) return;
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      call.resume();
+      await woken;
+    }
+  } finally {
+    call.off("data", onData);
+    call.off("end", onEnd);
+    signal.removeEventListener("abort", onEnd);
+  }
+}
+
+/** What callSignal needs of any grpc-js server call (unary, streaming, bidi). */
+interface CancellableCall {
+  readonly cancelled: boolean;
+  on(event: "cancelled" | "close" | "error", listener: () => void): unknown;
+  off(event: "cancelled" | "close" | "error", listener: () => void): unknown;
 }
 
 /**
  * 'cancelled' covers client cancel, RST_STREAM and a dead connection (grpc-js reports
  * all three as a cancel); 'close'/'error' also catch a stream destroyed without one.
  */
-function callSignal(call: ServerUnaryCall<Message, Message> | ServerWritableStream<Message, Message>): {
+function callSignal(call: CancellableCall): {
   signal: AbortSignal;
   dispose(): void;
 } {

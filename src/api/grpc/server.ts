@@ -1,17 +1,21 @@
 /**
- * The gRPC port: grpc-js serving voicecode.v1.VoiceCode and grpc.health.v1.Health,
- * with protobuf-es doing the (de)serialization from the generated descriptors.
+ * The gRPC port: grpc-js serving voicecode.v1.VoiceCode, grpc.health.v1.Health and
+ * server reflection (v1 and v1alpha), with protobuf-es doing the (de)serialization
+ * from the generated descriptors.
  */
 import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { Health as HealthService } from "../../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { VoiceCode } from "../../../gen/voicecode/v1/voicecode_pb.js";
 import type { VoiceCodeHandlers } from "../../core/handlers.js";
 import { describeForLog, isUnexpected } from "../errors.js";
 import type { Health } from "../health.js";
 import { healthImplementation } from "./health-service.js";
 import { grpcImplementation } from "./implement.js";
+import { reflectionImplementations } from "./reflection-service.js";
 import { grpcServiceDefinition } from "./service-definition.js";
 
 const MiB = 1024 * 1024;
@@ -42,7 +46,7 @@ export interface GrpcServerOptions {
 export interface GrpcServer {
   /** Resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
-  /** Stops accepting and waits for in-flight calls; ends health Watch streams. Idempotent. */
+  /** Stops accepting and waits for in-flight calls; ends health Watch and reflection streams. Idempotent. */
   drain(): Promise<void>;
   /** Cuts every connection now; in-flight handlers see their signal abort. */
   forceClose(): void;
@@ -64,6 +68,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     grpcImplementation(HealthService, healthImplementation({ health: options.health, closing: closing.signal }), {
       onError,
     }),
+  );
+  // Always on: it exposes only the API schema (no data), and this port is internal.
+  const reflection = reflectionImplementations({
+    services: [VoiceCode, HealthService, ReflectionV1, ReflectionV1alpha],
+    closing: closing.signal,
+  });
+  server.addService(grpcServiceDefinition(ReflectionV1), grpcImplementation(ReflectionV1, reflection.v1, { onError }));
+  server.addService(
+    grpcServiceDefinition(ReflectionV1alpha),
+    grpcImplementation(ReflectionV1alpha, reflection.v1alpha, { onError }),
   );
 
   let draining: Promise<void> | undefined;

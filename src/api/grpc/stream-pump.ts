@@ -4,7 +4,12 @@
  * producer: on abort the iterator's return() runs, so its `finally` (the core's bus
  * subscription) is released even when the consumer vanished mid-write.
  */
-import type { ServerWritableStream } from "@grpc/grpc-js";
+/** The response half pump writes to: a grpc-js server-streaming or bidi call. */
+export interface ResponseStream<O> {
+  write(message: O): boolean;
+  on(event: "drain", listener: () => void): unknown;
+  off(event: "drain", listener: () => void): unknown;
+}
 
 const ABORTED = Symbol("aborted");
 
@@ -12,7 +17,7 @@ export type PumpResult = "completed" | "aborted";
 
 /** Throws what the iterable throws; "aborted" means the caller is gone and nothing more may be sent. */
 export async function pump<O>(
-  call: ServerWritableStream<unknown, O>,
+  call: ResponseStream<O>,
   iterable: AsyncIterable<O>,
   signal: AbortSignal,
 ): Promise<PumpResult> {
@@ -37,6 +42,28 @@ function release(iterator: AsyncIterator<unknown>): "aborted" {
   return "aborted";
 }
 
+/**
+ * `iterable`'s items until it ends or `signal` aborts: a consumer waiting for the next
+ * item is let go at once (a plain `for await` would wait for an item that may never come).
+ */
+export async function* takeUntil<T>(iterable: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  let exhausted = false;
+  try {
+    for (;;) {
+      const step = await untilAborted(iterator.next(), signal);
+      if (step === ABORTED) return;
+      if (step.done === true) {
+        exhausted = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    if (!exhausted) release(iterator);
+  }
+}
+
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
   if (signal.aborted) {
     promise.catch(() => undefined);
@@ -59,7 +86,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
 }
 
 /** Resolves true on 'drain', false if the call ends first. */
-function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<boolean> {
+function drained(call: ResponseStream<unknown>, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (ok: boolean) => {

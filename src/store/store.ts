@@ -3,8 +3,8 @@
  * engine will implement the same interface, so every method is async and every
  * multi-step change is one transaction inside the store.
  */
-import type { CallRecord, EventRecord, FailureReason } from "../core/model.js";
-import type { InboundEvent } from "../core/provider.js";
+import type { CallRecord, EventRecord } from "../core/model.js";
+import type { InboundEvent, SendOutcome } from "../core/provider.js";
 
 export interface NewCall {
   readonly callId: string;
@@ -24,20 +24,8 @@ export type CreateCallResult =
   | { readonly created: true; readonly call: CallRecord }
   | { readonly created: false; readonly call: CallRecord; readonly sameRequest: boolean };
 
-/** A provider's synchronous answer, as the store records it. */
-export type SendResult =
-  | {
-      readonly kind: "accepted";
-      readonly providerCallId: string;
-      readonly providerCode: string;
-      readonly providerText: string;
-    }
-  | {
-      readonly kind: "rejected";
-      readonly reason: FailureReason;
-      readonly providerCode: string;
-      readonly providerText: string;
-    };
+/** A provider's definite answer to Send; an ambiguous one changes nothing to record. */
+export type SendResult = Exclude<SendOutcome, { readonly kind: "ambiguous" }>;
 
 export interface Applied {
   readonly call: CallRecord;

@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENTS, failureOf, type TestClient } from "../support/clients.js";
-import { type Carrier, createCarrier, SANDBOX_TOKEN, startTestServer, type TestServer } from "../support/test-server.js";
+import { SANDBOX_TOKEN, useTestServer } from "../support/test-server.js";
 
-let carrier: Carrier;
-let server: TestServer;
-
-beforeAll(async () => {
-  carrier = createCarrier();
-  server = await startTestServer(carrier);
-});
-afterAll(async () => {
-  await server.stop();
-  carrier.network.close();
-});
+const fixture = useTestServer();
 
 const good = { phoneNumber: "+8613711112222", code: "1234" };
 
 describe.each(CLIENTS)("$name: bad input", ({ make }) => {
   let client: TestClient;
   beforeAll(() => {
-    client = make(server);
+    client = make(fixture.server);
   });
   afterAll(() => client.close());
 
@@ -65,13 +55,13 @@ describe.each(CLIENTS)("$name: bad input", ({ make }) => {
     const failure = await failureOf(client.send({ ...good, code: "9999", idempotencyKey: key }));
     expect(failure.code).toBe("already_exists");
     expect(failure.message).toMatch(/^idempotency_key: /);
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
   });
 });
 
 describe("webhook port", () => {
   it("refuses forged and malformed callbacks with a 4xx JSON reason and stores nothing", async () => {
-    const client = CLIENTS[0]!.make(server);
+    const client = CLIENTS[0]!.make(fixture.server);
     const sent = await client.send(good);
     const body = JSON.stringify({
       callId: sent.providerCallId,
@@ -82,7 +72,7 @@ describe("webhook port", () => {
       timestamp: new Date().toISOString(),
     });
     const post = (path: string, b: string) =>
-      fetch(server.webhookUrl + path, { method: "POST", body: b, headers: { "content-type": "application/json" } });
+      fetch(fixture.server.webhookUrl + path, { method: "POST", body: b, headers: { "content-type": "application/json" } });
 
     const forged = await post("/webhooks/sandbox/not-the-token-at-all", body);
     expect(forged.status).toBe(401);
@@ -96,13 +86,13 @@ describe("webhook port", () => {
     expect(history.events.map((e) => e.state)).toHaveLength(1); // ACCEPTED only
 
     // The internal API is not reachable through the Internet-facing port.
-    const rpc = await fetch(`${server.webhookUrl}/voicecode.v1.VoiceCode/GetCall`, {
+    const rpc = await fetch(`${fixture.server.webhookUrl}/voicecode.v1.VoiceCode/GetCall`, {
       method: "POST",
       body: JSON.stringify({ callId: sent.callId }),
       headers: { "content-type": "application/json" },
     });
     expect(rpc.status).toBe(404);
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     client.close();
   });
 });

@@ -2,24 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../src/core/model.js";
 import { CLIENTS, type TestClient } from "../support/clients.js";
 import { collect } from "../support/collect.js";
-import { type Carrier, createCarrier, startTestServer, type TestServer } from "../support/test-server.js";
+import { useTestServer } from "../support/test-server.js";
 
-let carrier: Carrier;
-let server: TestServer;
-
-beforeAll(async () => {
-  carrier = createCarrier();
-  server = await startTestServer(carrier);
-});
-afterAll(async () => {
-  await server.stop();
-  carrier.network.close();
-});
+const fixture = useTestServer();
 
 describe.each(CLIENTS)("$name: Send to the sandbox, then WatchStatus", ({ make }) => {
   let client: TestClient;
   beforeAll(() => {
-    client = make(server);
+    client = make(fixture.server);
   });
   afterAll(() => client.close());
 
@@ -31,7 +21,7 @@ describe.each(CLIENTS)("$name: Send to the sandbox, then WatchStatus", ({ make }
     expect(sent.state).toBe(CallState.ACCEPTED);
 
     const watched = collect(client.watch({ target: { case: "callId", value: sent.callId } }));
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     const rows = await watched;
 
     expect(rows.map((r) => r.state)).toEqual(["ACCEPTED", "DIALING", "RINGING", "ANSWERED", "COMPLETED"]);
@@ -52,7 +42,7 @@ describe.each(CLIENTS)("$name: Send to the sandbox, then WatchStatus", ({ make }
   it("reports a busy callee as FAILED/BUSY with the provider's raw code", async () => {
     const sent = await client.send({ phoneNumber: "+8613711110001", code: "5678" });
     const watched = collect(client.watch({ target: { case: "callId", value: sent.callId } }));
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     const rows = await watched;
     expect(rows.map((r) => r.state)).toEqual(["ACCEPTED", "DIALING", "FAILED"]);
     expect(rows.at(-1)).toMatchObject({ reason: "BUSY", providerCode: "486", terminal: true });
@@ -62,16 +52,16 @@ describe.each(CLIENTS)("$name: Send to the sandbox, then WatchStatus", ({ make }
 describe("Send outcomes other than accepted", () => {
   let client: TestClient;
   beforeAll(() => {
-    client = CLIENTS[0]!.make(server);
+    client = CLIENTS[0]!.make(fixture.server);
   });
   afterAll(() => client.close());
 
   it("a synchronous provider refusal is FAILED with the reason, and no call is placed", async () => {
-    const before = carrier.network.pendingCount;
+    const before = fixture.carrier.network.pendingCount;
     const sent = await client.send({ phoneNumber: "+8613711110007", code: "1234" });
     expect(sent.state).toBe(CallState.FAILED);
     expect(sent.failureReason).toBe(FailureReason.RATE_LIMITED);
-    expect(carrier.network.pendingCount).toBe(before);
+    expect(fixture.carrier.network.pendingCount).toBe(before);
     const got = await client.getCall(sent.callId);
     expect(got.events.map((e) => [CallState[e.state], e.providerCode])).toEqual([["FAILED", "429"]]);
   });
@@ -81,7 +71,7 @@ describe("Send outcomes other than accepted", () => {
     expect(sent.state).toBe(CallState.PENDING);
     expect(sent.providerCallId).toBe("");
     const watched = collect(client.watch({ target: { case: "callId", value: sent.callId } }));
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     expect((await watched).map((r) => r.state)).toEqual(["DIALING", "RINGING", "ANSWERED", "COMPLETED"]);
     const got = await client.getCall(sent.callId);
     expect(got.call?.providerCallId).toMatch(/^sbx_/);
@@ -90,12 +80,12 @@ describe("Send outcomes other than accepted", () => {
   it("an idempotent retry returns the first call and places no second one", async () => {
     const init = { phoneNumber: "+8613711113333", code: "4321", idempotencyKey: "login-77" };
     const first = await client.send(init);
-    const pending = carrier.network.pendingCount;
+    const pending = fixture.carrier.network.pendingCount;
     const again = await client.send(init);
     expect(again.callId).toBe(first.callId);
     expect(again.idempotentReplay).toBe(true);
     expect(first.idempotentReplay).toBe(false);
-    expect(carrier.network.pendingCount).toBe(pending);
-    await carrier.scheduler.runAll();
+    expect(fixture.carrier.network.pendingCount).toBe(pending);
+    await fixture.carrier.scheduler.runAll();
   });
 });

@@ -1,24 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENTS, type TestClient } from "../support/clients.js";
 import { collect } from "../support/collect.js";
-import { type Carrier, createCarrier, startTestServer, type TestServer } from "../support/test-server.js";
+import { useTestServer } from "../support/test-server.js";
 
-let carrier: Carrier;
-let server: TestServer;
-
-beforeAll(async () => {
-  carrier = createCarrier();
-  server = await startTestServer(carrier);
-});
-afterAll(async () => {
-  await server.stop();
-  carrier.network.close();
-});
+const fixture = useTestServer();
 
 describe.each(CLIENTS)("$name: resuming a watch", ({ make }) => {
   let client: TestClient;
   beforeAll(() => {
-    client = make(server);
+    client = make(fixture.server);
   });
   afterAll(() => client.close());
 
@@ -29,13 +19,13 @@ describe.each(CLIENTS)("$name: resuming a watch", ({ make }) => {
     // First connection: ACCEPTED (stored) and DIALING (delivered while watching).
     const abort = new AbortController();
     const first = collect(client.watch({ target }, abort.signal), 2);
-    await carrier.scheduler.runNext();
+    await fixture.carrier.scheduler.runNext();
     const seen = await first;
     abort.abort();
     expect(seen.map((r) => r.state)).toEqual(["ACCEPTED", "DIALING"]);
 
     // Disconnected while the rest of the call happens.
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
 
     const resumed = await collect(client.watch({ target, afterSequence: BigInt(seen[1]!.sequence) }));
     expect(resumed.map((r) => r.state)).toEqual(["RINGING", "ANSWERED", "COMPLETED"]);
@@ -46,7 +36,7 @@ describe.each(CLIENTS)("$name: resuming a watch", ({ make }) => {
 
   it("resuming after the terminal event ends at once with nothing", async () => {
     const sent = await client.send({ phoneNumber: "+8613711110003", code: "1234" });
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     const all = await client.getCall(sent.callId);
     const last = all.events.at(-1)!.sequence;
     const rows = await collect(client.watch({ target: { case: "callId", value: sent.callId }, afterSequence: last }));
@@ -56,11 +46,11 @@ describe.each(CLIENTS)("$name: resuming a watch", ({ make }) => {
   it("a client-reference watch replays then goes live across several calls, no gap, no duplicate", async () => {
     const ref = `batch-${Math.random().toString(36).slice(2)}`;
     const a = await client.send({ phoneNumber: "+8613711112222", code: "1111", clientReference: ref });
-    await carrier.scheduler.runNext(); // some of call A is history before the watch starts
+    await fixture.carrier.scheduler.runNext(); // some of call A is history before the watch starts
     const abort = new AbortController();
     const watched = collect(client.watch({ target: { case: "clientReference", value: ref } }, abort.signal), 8);
     const b = await client.send({ phoneNumber: "+8613711110001", code: "2222", clientReference: ref });
-    await carrier.scheduler.runAll();
+    await fixture.carrier.scheduler.runAll();
     const rows = await watched;
     abort.abort();
 

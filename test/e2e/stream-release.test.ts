@@ -1,25 +1,15 @@
 import http2 from "node:http2";
 import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { WatchStatusRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { grpcJsClient } from "../support/clients.js";
-import { type Carrier, createCarrier, startTestServer, type TestServer } from "../support/test-server.js";
+import { useTestServer } from "../support/test-server.js";
 
 // grpc-node issue #2385: streaming handlers reported hanging when the client cancels or
 // vanishes. Each case opens a live watch on the gRPC port and checks that the server
 // drops the stream's bus subscription once the client is gone.
-let carrier: Carrier;
-let server: TestServer;
-
-beforeAll(async () => {
-  carrier = createCarrier();
-  server = await startTestServer(carrier);
-});
-afterAll(async () => {
-  await server.stop();
-  carrier.network.close();
-});
+const fixture = useTestServer();
 
 function grpcFrame(ref: string): Buffer {
   const body = toBinary(
@@ -37,8 +27,8 @@ function rawWatch(ref: string): {
   socket: net.Socket;
 } {
   // Our own socket, so a test can drop the TCP connection without any HTTP/2 goodbye.
-  const socket = net.connect(server.grpcPort, "127.0.0.1");
-  const session = http2.connect(server.grpcUrl, { createConnection: () => socket });
+  const socket = net.connect(fixture.server.grpcPort, "127.0.0.1");
+  const session = http2.connect(fixture.server.grpcUrl, { createConnection: () => socket });
   session.on("error", () => {});
   const stream = session.request({
     ":method": "POST",
@@ -51,11 +41,11 @@ function rawWatch(ref: string): {
   return { session, stream, socket };
 }
 
-const subscribers = () => server.bus.subscriberCount;
+const subscribers = () => fixture.server.bus.subscriberCount;
 
 describe("WatchStatus on the gRPC port releases everything when the client goes", () => {
   it("client cancel (grpc-js call.cancel)", async () => {
-    const client = grpcJsClient(server.grpcUrl);
+    const client = grpcJsClient(fixture.server.grpcUrl);
     const abort = new AbortController();
     const watching = (async () => {
       for await (const _ of client.watch({ target: { case: "clientReference", value: "c1" } }, abort.signal)) {

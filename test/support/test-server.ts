@@ -3,6 +3,7 @@
  * carrier on a manual scheduler, so a test walks call lifecycles step by step.
  */
 import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import {
   createManualScheduler,
@@ -68,4 +69,21 @@ export async function startTestServer(
     apiUrl: `http://127.0.0.1:${server.apiPort}`,
     webhookUrl: `http://127.0.0.1:${server.webhookPort}`,
   };
+}
+
+/**
+ * One server and carrier for a test file: started before its tests, stopped after.
+ * Read `.server` / `.carrier` inside tests (they are set once beforeAll has run).
+ */
+export function useTestServer(env: Record<string, string> = {}): { server: TestServer; carrier: Carrier } {
+  const fixture = {} as { server: TestServer; carrier: Carrier };
+  beforeAll(async () => {
+    fixture.carrier = createCarrier();
+    fixture.server = await startTestServer(fixture.carrier, env);
+  });
+  afterAll(async () => {
+    await fixture.server.stop();
+    fixture.carrier.network.close();
+  });
+  return fixture;
 }

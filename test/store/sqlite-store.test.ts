@@ -13,6 +13,7 @@ import {
 } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { describeStoreContract } from "./store-contract.js";
+import { describeStoreProperties } from "./store-properties.js";
 
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
 
@@ -198,3 +199,5 @@ describe("sqlite store on a file", () => {
     await expect(store.getCall("call-1")).rejects.toThrow();
   });
 });
+
+describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));

@@ -94,7 +94,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const grpc = createGrpcServer({ handlers: service, health, logger });
   const api = createApiServer({
-    routes: createConnectRoutes(service),
+    routes: createConnectRoutes(service, logger),
     health,
     metrics,
     logger,

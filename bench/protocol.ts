@@ -1,0 +1,30 @@
+/**
+ * What bench/run.ts (the parent) and bench/targets.ts (one server per child process)
+ * say to each other over the fork IPC channel.
+ */
+
+export type TargetName = "A" | "B" | "C" | "D";
+
+/** Every response the child's HTTP/2 server streams sent, as seen on the wire. */
+export interface Tally {
+  /** By `:status` of the response headers. */
+  readonly httpStatus: Record<string, number>;
+  /** By `grpc-status`, wherever it was sent: trailers, or headers of a trailers-only response. */
+  readonly grpcStatus: Record<string, number>;
+}
+
+export type ToChild = { readonly type: "tally" } | { readonly type: "stop" };
+
+export type FromChild =
+  | {
+      readonly type: "ready";
+      /** The port serving gRPC (A: the bare http2 server). */
+      readonly grpcPort: number;
+      /** D only: the API port (Connect protocol, h2c). */
+      readonly apiPort?: number;
+      /** D only: an existing call, for GetCall. */
+      readonly callId?: string;
+    }
+  /** Answers `tally`, and starts a new one. */
+  | { readonly type: "tally"; readonly tally: Tally }
+  | { readonly type: "stopped" };

@@ -1,0 +1,280 @@
+/**
+ * One benchmark target, run by bench/run.ts in a child process of its own (argv[2] names
+ * it), so every server has a core's worth of event loop to itself and starts from a cold,
+ * clean heap: nothing of the orchestrator or of an earlier target shares its loop or JIT.
+ *
+ *   A  bare node:http2 answering every POST with a fixed gRPC response (the floor)
+ *   B  createGrpcServer (grpc-js + protobuf-es) with no-op handlers
+ *   C  connect-node's gRPC handler on node:http2 with the same no-op handlers
+ *   D  the real server (startServer: SQLite file, sandbox provider, log level silent)
+ *
+ * Every response any HTTP/2 server stream of this process sends is tallied (by :status
+ * and grpc-status) so the parent can prove a run was all OK, not a benchmark of errors.
+ */
+import { once } from "node:events";
+import {
+  type Http2Server,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+  type ServerStreamResponseOptions,
+  connect,
+  createServer,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { pino } from "pino";
+import {
+  CallSchema,
+  CallState,
+  GetCallResponseSchema,
+  SendRequestSchema,
+  SendResponseSchema,
+  StatusEventSchema,
+  VoiceCode,
+  type WatchStatusResponse,
+} from "../gen/voicecode/v1/voicecode_pb.js";
+import { createGrpcServer } from "../src/api/grpc/server.js";
+import { createHealth } from "../src/api/health.js";
+import { parseConfig } from "../src/config.js";
+import type { VoiceCodeHandlers } from "../src/core/handlers.js";
+import { startServer } from "../src/server.js";
+import type { FromChild, Tally, TargetName, ToChild } from "./protocol.js";
+
+const HOST = "127.0.0.1";
+
+interface Started {
+  readonly ready: Extract<FromChild, { type: "ready" }>;
+  stop(): Promise<void>;
+}
+
+// ---- the no-op handlers (B and C): constant responses shaped like the real ones ----
+
+const T0 = Date.UTC(2025, 0, 1);
+const CALL_ID = "01JDX7T7ZK0Q1R2S3T4V5W6X7Y";
+const PROVIDER_CALL_ID = `sbx_${CALL_ID}`;
+
+const SEND_RESPONSE = create(SendResponseSchema, {
+  callId: CALL_ID,
+  provider: "sandbox",
+  providerCallId: PROVIDER_CALL_ID,
+  state: CallState.ACCEPTED,
+});
+
+const GET_CALL_RESPONSE = create(GetCallResponseSchema, {
+  call: create(CallSchema, {
+    callId: CALL_ID,
+    provider: "sandbox",
+    providerCallId: PROVIDER_CALL_ID,
+    phoneNumberMasked: "+86137****2222",
+    playTimes: 2,
+    clientReference: "bench",
+    state: CallState.ACCEPTED,
+    createTime: timestampFromMs(T0),
+    updateTime: timestampFromMs(T0 + 5),
+  }),
+  events: [CallState.PENDING, CallState.ACCEPTED].map((state, i) =>
+    create(StatusEventSchema, {
+      sequence: BigInt(i + 1),
+      callId: CALL_ID,
+      clientReference: "bench",
+      state,
+      provider: "sandbox",
+      providerCallId: i === 0 ? "" : PROVIDER_CALL_ID,
+      occurTime: timestampFromMs(T0 + i * 5),
+      recordTime: timestampFromMs(T0 + i * 5),
+    }),
+  ),
+});
+
+const noopHandlers: VoiceCodeHandlers = {
+  send: async () => SEND_RESPONSE,
+  getCall: async () => GET_CALL_RESPONSE,
+  async *watchStatus(): AsyncGenerator<WatchStatusResponse> {},
+};
+
+// ---- targets ----
+
+/** The floor: a valid gRPC unary response (one empty message) and nothing else. */
+async function startA(): Promise<Started> {
+  const emptyFrame = Buffer.alloc(5); // flags 0, length 0
+  const server = createServer();
+  server.on("stream", (stream) => {
+    stream.on("data", () => {});
+    stream.once("end", () => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(emptyFrame);
+    });
+  });
+  const port = await listenHttp2(server);
+  return { ready: { type: "ready", grpcPort: port }, stop: () => closeHttp2(server) };
+}
+
+async function startB(): Promise<Started> {
+  const grpc = createGrpcServer({ handlers: noopHandlers, health: createHealth(true) });
+  const port = await grpc.listen(HOST, 0);
+  return { ready: { type: "ready", grpcPort: port }, stop: () => grpc.drain() };
+}
+
+async function startC(): Promise<Started> {
+  const server = createServer(
+    connectNodeAdapter({
+      routes: (router) => {
+        router.service(VoiceCode, {
+          send: (request, ctx) => noopHandlers.send(request, ctx.signal),
+          getCall: (request, ctx) => noopHandlers.getCall(request, ctx.signal),
+          watchStatus: (request, ctx) => noopHandlers.watchStatus(request, ctx.signal),
+        });
+      },
+    }),
+  );
+  const port = await listenHttp2(server);
+  return { ready: { type: "ready", grpcPort: port }, stop: () => closeHttp2(server) };
+}
+
+/** `dir` belongs to the parent, which deletes it even if this process is killed. */
+async function startD(dir: string): Promise<Started> {
+  const parsed = parseConfig({
+    VOICECODE_HOST: HOST,
+    VOICECODE_GRPC_PORT: "0",
+    VOICECODE_API_PORT: "0",
+    VOICECODE_WEBHOOK_PORT: "0",
+    VOICECODE_DB_PATH: join(dir, "voicecode.db"),
+    VOICECODE_LOG_LEVEL: "silent",
+    // An hour per step: no sandbox callback fires during the run.
+    VOICECODE_SANDBOX_STEP_MS: "3600000",
+    VOICECODE_SHUTDOWN_GRACE_MS: "5000",
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  const server = await startServer({ config: parsed.config, logger: pino({ level: "silent" }) });
+  const sent = await server.service.send(
+    create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", playTimes: 2, clientReference: "bench" }),
+    new AbortController().signal,
+  );
+  return {
+    ready: { type: "ready", grpcPort: server.grpcPort, apiPort: server.apiPort, callId: sent.callId },
+    stop: () => server.stop(),
+  };
+}
+
+function listenHttp2(server: Http2Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeHttp2(server: Http2Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+// ---- the tally: wraps respond/sendTrailers of every server stream in this process ----
+
+// Plain counters for the common case: the wrappers run on every response of the run.
+let http200 = 0;
+let grpc0 = 0;
+let rest: Tally = emptyTally();
+
+function emptyTally(): Tally {
+  return { httpStatus: {}, grpcStatus: {} };
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+function countHttp(status: unknown): void {
+  if (status === 200 || status === "200" || status === undefined) http200++;
+  else bump(rest.httpStatus, String(status));
+}
+
+function countGrpc(status: unknown): void {
+  if (status === "0" || status === 0) grpc0++;
+  else if (status !== undefined) bump(rest.grpcStatus, String(status));
+}
+
+/** The tally so far, and a new one started. */
+function takeTally(): Tally {
+  const taken: Tally = {
+    httpStatus: http200 > 0 ? { ...rest.httpStatus, "200": http200 } : rest.httpStatus,
+    grpcStatus: grpc0 > 0 ? { ...rest.grpcStatus, "0": grpc0 } : rest.grpcStatus,
+  };
+  http200 = 0;
+  grpc0 = 0;
+  rest = emptyTally();
+  return taken;
+}
+
+/**
+ * node:http2 doesn't export ServerHttp2Stream, and grpc-js and connect-node each own
+ * their server, so take the prototype from one real stream of a throwaway server.
+ */
+async function installTally(): Promise<void> {
+  const server = createServer();
+  const first = once(server, "stream") as Promise<[ServerHttp2Stream]>;
+  const port = await listenHttp2(server);
+  const client = connect(`http://${HOST}:${port}`);
+  const request = client.request({ ":path": "/" });
+  request.end();
+  request.resume();
+  const [stream] = await first;
+  const proto = Object.getPrototypeOf(stream) as ServerHttp2Stream;
+  stream.respond({ ":status": 204 }, { endStream: true });
+  await once(request, "close");
+  client.close();
+  await closeHttp2(server);
+
+  const respond = proto.respond;
+  const sendTrailers = proto.sendTrailers;
+  proto.respond = function (this: ServerHttp2Stream, headers?: OutgoingHttpHeaders, options?: ServerStreamResponseOptions) {
+    countHttp(headers?.[":status"]);
+    countGrpc(headers?.["grpc-status"]);
+    respond.call(this, headers, options);
+  };
+  proto.sendTrailers = function (this: ServerHttp2Stream, headers: OutgoingHttpHeaders) {
+    countGrpc(headers["grpc-status"]);
+    sendTrailers.call(this, headers);
+  };
+}
+
+// ---- main ----
+
+const starters: Record<TargetName, (dir: string) => Promise<Started>> = { A: startA, B: startB, C: startC, D: startD };
+
+function send(message: FromChild): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const [name, dir] = process.argv.slice(2) as [TargetName | undefined, string | undefined];
+  const start = name === undefined ? undefined : starters[name];
+  if (start === undefined || dir === undefined || process.send === undefined) {
+    throw new Error("bench/targets.ts is started by bench/run.ts (fork, args: A|B|C|D and a scratch directory)");
+  }
+  await installTally();
+  const started = await start(dir);
+  process.on("message", (message: ToChild) => {
+    if (message.type === "tally") {
+      send({ type: "tally", tally: takeTally() });
+    } else if (message.type === "stop") {
+      void started.stop().then(() => {
+        send({ type: "stopped" });
+        process.disconnect();
+      });
+    }
+  });
+  // The parent gone (crashed, killed) means this server has no reason to live.
+  process.once("disconnect", () => process.exit(0));
+  send(started.ready);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

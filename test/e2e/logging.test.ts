@@ -1,11 +1,10 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import { failureOf, grpcJsClient } from "../support/clients.js";
 import { collect } from "../support/collect.js";
-import { createCarrier } from "../support/test-server.js";
+import { createCarrier, SANDBOX_TOKEN, testConfig } from "../support/test-server.js";
 
 describe("logs", () => {
   it("never carry the code or a full phone number, only the masked one", async () => {
@@ -16,17 +15,10 @@ describe("logs", () => {
         done();
       },
     });
-    const parsed = parseConfig({
-      VOICECODE_HOST: "127.0.0.1",
-      VOICECODE_GRPC_PORT: "0",
-      VOICECODE_API_PORT: "0",
-      VOICECODE_WEBHOOK_PORT: "0",
-      VOICECODE_DB_PATH: ":memory:",
-    });
-    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+    const config = testConfig();
     const carrier = createCarrier();
     const server = await startServer({
-      config: parsed.config,
+      config,
       logger: createLogger("trace", sink),
       sandboxNetwork: carrier.network,
     });
@@ -50,6 +42,6 @@ describe("logs", () => {
     for (const secret of ["13755558888", "13755550007", "97531"]) {
       expect(text).not.toContain(secret);
     }
-    expect(text).not.toContain(parsed.config.sandbox.webhookToken ?? server.sandboxCallbackUrl?.split("/").at(-1));
+    expect(text).not.toContain(SANDBOX_TOKEN);
   });
 });

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
 import { createSandboxNetwork, type SandboxNetwork } from "../../src/providers/sandbox/index.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+import { testConfig } from "../support/test-server.js";
 
 // Debian's python3-grpcio / python3-grpc-tools (.ci/run installs them). Without them the
 // test reports itself skipped, unless VOICECODE_REQUIRE_PYTHON=1 (CI) makes it fail.
@@ -23,18 +23,9 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated
   const out = mkdtempSync(join(tmpdir(), "voicecode-py-"));
 
   beforeAll(async () => {
-    const parsed = parseConfig({
-      VOICECODE_HOST: "127.0.0.1",
-      VOICECODE_GRPC_PORT: "0",
-      VOICECODE_API_PORT: "0",
-      VOICECODE_WEBHOOK_PORT: "0",
-      VOICECODE_DB_PATH: ":memory:",
-      VOICECODE_LOG_LEVEL: "silent",
-    });
-    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
     // Real time, tiny steps: the Python process drives the call and waits on its stream.
     network = createSandboxNetwork({ callbackUrl: () => target, stepDelayMs: 1 });
-    server = await startServer({ config: parsed.config, logger: pino({ level: "silent" }), sandboxNetwork: network });
+    server = await startServer({ config: testConfig(), logger: pino({ level: "silent" }), sandboxNetwork: network });
     target = server.sandboxCallbackUrl;
   });
   afterAll(async () => {

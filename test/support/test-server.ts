@@ -4,7 +4,7 @@
  */
 import { pino } from "pino";
 import { afterAll, beforeAll } from "vitest";
-import { parseConfig } from "../../src/config.js";
+import { type Config, parseConfig } from "../../src/config.js";
 import {
   createManualScheduler,
   createSandboxNetwork,
@@ -41,10 +41,8 @@ export function createCarrier(): Carrier {
   return Object.assign(carrier, { scheduler, network });
 }
 
-export async function startTestServer(
-  carrier: Carrier,
-  env: Record<string, string> = {},
-): Promise<TestServer> {
+/** Loopback, ports 0, in-memory store, quiet; `env` overrides. */
+export function testConfig(env: Record<string, string> = {}): Config {
   const parsed = parseConfig({
     VOICECODE_HOST: "127.0.0.1",
     VOICECODE_GRPC_PORT: "0",
@@ -57,8 +55,15 @@ export async function startTestServer(
     ...env,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  return parsed.config;
+}
+
+export async function startTestServer(
+  carrier: Carrier,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const server = await startServer({
-    config: parsed.config,
+    config: testConfig(env),
     logger: pino({ level: "silent" }),
     sandboxNetwork: carrier.network,
   });

@@ -57,6 +57,13 @@ export interface InboundEvent {
   readonly providerCode: string;
   readonly providerText: string;
   readonly occurredAtMs: number | undefined;
+  /**
+   * A FAILED event whose reason a later, precise push for the same call may replace
+   * (Tencent sends a coarse call result and, separately, the exact failure code, in
+   * either order). A non-provisional FAILED push refines a provisional one; nothing
+   * else may follow a terminal event. Default false.
+   */
+  readonly provisional?: boolean;
 }
 
 export interface WebhookReply {

@@ -28,3 +28,29 @@ export function isTerminal(state: CallState): boolean {
 export function advances(current: CallState, next: CallState): boolean {
   return RANK[next] > RANK[current];
 }
+
+/** What the rule below needs to know about a call. */
+export interface CallPosition {
+  readonly state: CallState;
+  /** The call is FAILED with a reason a precise push may still replace. */
+  readonly reasonProvisional: boolean;
+}
+
+/**
+ * True when a push changes the call: it advances the lifecycle, or it is a precise
+ * failure for a call whose failure reason is only provisional (a provider that sends
+ * a coarse result and the exact failure code separately, in either order). Both
+ * engines apply exactly this rule.
+ */
+export function changesCall(
+  call: CallPosition,
+  push: { readonly state: CallState; readonly provisional?: boolean | undefined },
+): boolean {
+  if (advances(call.state, push.state)) return true;
+  return (
+    call.state === CallState.FAILED &&
+    push.state === CallState.FAILED &&
+    call.reasonProvisional &&
+    push.provisional !== true
+  );
+}

@@ -462,6 +462,87 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe("provisional failure reasons", () => {
+      const coarse = (dedupe: string) =>
+        push(dedupe, CallState.FAILED, { failureReason: FailureReason.NO_ANSWER, provisional: true });
+      const precise = (dedupe: string, reason = FailureReason.BUSY) =>
+        push(dedupe, CallState.FAILED, { failureReason: reason });
+      const reasons = async (callId: string): Promise<FailureReason[]> =>
+        (await store.listEvents({ callId }, 0, 100))
+          .filter((e) => e.state === CallState.FAILED)
+          .map((e) => e.failureReason);
+
+      it("a precise failure after a provisional one refines the reason, once", async () => {
+        const callId = await acceptedCall();
+        await store.ingest(PROVIDER, [coarse("result")], NOW + 2);
+        const refined = await store.ingest(PROVIDER, [precise("failure")], NOW + 3);
+        expect(refined.appended).toHaveLength(1);
+        const again = await store.ingest(PROVIDER, [precise("failure-2", FailureReason.POWERED_OFF)], NOW + 4);
+        expect(again).toMatchObject({ appended: [], stale: 1 });
+        expect(await reasons(callId)).toEqual([FailureReason.NO_ANSWER, FailureReason.BUSY]);
+        expect(await store.getCall(callId)).toMatchObject({
+          state: CallState.FAILED,
+          failureReason: FailureReason.BUSY,
+        });
+      });
+
+      it("a provisional failure after a precise one is stale", async () => {
+        const callId = await acceptedCall();
+        await store.ingest(PROVIDER, [precise("failure")], NOW + 2);
+        const late = await store.ingest(PROVIDER, [coarse("result")], NOW + 3);
+        expect(late).toMatchObject({ appended: [], stale: 1 });
+        expect(await reasons(callId)).toEqual([FailureReason.BUSY]);
+      });
+
+      it("a provisional failure never follows another provisional one or a completion", async () => {
+        const failed = await acceptedCall();
+        await store.ingest(PROVIDER, [coarse("r1")], NOW + 2);
+        expect(await store.ingest(PROVIDER, [coarse("r2")], NOW + 3)).toMatchObject({ stale: 1 });
+        expect(await reasons(failed)).toEqual([FailureReason.NO_ANSWER]);
+
+        const doneCall = newCall();
+        await store.createCall(doneCall);
+        await store.recordSendResult(doneCall.callId, accepted(`${u}-pc2`), NOW + 1);
+        const done = doneCall.callId;
+        await store.ingest(
+          PROVIDER,
+          [push("c", CallState.COMPLETED, { providerCallId: "", callId: done })],
+          NOW + 2,
+        );
+        const after = await store.ingest(
+          PROVIDER,
+          [push("f", CallState.FAILED, { providerCallId: "", callId: done, failureReason: FailureReason.BUSY })],
+          NOW + 3,
+        );
+        expect(after).toMatchObject({ stale: 1 });
+        expect(await states(done)).toEqual([CallState.ACCEPTED, CallState.COMPLETED]);
+      });
+
+      it("a send rejection is never provisional", async () => {
+        const input = newCall();
+        await store.createCall(input);
+        await store.recordSendResult(
+          input.callId,
+          { kind: "rejected", reason: FailureReason.BLOCKED, providerCode: "x", providerText: "y" },
+          NOW + 1,
+        );
+        const result = await store.ingest(
+          PROVIDER,
+          [push("f", CallState.FAILED, { callId: input.callId, failureReason: FailureReason.BUSY })],
+          NOW + 2,
+        );
+        expect(result).toMatchObject({ appended: [], stale: 1 });
+      });
+
+      it("parked coarse and precise failures are both applied on adoption, in arrival order", async () => {
+        const input = newCall();
+        await store.createCall(input);
+        await store.ingest(PROVIDER, [coarse("result"), precise("failure")], NOW + 1);
+        await store.recordSendResult(input.callId, accepted(`${u}-pc`), NOW + 2);
+        expect(await reasons(input.callId)).toEqual([FailureReason.NO_ANSWER, FailureReason.BUSY]);
+      });
+    });
+
     describe("listEvents", () => {
       it("pages by call id and by client reference", async () => {
         const a = newCall({ clientReference: `${u}-shared` });

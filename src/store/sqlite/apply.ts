@@ -5,7 +5,7 @@
  */
 import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
-import { advances, stateRank } from "../../core/states.js";
+import { changesCall, stateRank } from "../../core/states.js";
 import { toCallRecord, toEventRecord, toInboundEvent, type Disposition } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -16,6 +16,8 @@ export interface EventFields {
   readonly providerCode: string;
   readonly providerText: string;
   readonly occurredAtMs: number | undefined;
+  /** Only meaningful on FAILED: a later precise failure may replace this reason. */
+  readonly provisional?: boolean | undefined;
 }
 
 /** Called with the final disposition of every inbound row a change settles. */
@@ -32,7 +34,7 @@ export function mustLoadCall(st: Statements, callId: string): CallRecord {
   return call;
 }
 
-/** Appends an event and moves the call; the caller has checked `advances`. */
+/** Appends an event and moves the call; the caller has checked `changesCall`. */
 export function appendEvent(
   st: Statements,
   call: CallRecord,
@@ -56,7 +58,8 @@ export function appendEvent(
     recorded_at_ms: nowMs,
   });
   if (row === undefined) throw new Error("sqlite store: event insert returned no row");
-  st.setCallState.run(fields.state, failureReason, nowMs, call.callId);
+  const provisional = fields.state === CallState.FAILED && fields.provisional === true;
+  st.setCallState.run(fields.state, failureReason, provisional ? 1 : 0, nowMs, call.callId);
   return toEventRecord(row);
 }
 
@@ -84,8 +87,11 @@ export function applyPush(
   push: InboundEvent,
   nowMs: number,
 ): { readonly disposition: Disposition; readonly event: EventRecord | undefined } {
-  const call = mustLoadCall(st, callId);
-  const event = advances(call.state, push.state) ? appendEvent(st, call, push, nowMs) : undefined;
+  const row = st.callById.get(callId);
+  if (row === undefined) throw new Error(`sqlite store: unknown call ${callId}`);
+  const call = toCallRecord(row);
+  const position = { state: call.state, reasonProvisional: row.reason_provisional === 1 };
+  const event = changesCall(position, push) ? appendEvent(st, call, push, nowMs) : undefined;
   const disposition: Disposition = event === undefined ? "stale" : "applied";
   st.setDisposition.run({
     provider: call.provider,

@@ -46,6 +46,7 @@ export function ingest(
       provider_code: push.providerCode,
       provider_text: push.providerText,
       occurred_at_ms: push.occurredAtMs ?? null,
+      provisional: push.provisional === true ? 1 : 0,
       received_at_ms: nowMs,
     });
     if (inserted.changes === 0) {

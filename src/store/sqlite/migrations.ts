@@ -72,6 +72,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_parked_call_id_hint ON inbound (provider, call_id_hint)
     WHERE disposition = 'parked';
   `,
+  // 2: a failure reason may be provisional until the provider's precise one arrives.
+  `
+  ALTER TABLE calls   ADD COLUMN reason_provisional INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE inbound ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

@@ -17,6 +17,8 @@ export interface CallRow {
   metadata: string;
   state: number;
   failure_reason: number;
+  /** 0 or 1: the failure reason may still be refined (see core/states changesCall). */
+  reason_provisional: number;
   created_at_ms: number;
   updated_at_ms: number;
 }
@@ -48,6 +50,7 @@ export interface InboundRow {
   provider_code: string;
   provider_text: string;
   occurred_at_ms: number | null;
+  provisional: number;
   disposition: Disposition;
   call_id: string | null;
   applied_sequence: number | null;
@@ -107,5 +110,6 @@ export function toInboundEvent(row: InboundRow): InboundEvent {
     providerCode: row.provider_code,
     providerText: row.provider_text,
     occurredAtMs: row.occurred_at_ms ?? undefined,
+    provisional: row.provisional === 1,
   };
 }

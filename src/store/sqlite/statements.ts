@@ -38,7 +38,7 @@ export interface ParkedForParams {
 
 const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
-  created_at_ms, updated_at_ms`;
+  reason_provisional, created_at_ms, updated_at_ms`;
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -63,8 +63,9 @@ export function prepareStatements(db: Database.Database) {
     setProviderCallId: db.prepare<[string, number, string]>(
       `UPDATE calls SET provider_call_id = ?, updated_at_ms = ? WHERE call_id = ?`,
     ),
-    setCallState: db.prepare<[number, number, number, string]>(
-      `UPDATE calls SET state = ?, failure_reason = ?, updated_at_ms = ? WHERE call_id = ?`,
+    setCallState: db.prepare<[number, number, number, number, string]>(
+      `UPDATE calls SET state = ?, failure_reason = ?, reason_provisional = ?, updated_at_ms = ?
+       WHERE call_id = ?`,
     ),
     insertEvent: db.prepare<InsertEventParams, EventRow>(
       `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
@@ -76,10 +77,10 @@ export function prepareStatements(db: Database.Database) {
     // Inserted as parked; the disposition is settled once the push has been matched.
     insertInbound: db.prepare<InsertInboundParams>(
       `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
-         failure_reason, provider_code, provider_text, occurred_at_ms, disposition,
-         received_at_ms)
+         failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+         disposition, received_at_ms)
        VALUES (@provider, @dedupe_key, @provider_call_id, @call_id_hint, @state,
-         @failure_reason, @provider_code, @provider_text, @occurred_at_ms, 'parked',
+         @failure_reason, @provider_code, @provider_text, @occurred_at_ms, @provisional, 'parked',
          @received_at_ms)
        ON CONFLICT (provider, dedupe_key) DO NOTHING`,
     ),

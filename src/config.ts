@@ -3,6 +3,8 @@
  * the process with every bad variable listed, not just the first.
  */
 import { z } from "zod";
+import { PROVIDER_MODULES } from "./providers/index.js";
+import type { ProviderModule, ProviderSetup } from "./providers/module.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -47,23 +49,50 @@ export interface Config {
     readonly stepMs: number;
     readonly webhookToken: string | undefined;
   };
+  /** Real providers with any variable set; absent ones are not listed. */
+  readonly providers: readonly ProviderEntry[];
+}
+
+/** A real provider whose variables are set: usable ("ready") or reported ("incomplete"). */
+export interface ProviderEntry {
+  readonly name: string;
+  readonly setup: Extract<ProviderSetup, { status: "ready" | "incomplete" }>;
 }
 
 export type ConfigResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly errors: readonly string[] };
 
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+export function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  modules: readonly ProviderModule[] = PROVIDER_MODULES,
+): ConfigResult {
   // Empty variables count as unset: `FOO= cmd` is how people clear one.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    };
+  const errors = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const providers: ProviderEntry[] = [];
+  for (const module of modules) {
+    const setup = module.configure(present);
+    if (setup.status === "invalid") errors.push(...setup.errors);
+    else if (setup.status !== "absent") providers.push({ name: module.name, setup });
   }
+  if (!parsed.success || errors.length > 0) return { ok: false, errors };
   const e = parsed.data;
+  const routable = [
+    ...(e.VOICECODE_SANDBOX_ENABLED ? ["sandbox"] : []),
+    ...providers.filter((p) => p.setup.status === "ready").map((p) => p.name),
+  ];
+  if (!routable.includes(e.VOICECODE_DEFAULT_PROVIDER)) {
+    const incomplete = providers.find((p) => p.name === e.VOICECODE_DEFAULT_PROVIDER);
+    const why =
+      incomplete?.setup.status === "incomplete"
+        ? `its configuration is incomplete (missing ${incomplete.setup.missing.join(", ")})`
+        : `it is not configured; usable: ${routable.join(", ") || "none"}`;
+    return { ok: false, errors: [`VOICECODE_DEFAULT_PROVIDER: "${e.VOICECODE_DEFAULT_PROVIDER}" cannot be used: ${why}`] };
+  }
   const config: Config = {
     host: e.VOICECODE_HOST,
     grpcPort: e.VOICECODE_GRPC_PORT,
@@ -80,6 +109,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       stepMs: e.VOICECODE_SANDBOX_STEP_MS,
       webhookToken: e.VOICECODE_SANDBOX_WEBHOOK_TOKEN,
     },
+    providers,
   };
   return { ok: true, config: Object.freeze(config) };
 }

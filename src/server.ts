@@ -71,6 +71,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
     providers.push(createSandboxProvider({ network }));
   }
+  const tokens = new Map<string, string>([["sandbox", sandboxToken]]);
+  for (const { name, setup } of config.providers) {
+    if (setup.status === "incomplete") {
+      logger.warn({ provider: name, missing: setup.missing }, "provider not offered: configuration incomplete");
+      continue;
+    }
+    providers.push(
+      setup.create({ webhookPublicUrl: config.webhookPublicUrl, logger: logger.child({ provider: name }) }),
+    );
+    tokens.set(name, setup.webhookToken);
+    logger.info({ provider: name, ...setup.summary }, "provider configured");
+  }
   const registry = createProviderRegistry(providers, config.defaultProvider);
 
   const service = createVoiceCodeService({
@@ -85,7 +97,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const webhooks = createWebhookServer({
     routes: providers.map((provider) => ({
       provider,
-      token: provider.name === "sandbox" ? sandboxToken : "",
+      token: tokens.get(provider.name) ?? "",
     })),
     store,
     bus,
@@ -135,6 +147,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       webhooks.forceClose();
       await webhooks.close();
     }
+    await Promise.all(providers.map((p) => p.close?.()));
     if (ownNetwork) await network?.close();
     await store.close();
     logger.info("voicecode stopped");

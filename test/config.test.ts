@@ -1,5 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config.js";
+import { createSandboxProvider, createSandboxNetwork } from "../src/providers/sandbox/index.js";
+import { readProviderEnv } from "../src/providers/configure.js";
+import type { ProviderModule } from "../src/providers/module.js";
+import { z } from "zod";
+
+/** A provider module shaped like the real ones: two required variables, one optional. */
+const acme: ProviderModule = {
+  name: "acme",
+  envVars: ["ACME_KEY", "ACME_TOKEN", "ACME_PORT"],
+  configure(env) {
+    const r = readProviderEnv(env, {
+      required: ["ACME_KEY", "ACME_TOKEN"],
+      optional: ["ACME_PORT"],
+      schema: z.object({ ACME_KEY: z.string(), ACME_TOKEN: z.string(), ACME_PORT: z.coerce.number().int().optional() }),
+    });
+    if (r.status !== "ok") return r;
+    return {
+      status: "ready",
+      webhookToken: r.data.ACME_TOKEN,
+      summary: { port: String(r.data.ACME_PORT ?? "") },
+      create: () =>
+        createSandboxProvider({ network: createSandboxNetwork({ callbackUrl: () => undefined, stepDelayMs: 1 }) }),
+    };
+  },
+};
 
 describe("parseConfig", () => {
   it("has working defaults", () => {
@@ -34,5 +59,47 @@ describe("parseConfig", () => {
   it("treats empty variables as unset", () => {
     const r = parseConfig({ VOICECODE_GRPC_PORT: "" });
     expect(r.ok && r.config.grpcPort).toBe(50051);
+  });
+
+  describe("real providers", () => {
+    it("does not list a provider none of whose variables is set", () => {
+      const r = parseConfig({}, [acme]);
+      expect(r.ok && r.config.providers).toEqual([]);
+    });
+
+    it("lists an incomplete provider with what is missing, and still starts", () => {
+      const r = parseConfig({ ACME_KEY: "k" }, [acme]);
+      expect(r.ok && r.config.providers).toEqual([
+        { name: "acme", setup: { status: "incomplete", missing: ["ACME_TOKEN"] } },
+      ]);
+    });
+
+    it("reports a provider's bad value together with the other bad variables", () => {
+      const r = parseConfig({ ACME_KEY: "k", ACME_TOKEN: "t", ACME_PORT: "x", VOICECODE_GRPC_PORT: "-1" }, [acme]);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.errors.map((e) => e.split(":")[0]).sort()).toEqual(["ACME_PORT", "VOICECODE_GRPC_PORT"]);
+    });
+
+    it("offers a complete provider, also as the default", () => {
+      const r = parseConfig(
+        { ACME_KEY: "k", ACME_TOKEN: "t", VOICECODE_DEFAULT_PROVIDER: "acme", VOICECODE_SANDBOX_ENABLED: "false" },
+        [acme],
+      );
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.config.providers.map((p) => [p.name, p.setup.status])).toEqual([["acme", "ready"]]);
+    });
+
+    it("refuses a default provider that cannot be used, saying why", () => {
+      const incomplete = parseConfig({ ACME_KEY: "k", VOICECODE_DEFAULT_PROVIDER: "acme" }, [acme]);
+      expect(incomplete.ok || incomplete.errors).toEqual([
+        'VOICECODE_DEFAULT_PROVIDER: "acme" cannot be used: its configuration is incomplete (missing ACME_TOKEN)',
+      ]);
+      const unknown = parseConfig({ VOICECODE_DEFAULT_PROVIDER: "nope", VOICECODE_SANDBOX_ENABLED: "no" }, [acme]);
+      expect(unknown.ok || unknown.errors).toEqual([
+        'VOICECODE_DEFAULT_PROVIDER: "nope" cannot be used: it is not configured; usable: none',
+      ]);
+    });
   });
 });

@@ -1,0 +1,9 @@
+/**
+ * The real providers this build knows. Each module reads its own VOICECODE_<NAME>_*
+ * variables; adding a provider means adding its folder and one line here.
+ */
+import type { ProviderModule } from "./module.js";
+
+export const PROVIDER_MODULES: readonly ProviderModule[] = [];
+
+export type { Env, ProviderDeps, ProviderModule, ProviderSetup } from "./module.js";

@@ -67,9 +67,11 @@ export function providerRequest(request: ProviderHttpRequest): Promise<ProviderH
     });
     req.on("socket", (socket) => {
       // A reused keep-alive socket is already connected: anything written may arrive.
+      // Over TLS nothing is sent before the handshake completes, so a handshake failure
+      // is still "not sent". The listener goes on only while connecting, so reused
+      // sockets do not collect listeners.
       if (!socket.connecting) connected = true;
-      else socket.once("connect", () => (connected = true));
-      socket.once("secureConnect", () => (connected = true));
+      else socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
     });
     req.on("error", (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));
     req.on("response", (res) => {

@@ -1,0 +1,511 @@
+/**
+ * Contract fake of Kingsoft Cloud voice (ksyun OpenAPI 2020-05-01, CallVerify), written
+ * from the provider's doc and independent of src/providers/kingsoft: it verifies the
+ * signature with its own implementation, so a signer bug cannot pass by agreeing with
+ * itself.
+ *
+ * API (POST / with an x-www-form-urlencoded body), checked in this order:
+ *   common parameters present (MissingParameter), Timestamp form (InvalidTimestampFormat)
+ *   and 15-minute window (InvalidTimestamp), Accesskey known (InvalidAccountId),
+ *   SignatureMethod/Version and Signature (SignatureNotMatch 403), Service/Version/Action
+ *   (NoSuchEntity 404), a forced error (failNext), then CallVerify's parameters: Mobile
+ *   11 digits starting 1 (InvalidMobile), TplId a system template 100001-100005
+ *   (InvalidTplId), Code 4-8 digits (InvalidVerifyCode), PlayTimes 1-2 (InvalidPlayTimes),
+ *   ExtId <= 50 alphanumerics (InvalidExtId), Caller digits (InvalidParameterValue).
+ *   Success: 200 {"CallId","ExtId","RequestId"}; errors: {"RequestId","Error":{...}}.
+ *
+ * After accepting a call it pushes the call's one status report, as a JSON array, to
+ * the callback URL, re-pushing until the answer is HTTP 200 with exactly
+ * {"code":0,"msg":"success"} (up to maxAttempts, doubling from retryMs).
+ *
+ * Outcome by the callee's last four digits:
+ * | digits | what happens                                   | normalized          |
+ * |--------|------------------------------------------------|---------------------|
+ * | 0002   | report FAIL DH:0001 被叫忙                      | FAILED BUSY         |
+ * | 0003   | report FAIL DH:0004 有振铃，无人接听             | FAILED NO_ANSWER    |
+ * | 0004   | report FAIL DH:0002 被叫空号                    | FAILED INVALID_NUMBER |
+ * | 0005   | report FAIL DH:0018 被叫关机                    | FAILED POWERED_OFF  |
+ * | 0006   | report FAIL DH:0017 被叫拒接                    | FAILED REJECTED     |
+ * | 0007   | report FAIL DH:0020 被叫不在服务区               | FAILED UNREACHABLE  |
+ * | 0008   | report FAIL DH:0019 被叫停机                    | FAILED SUSPENDED    |
+ * | 0009   | report FAIL DH:0010 号码为黑名单                 | FAILED BLOCKED      |
+ * | 0010   | report FAIL 480 (numeric ErrCode, as the doc's example) | FAILED NO_ANSWER |
+ * | 0011   | API refuses: 400 MobileFrequencyLimit          | RATE_LIMITED        |
+ * | 0012   | API refuses: 400 TrialTimesLimit               | INSUFFICIENT_BALANCE |
+ * | other  | report SUCCESS with AnswerTime                 | ANSWERED, COMPLETED |
+ */
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ContractFake, FakeCall } from "./contract-fake.js";
+
+export const KINGSOFT_FAKE_ACCESS_KEY = "AKLTfakeKingsoftTest01";
+export const KINGSOFT_FAKE_SECRET_KEY = "fakeKingsoftSecretKey/0123456789+=";
+
+/** Named forced outcomes for the next API request. */
+export type KingsoftFakeFailure =
+  /** 403 SignatureNotMatch even for a good signature. */
+  | "auth"
+  /** 400 MobileFrequencyLimit. */
+  | "rate-limit"
+  /** 409 FlowLimitExceeded. */
+  | "flow-limit"
+  /** 400 TrialTimesLimit (the doc's only quota/balance code). */
+  | "balance"
+  /** 500 AccountVoiceServiceUnavailable ("The Account do not call voice service"). */
+  | "account"
+  /** 400 InvalidMobile. */
+  | "invalid-number"
+  /** 400 SendVoiceFailed. */
+  | "send-failed"
+  /** 500 Unknow. */
+  | "internal"
+  /** 500 ServiceTimeout. */
+  | "service-timeout"
+  /** 502 with an HTML body. */
+  | "server-error"
+  /** 200 with a body that is not JSON. */
+  | "garbage"
+  /** Read the request, never answer. */
+  | "hang"
+  /** Read the request, then destroy the socket. */
+  | "reset";
+
+/** Any documented (or undocumented) error body. */
+export interface KingsoftFakeErrorAnswer {
+  readonly status: number;
+  readonly code: string;
+  readonly message?: string;
+}
+
+export interface KingsoftFakeOptions {
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  readonly accessKey?: string;
+  readonly secretKey?: string;
+  /** Delay unit before a call's report. Default 20. */
+  readonly stepMs?: number;
+  /** First re-push delay, doubled per attempt. Default 10. */
+  readonly retryMs?: number;
+  /** Pushes of one batch before giving up. Default 5. */
+  readonly maxAttempts?: number;
+  readonly callbackUrl?: string;
+  /** The fake's clock (Timestamp window, report times). Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** One API request as received, with the error Code it got (undefined = success or transport fault). */
+export interface KingsoftFakeRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly status: number | undefined;
+  readonly errorCode: string | undefined;
+}
+
+/** One push attempt of a report batch. */
+export interface KingsoftFakeDelivery {
+  readonly body: string;
+  /** HTTP status of the answer; undefined when the POST failed. */
+  readonly status: number | undefined;
+  readonly acked: boolean;
+}
+
+export interface KingsoftFake extends ContractFake {
+  /** Forces the outcome of the next API request (queued: one entry per request). */
+  failNext(failure: KingsoftFakeFailure | KingsoftFakeErrorAnswer): void;
+  /** Holds the next `count` reports and pushes them together in one POST. */
+  batchNext(count: number): void;
+  /** POSTs any body once to the callback URL, no retry; a non-string is JSON-encoded. */
+  pushRaw(body: unknown): Promise<{ status: number; body: string }>;
+  readonly requests: readonly KingsoftFakeRequest[];
+  readonly deliveries: readonly KingsoftFakeDelivery[];
+}
+
+const SYSTEM_TEMPLATES = new Set(["100001", "100002", "100003", "100004", "100005"]);
+const COMMON = [
+  "Accesskey",
+  "Service",
+  "Action",
+  "Version",
+  "Timestamp",
+  "SignatureVersion",
+  "SignatureMethod",
+  "Signature",
+] as const;
+const WINDOW_MS = 15 * 60 * 1000;
+const BEIJING_MS = 8 * 60 * 60 * 1000;
+
+const FAILURES: Record<Exclude<KingsoftFakeFailure, "server-error" | "garbage" | "hang" | "reset">, KingsoftFakeErrorAnswer> = {
+  auth: { status: 403, code: "SignatureNotMatch", message: "The request signature we calculated does not match" },
+  "rate-limit": { status: 400, code: "MobileFrequencyLimit", message: "Mobile frequency limit exceeded" },
+  "flow-limit": { status: 409, code: "FlowLimitExceeded", message: "Flow limit exceeded" },
+  balance: { status: 400, code: "TrialTimesLimit", message: "Trial times used up" },
+  account: { status: 500, code: "AccountVoiceServiceUnavailable", message: "The Account do not call voice service" },
+  "invalid-number": { status: 400, code: "InvalidMobile", message: "Invalid mobile" },
+  "send-failed": { status: 400, code: "SendVoiceFailed", message: "Send voice failed" },
+  internal: { status: 500, code: "Unknow", message: "Unknown error" },
+  "service-timeout": { status: 500, code: "ServiceTimeout", message: "Inner service timeout" },
+};
+
+interface Outcome {
+  readonly status: "SUCCESS" | "FAIL";
+  readonly errCode: string | number;
+  readonly errDesc: string;
+}
+
+const SCENARIOS: Readonly<Record<string, Outcome | KingsoftFakeErrorAnswer>> = {
+  "0002": { status: "FAIL", errCode: "DH:0001", errDesc: "被叫忙" },
+  "0003": { status: "FAIL", errCode: "DH:0004", errDesc: "有振铃，无人接听" },
+  "0004": { status: "FAIL", errCode: "DH:0002", errDesc: "被叫空号" },
+  "0005": { status: "FAIL", errCode: "DH:0018", errDesc: "被叫关机" },
+  "0006": { status: "FAIL", errCode: "DH:0017", errDesc: "被叫拒接" },
+  "0007": { status: "FAIL", errCode: "DH:0020", errDesc: "被叫不在服务区" },
+  "0008": { status: "FAIL", errCode: "DH:0019", errDesc: "被叫停机" },
+  "0009": { status: "FAIL", errCode: "DH:0010", errDesc: "号码为黑名单" },
+  "0010": { status: "FAIL", errCode: 480, errDesc: "用户拒接" },
+  "0011": FAILURES["rate-limit"],
+  "0012": FAILURES.balance,
+};
+const SUCCESS: Outcome = { status: "SUCCESS", errCode: "SUCCESS", errDesc: "发送成功" };
+
+/** RFC 3986 encoding built on encodeURIComponent, which leaves !'()* literal. */
+function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * The fake's own check of a decoded parameter set: sorted, re-encoded, HMAC-SHA256 hex
+ * compared in constant time.
+ */
+export function kingsoftFakeSignatureValid(params: ReadonlyMap<string, string>, secretKey: string): boolean {
+  const presented = params.get("Signature") ?? "";
+  const canonical = [...params.entries()]
+    .filter(([key]) => key !== "Signature")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${rfc3986(key)}=${rfc3986(value)}`)
+    .join("&");
+  const expected = Buffer.from(createHmac("sha256", secretKey).update(canonical).digest("hex"));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Decodes a form body the way the provider would; undefined when a name repeats. */
+export function kingsoftFakeParseForm(body: string): Map<string, string> | undefined {
+  const params = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (params.has(key)) return undefined;
+    params.set(key, value);
+  }
+  return params;
+}
+
+function beijing(ms: number): string {
+  return new Date(ms + BEIJING_MS).toISOString().slice(0, 19).replace("T", " ");
+}
+
+function isAck(status: number, body: string): boolean {
+  if (status !== 200) return false;
+  try {
+    const json = JSON.parse(body) as { code?: unknown; msg?: unknown };
+    return json.code === 0 && json.msg === "success";
+  } catch {
+    return false;
+  }
+}
+
+export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Promise<KingsoftFake> {
+  const accessKey = options.accessKey ?? KINGSOFT_FAKE_ACCESS_KEY;
+  const secretKey = options.secretKey ?? KINGSOFT_FAKE_SECRET_KEY;
+  const stepMs = options.stepMs ?? 20;
+  const retryMs = options.retryMs ?? 10;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const now = options.now ?? Date.now;
+
+  let callbackUrl = options.callbackUrl;
+  const calls: FakeCall[] = [];
+  const requests: KingsoftFakeRequest[] = [];
+  const deliveries: KingsoftFakeDelivery[] = [];
+  const forced: (KingsoftFakeFailure | KingsoftFakeErrorAnswer)[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const cancel = new AbortController();
+  let held: object[] = [];
+  let holdCount = 0;
+  let pending = 0;
+  let waiters: (() => void)[] = [];
+  let closed = false;
+  let sequence = 0;
+
+  const later = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  const wake = (): void => {
+    if (pending > 0 && !closed) return;
+    const woken = waiters;
+    waiters = [];
+    for (const w of woken) w();
+  };
+
+  const post = async (body: string): Promise<{ status: number; body: string }> => {
+    if (callbackUrl === undefined) throw new Error("kingsoft fake: no callback URL set");
+    const response = await fetch(callbackUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json;charset=UTF-8" },
+      body,
+      signal: AbortSignal.any([cancel.signal, AbortSignal.timeout(5000)]),
+    });
+    return { status: response.status, body: await response.text() };
+  };
+
+  const attempt = async (body: string, size: number, n: number): Promise<void> => {
+    if (closed) return;
+    let status: number | undefined;
+    let acked = false;
+    try {
+      const answer = await post(body);
+      status = answer.status;
+      acked = isAck(answer.status, answer.body);
+    } catch {
+      // Counted as not acknowledged: re-pushed like any other failure.
+    }
+    if (closed) return;
+    deliveries.push({ body, status, acked });
+    if (!acked && n < maxAttempts) {
+      later(retryMs * 2 ** (n - 1), () => void attempt(body, size, n + 1));
+      return;
+    }
+    pending -= size;
+    wake();
+  };
+
+  const deliver = (reports: object[]): void => {
+    for (let i = 0; i < reports.length; i += 200) {
+      const chunk = reports.slice(i, i + 200);
+      void attempt(JSON.stringify(chunk), chunk.length, 1);
+    }
+  };
+
+  const reportReady = (report: object): void => {
+    if (closed) return;
+    if (holdCount > 0) {
+      held.push(report);
+      holdCount--;
+      if (holdCount > 0) return;
+      const batch = held;
+      held = [];
+      deliver(batch);
+      return;
+    }
+    deliver([report]);
+  };
+
+  const buildReport = (call: FakeCall, params: ReadonlyMap<string, string>, outcome: Outcome): object => {
+    const start = now();
+    const success = outcome.status === "SUCCESS";
+    const answer = start + 3000;
+    const end = answer + 6000 * call.playTimes;
+    return {
+      Status: outcome.status,
+      EndTime: success ? beijing(end) : "",
+      Duration: success ? (end - answer) / 1000 : 0,
+      CallId: call.providerCallId,
+      ErrCode: outcome.errCode,
+      ErrDesc: outcome.errDesc,
+      StartTime: beijing(start),
+      AnswerTime: success ? beijing(answer) : "",
+      Mobile: call.phoneNumber,
+      PressKey: "",
+      ExtId: call.echo ?? "",
+      Caller: params.get("Caller") ?? "",
+      CallerDisplay: params.get("Caller") ?? "01086001234",
+      VoiceType: 1,
+    };
+  };
+
+  const accept = (params: Map<string, string>, res: ServerResponse): void => {
+    const mobile = params.get("Mobile") ?? "";
+    const scenario = SCENARIOS[mobile.slice(-4)] ?? SUCCESS;
+    if ("code" in scenario) return void answerError(res, params, scenario);
+    sequence++;
+    const providerCallId = `${randomBytes(5).toString("hex")}${String(now()).slice(-9)}${String(sequence).padStart(3, "0")}`;
+    const call: FakeCall = {
+      providerCallId,
+      phoneNumber: mobile,
+      code: params.get("Code") ?? "",
+      playTimes: Number(params.get("PlayTimes") ?? "2"),
+      echo: params.get("ExtId"),
+    };
+    calls.push(call);
+    const report = buildReport(call, params, scenario);
+    pending++;
+    later(scenario.status === "SUCCESS" ? stepMs * (1 + call.playTimes) : stepMs, () => reportReady(report));
+    requests.push({ params: Object.fromEntries(params), status: 200, errorCode: undefined });
+    json(res, 200, { CallId: providerCallId, ExtId: call.echo ?? "", RequestId: randomUUID() });
+  };
+
+  const answerError = (res: ServerResponse, params: ReadonlyMap<string, string>, e: KingsoftFakeErrorAnswer): void => {
+    requests.push({ params: Object.fromEntries(params), status: e.status, errorCode: e.code });
+    json(res, e.status, {
+      RequestId: randomUUID(),
+      Error: { Type: e.status >= 500 ? "Receiver" : "Sender", Code: e.code, Message: e.message ?? e.code },
+    });
+  };
+
+  /** The first documented refusal a request earns, or undefined when it is fine. */
+  const validate = (req: IncomingMessage, params: ReadonlyMap<string, string>): KingsoftFakeErrorAnswer | undefined => {
+    for (const name of COMMON) {
+      if ((params.get(name) ?? "") === "") {
+        return { status: 400, code: "MissingParameter", message: `输入参数 ${name}的值不能为空` };
+      }
+    }
+    const timestamp = params.get("Timestamp") ?? "";
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
+      return { status: 400, code: "InvalidTimestampFormat", message: `请求时间戳格式不合法(${timestamp})，格式：YYYY-MM-DDThh:mm:ssZ` };
+    }
+    if (Math.abs(now() - Date.parse(timestamp)) > WINDOW_MS) {
+      return { status: 400, code: "InvalidTimestamp", message: "请保持请求时间戳在15分钟以内" };
+    }
+    if (params.get("Accesskey") !== accessKey) {
+      return { status: 400, code: "InvalidAccountId", message: "账号错误" };
+    }
+    if (
+      params.get("SignatureMethod") !== "HMAC-SHA256" ||
+      params.get("SignatureVersion") !== "1.0" ||
+      !kingsoftFakeSignatureValid(params, secretKey)
+    ) {
+      return { status: 403, code: "SignatureNotMatch", message: "签名不匹配" };
+    }
+    if (
+      req.url !== "/" ||
+      params.get("Service") !== "voice" ||
+      params.get("Version") !== "2020-05-01" ||
+      params.get("Action") !== "CallVerify"
+    ) {
+      return { status: 404, code: "NoSuchEntity", message: "请求被拒绝，因其引用的InnerAPI不存在" };
+    }
+    return undefined;
+  };
+
+  const validateCallVerify = (params: ReadonlyMap<string, string>): KingsoftFakeErrorAnswer | undefined => {
+    for (const name of ["Mobile", "TplId", "Code"]) {
+      if ((params.get(name) ?? "") === "") {
+        return { status: 400, code: "MissingParameter", message: `输入参数 ${name}的值不能为空` };
+      }
+    }
+    if (!/^1\d{10}$/.test(params.get("Mobile") ?? "")) return { status: 400, code: "InvalidMobile", message: "手机号格式错误" };
+    if (!SYSTEM_TEMPLATES.has(params.get("TplId") ?? "")) return { status: 400, code: "InvalidTplId", message: "模板ID不存在" };
+    if (!/^\d{4,8}$/.test(params.get("Code") ?? "")) {
+      return { status: 400, code: "InvalidVerifyCode", message: "验证码格式错误" };
+    }
+    const playTimes = params.get("PlayTimes");
+    if (playTimes !== undefined && !/^[12]$/.test(playTimes)) {
+      return { status: 400, code: "InvalidPlayTimes", message: "播放次数不合法" };
+    }
+    const extId = params.get("ExtId");
+    if (extId !== undefined && !/^[0-9a-zA-Z]{1,50}$/.test(extId)) {
+      return { status: 400, code: "InvalidExtId", message: "外部流水扩展格式错误" };
+    }
+    const caller = params.get("Caller");
+    if (caller !== undefined && !/^\d+$/.test(caller)) {
+      return { status: 400, code: "InvalidParameterValue", message: "An invalid value was supplied for Caller" };
+    }
+    return undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const force = forced.shift();
+    if (force === "hang" || force === "reset") {
+      requests.push({ params: Object.fromEntries(kingsoftFakeParseForm(text) ?? []), status: undefined, errorCode: undefined });
+      // A hung request stays open until close() cuts every connection.
+      if (force === "reset") req.socket.destroy();
+      return;
+    }
+    if (force === "server-error") {
+      requests.push({ params: {}, status: 502, errorCode: undefined });
+      res.writeHead(502, { "content-type": "text/html" }).end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+      return;
+    }
+    const contentType = req.headers["content-type"] ?? "";
+    const params = kingsoftFakeParseForm(text);
+    if (req.method !== "POST" || !contentType.startsWith("application/x-www-form-urlencoded") || params === undefined) {
+      return answerError(res, params ?? new Map(), {
+        status: 400,
+        code: "InvalidParameterValue",
+        message: "POST with an x-www-form-urlencoded body of unique parameters only",
+      });
+    }
+    const refused = validate(req, params);
+    if (refused !== undefined) return answerError(res, params, refused);
+    if (force === "garbage") {
+      requests.push({ params: Object.fromEntries(params), status: 200, errorCode: undefined });
+      res.writeHead(200, { "content-type": "text/plain" }).end("OK");
+      return;
+    }
+    if (force !== undefined) return answerError(res, params, typeof force === "string" ? FAILURES[force] : force);
+    const invalid = validateCallVerify(params);
+    if (invalid !== undefined) return answerError(res, params, invalid);
+    accept(params, res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    provider: "kingsoft",
+    url,
+    env: {
+      VOICECODE_KINGSOFT_ACCESS_KEY: accessKey,
+      VOICECODE_KINGSOFT_SECRET_KEY: secretKey,
+      VOICECODE_KINGSOFT_ENDPOINT: url,
+    },
+    setCallbackUrl(next) {
+      callbackUrl = next;
+    },
+    calls,
+    requests,
+    deliveries,
+    failNext(failure) {
+      forced.push(failure);
+    },
+    batchNext(count) {
+      holdCount += Math.max(0, count);
+    },
+    pushRaw(body) {
+      return post(typeof body === "string" ? body : JSON.stringify(body));
+    },
+    settled() {
+      if (pending === 0 || closed) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      cancel.abort(new Error("kingsoft fake closed"));
+      pending = 0;
+      wake();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { FailureReason } from "../../../src/core/model.js";
+import {
+  API_ERRORS,
+  RECEIPT_CODES,
+  apiErrorMeaning,
+  receiptFailureReason,
+} from "../../../src/providers/kingsoft/codes.js";
+
+// Transcribed from the doc's tables (API错误码, 状态回执错误码) independently of codes.ts.
+const DOC_API_CODES = [
+  "Unknow", "AccountVoiceServiceUnavailable", "InvalidAccountId", "InvalidMobile", "InvalidTplId",
+  "InvalidTplParams", "InvalidVerifyCode", "TplContainUrl", "InvalidTplLen", "InvalidContentLen",
+  "InvalidPlayTimes", "InvalidExtId", "SendVoiceFailed", "TrialTimesLimit", "EmptyVoiceChannel",
+  "MobileFrequencyLimit", "SignatureNotMatch", "ServiceUnavailable", "InnerServiceUnavaliable",
+  "NoSuchEntity", "FlowLimitExceeded", "MissingParameter", "InvalidTimestamp", "InvalidTimestampFormat",
+  "ServiceTimeout",
+];
+const DOC_RECEIPT_CODES = [
+  ...Array.from({ length: 22 }, (_, i) => `DH:${String(i).padStart(4, "0")}`),
+  "DH:0023", "DH:0027", "DH:0028", "DH:0029", "DH:9999",
+  "101", "102", "103", "104", "106", "108", "110", "9001", "9002", "1012", "2038", "5000", "5099", "5100",
+  "5110", "5111", "5112", "5113", "5114", "5121", "5122", "5123", "5124", "5125", "5130", "5132", "5133",
+  "5142", "5157", "5158", "5159", "5160", "5161", "5162", "5197", "5198", "5203", "5204", "5206", "5207",
+  "5208", ...Array.from({ length: 22 }, (_, i) => String(5209 + i)), "5237", "5300", "5400",
+  "402", "403", "404", "408", "480", "484", "486", "487", "500", "502", "503", "504", "603",
+  "100000001", "100000002", "100000003", "100000005", "100000006", "100000007", "0", "500001",
+];
+
+describe("kingsoft API error table", () => {
+  it("covers exactly the doc's codes", () => {
+    expect(Object.keys(API_ERRORS).sort()).toEqual([...DOC_API_CODES].sort());
+  });
+
+  it.each([
+    ["InvalidMobile", 400, { kind: "rejected", reason: FailureReason.INVALID_NUMBER }],
+    ["SignatureNotMatch", 403, { kind: "rejected", reason: FailureReason.AUTH_ERROR }],
+    ["MobileFrequencyLimit", 400, { kind: "rejected", reason: FailureReason.RATE_LIMITED }],
+    ["FlowLimitExceeded", 409, { kind: "rejected", reason: FailureReason.RATE_LIMITED }],
+    ["TrialTimesLimit", 400, { kind: "rejected", reason: FailureReason.INSUFFICIENT_BALANCE }],
+    ["InvalidTimestamp", 400, { kind: "rejected", reason: FailureReason.AUTH_ERROR }],
+    ["MissingParameter", 400, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
+    ["Unknow", 500, { kind: "ambiguous" }],
+    ["ServiceTimeout", 500, { kind: "ambiguous" }],
+    ["AccountVoiceServiceUnavailable", 500, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
+    ["NotInTheDoc", 400, { kind: "rejected", reason: FailureReason.UNKNOWN }],
+    ["NotInTheDoc", 502, { kind: "ambiguous" }],
+    ["toString", 400, { kind: "rejected", reason: FailureReason.UNKNOWN }],
+  ])("%s (HTTP %i) means %o", (code, status, meaning) => {
+    expect(apiErrorMeaning(code, status)).toEqual(meaning);
+  });
+
+  it("keeps the doc's HTTP status with every code", () => {
+    expect(API_ERRORS.SignatureNotMatch?.httpStatus).toBe(403);
+    expect(API_ERRORS.FlowLimitExceeded?.httpStatus).toBe(409);
+    expect(API_ERRORS.NoSuchEntity?.httpStatus).toBe(404);
+  });
+});
+
+describe("kingsoft receipt table", () => {
+  it("covers exactly the doc's codes plus the SUCCESS ErrCode of its example", () => {
+    expect(Object.keys(RECEIPT_CODES).sort()).toEqual([...DOC_RECEIPT_CODES, "SUCCESS"].sort());
+  });
+
+  it("gives every failure code a reason and only the success codes none", () => {
+    for (const [code, entry] of Object.entries(RECEIPT_CODES)) {
+      const success = code === "SUCCESS" || code === "DH:0000";
+      expect(entry.reason === FailureReason.UNSPECIFIED, code).toBe(success);
+    }
+  });
+
+  it.each([
+    ["DH:0001", FailureReason.BUSY],
+    ["DH:0002", FailureReason.INVALID_NUMBER],
+    ["DH:0004", FailureReason.NO_ANSWER],
+    ["DH:0010", FailureReason.BLOCKED],
+    ["DH:0012", FailureReason.RATE_LIMITED],
+    ["DH:0016", FailureReason.INSUFFICIENT_BALANCE],
+    ["DH:0017", FailureReason.REJECTED],
+    ["DH:0018", FailureReason.POWERED_OFF],
+    ["DH:0019", FailureReason.SUSPENDED],
+    ["DH:0020", FailureReason.UNREACHABLE],
+    ["486", FailureReason.BUSY],
+    ["480", FailureReason.NO_ANSWER],
+    ["603", FailureReason.REJECTED],
+    ["5114", FailureReason.INSUFFICIENT_BALANCE],
+    ["5210", FailureReason.POWERED_OFF],
+    ["0", FailureReason.NO_ANSWER],
+    ["500001", FailureReason.BLOCKED],
+    ["100000006", FailureReason.PROVIDER_ERROR],
+    ["5000", FailureReason.UNKNOWN],
+    ["SUCCESS", FailureReason.UNKNOWN],
+    ["DH:0000", FailureReason.UNKNOWN],
+    ["DH:4242", FailureReason.UNKNOWN],
+    ["constructor", FailureReason.UNKNOWN],
+  ])("a FAIL report with %s fails as %s", (code, reason) => {
+    expect(receiptFailureReason(code)).toBe(reason);
+  });
+});

@@ -20,6 +20,14 @@ const EnvSchema = z.object({
   /** Where providers reach the webhook port; the sandbox posts here. */
   VOICECODE_WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   VOICECODE_DB_PATH: z.string().min(1).default("./data/voicecode.db"),
+  /** postgres://...: use PostgreSQL (several replicas) instead of SQLite at VOICECODE_DB_PATH. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  VOICECODE_PG_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Period of the catch-up read that delivers events whose NOTIFY was lost. */
+  VOICECODE_PG_CATCHUP_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
   VOICECODE_LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
@@ -40,6 +48,10 @@ export interface Config {
   readonly webhookPort: number;
   readonly webhookPublicUrl: string | undefined;
   readonly dbPath: string;
+  /** PostgreSQL instead of SQLite when set. */
+  readonly postgres:
+    | { readonly url: string; readonly poolSize: number; readonly catchUpMs: number }
+    | undefined;
   readonly logLevel: string;
   readonly defaultProvider: string;
   readonly providerTimeoutMs: number;
@@ -100,6 +112,14 @@ export function parseConfig(
     webhookPort: e.VOICECODE_WEBHOOK_PORT,
     webhookPublicUrl: e.VOICECODE_WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ""),
     dbPath: e.VOICECODE_DB_PATH,
+    postgres:
+      e.DATABASE_URL === undefined
+        ? undefined
+        : {
+            url: e.DATABASE_URL,
+            poolSize: e.VOICECODE_PG_POOL_SIZE,
+            catchUpMs: e.VOICECODE_PG_CATCHUP_MS,
+          },
     logLevel: e.VOICECODE_LOG_LEVEL,
     defaultProvider: e.VOICECODE_DEFAULT_PROVIDER,
     providerTimeoutMs: e.VOICECODE_PROVIDER_TIMEOUT_MS,

@@ -17,7 +17,7 @@ try {
   process.stderr.write(
     [
       "",
-      "voicecode is running (SQLite + sandbox provider).",
+      `voicecode is running (${config.postgres === undefined ? "SQLite" : "PostgreSQL"} + sandbox provider).`,
       `  gRPC      ${local(server.grpcPort)}   (voicecode.v1.VoiceCode, grpc.health.v1.Health)`,
       `  API       ${local(server.apiPort)}   (Connect JSON + gRPC-Web, /healthz /readyz /metrics)`,
       `  webhooks  ${local(server.webhookPort)}   (provider callbacks only)`,

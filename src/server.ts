@@ -9,7 +9,7 @@ import { createApiServer } from "./api/http-server.js";
 import { createConnectRoutes } from "./api/connect/routes.js";
 import { createGrpcServer } from "./api/grpc/server.js";
 import { type Health, createHealth } from "./api/health.js";
-import { type Bus, createLocalBus } from "./bus/bus.js";
+import type { Bus } from "./bus/bus.js";
 import type { Config } from "./config.js";
 import type { Provider } from "./core/provider.js";
 import { createProviderRegistry } from "./core/providers.js";
@@ -18,13 +18,13 @@ import { createWebhookServer } from "./ingress/webhook-server.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { createSandboxProvider } from "./providers/sandbox/index.js";
 import { type SandboxNetwork, createSandboxNetwork } from "./providers/sandbox/network.js";
-import { createSqliteStore } from "./store/sqlite/index.js";
+import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
 
 export interface StartOptions {
   readonly config: Config;
   readonly logger: Logger;
-  /** Default: SQLite at config.dbPath. */
+  /** Default: PostgreSQL at config.postgres.url when set, else SQLite at config.dbPath. */
   readonly store?: Store;
   /**
    * The sandbox's simulated carrier. Default: one in this process, posting to this
@@ -51,8 +51,8 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics();
-  const store = options.store ?? createSqliteStore({ path: config.dbPath });
-  const bus = createLocalBus();
+  const storage = await openStorage(config, logger, options.store);
+  const { store, bus } = storage;
   const health = createHealth();
 
   const sandboxToken = config.sandbox.webhookToken ?? randomBytes(24).toString("base64url");
@@ -119,7 +119,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const apiPort = await api.listen(config.host, config.apiPort);
   health.setServing(true);
   logger.info(
-    { grpcPort, apiPort, webhookPort, providers: registry.names, db: config.dbPath },
+    { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },
     "voicecode listening",
   );
 
@@ -149,6 +149,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     await Promise.all(providers.map((p) => p.close?.()));
     if (ownNetwork) await network?.close();
+    await storage.closeBus();
     await store.close();
     logger.info("voicecode stopped");
   }

@@ -1,7 +1,7 @@
 /**
- * The storage contract. SQLite (embedded default) implements it today; the PostgreSQL
- * engine will implement the same interface, so every method is async and every
- * multi-step change is one transaction inside the store.
+ * The storage contract. SQLite (embedded default, one replica) and PostgreSQL (several
+ * replicas) implement it, so every method is async and every multi-step change is one
+ * transaction inside the store.
  */
 import type { CallRecord, EventRecord } from "../core/model.js";
 import type { InboundEvent, SendOutcome } from "../core/provider.js";

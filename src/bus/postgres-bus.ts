@@ -1,0 +1,223 @@
+/**
+ * The bus for several replicas on one PostgreSQL database. Every event-appending
+ * transaction raises NOTIFY at commit (src/store/postgres/transaction.ts); each process
+ * keeps one listener connection, and on every wake-up reads the notices it has not yet
+ * announced straight from the events table by sequence. Because that read, not the
+ * NOTIFY payload, is what gets announced, a lost NOTIFY or a dropped listener delays a
+ * wake-up but never loses one:
+ *   - after the listener reconnects (with backoff) it catches up from the last sequence
+ *     it announced;
+ *   - a periodic catch-up (catchUpMs) bounds the delay when a NOTIFY never came (a
+ *     crash between commit and notify delivery).
+ * Sequences become visible in commit order (the store's event-order lock), so "after the
+ * last announced sequence" never skips an event committed later.
+ *
+ * Notices only wake watchers, which read events by sequence themselves: a notice
+ * announced twice (local publish, then the listener) costs one empty read, nothing more.
+ */
+import pg from "pg";
+import { EVENTS_CHANNEL } from "../store/postgres/constants.js";
+import { numericInt8 } from "../store/postgres/pool.js";
+import { type Bus, type EventNotice, createLocalBus } from "./bus.js";
+
+export interface PostgresBusOptions {
+  readonly connectionString: string;
+  /** Period of the catch-up read that covers lost NOTIFYs. Default 2000 ms. */
+  readonly catchUpMs?: number;
+  /** First reconnect delay after the listener drops; doubles up to reconnectMaxMs. Default 100. */
+  readonly reconnectMinMs?: number;
+  /** Default 5000. */
+  readonly reconnectMaxMs?: number;
+  /** The listener's application_name in pg_stat_activity. Default "voicecode-listener". */
+  readonly applicationName?: string;
+  /** Notices read per query while catching up. Default 500. */
+  readonly batchSize?: number;
+  /** Connection trouble the bus recovers from by itself; for logging. */
+  readonly onError?: (err: Error, during: "listen" | "catch-up") => void;
+}
+
+export interface PostgresBus extends Bus {
+  /** Reads the current end of the event log and connects the listener; throws if it cannot. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Every committed event up to this sequence has been announced. */
+  readonly announcedThrough: number;
+  /** Whether the listener connection is currently up. */
+  readonly listening: boolean;
+}
+
+interface NoticeRow {
+  sequence: number;
+  call_id: string;
+  client_reference: string;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
+  const local = createLocalBus();
+  const catchUpMs = options.catchUpMs ?? 2000;
+  const reconnectMinMs = options.reconnectMinMs ?? 100;
+  const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+  const batchSize = options.batchSize ?? 500;
+  const onError = options.onError ?? (() => undefined);
+  // Catch-up reads go through their own connection so they still run while the listener is down.
+  const reader = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 1,
+    application_name: "voicecode-bus-reader",
+    types: numericInt8,
+  });
+  reader.on("error", (err) => onError(err, "catch-up"));
+
+  let announced = 0;
+  let listener: pg.Client | undefined;
+  let closed = false;
+  let failures = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let catchUpTimer: NodeJS.Timeout | undefined;
+
+  // One catch-up at a time, so notices go out in sequence order and never twice; a
+  // request arriving meanwhile makes the running one go round once more.
+  let running: Promise<void> | undefined;
+  let again = false;
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      for (;;) {
+        const { rows } = await reader.query<NoticeRow>(
+          `SELECT sequence, call_id, client_reference FROM events
+           WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+          [announced, batchSize],
+        );
+        const notices: EventNotice[] = rows.map((r) => ({
+          sequence: r.sequence,
+          callId: r.call_id,
+          clientReference: r.client_reference,
+        }));
+        const last = notices.at(-1);
+        if (last !== undefined) announced = last.sequence;
+        local.publish(notices);
+        if (rows.length < batchSize || closed) break;
+      }
+    } while (again && !closed);
+  }
+  function catchUp(): Promise<void> {
+    if (closed) return Promise.resolve();
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    running = drain()
+      .catch((err: unknown) => onError(asError(err), "catch-up"))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || reconnectTimer !== undefined) return;
+    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(failures, 16));
+    failures++;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      connect().catch((err: unknown) => {
+        onError(asError(err), "listen");
+        scheduleReconnect();
+      });
+    }, delay);
+    reconnectTimer.unref();
+  }
+
+  async function connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: options.applicationName ?? "voicecode-listener",
+    });
+    let dropped = false;
+    const drop = (err?: Error): void => {
+      if (dropped) return;
+      dropped = true;
+      if (err !== undefined) onError(err, "listen");
+      if (listener === client) listener = undefined;
+      client.end().catch(() => undefined);
+      scheduleReconnect();
+    };
+    client.on("error", drop);
+    client.on("end", () => drop());
+    client.on("notification", (message) => {
+      // The payload is the highest sequence committed; skip the read if we are past it.
+      if (message.channel !== EVENTS_CHANNEL) return;
+      const hint = Number(message.payload);
+      if (!Number.isFinite(hint) || hint > announced) void catchUp();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (err) {
+      dropped = true;
+      client.end().catch(() => undefined);
+      throw err;
+    }
+    if (closed) {
+      dropped = true;
+      await client.end();
+      return;
+    }
+    listener = client;
+    failures = 0;
+    // Listening first, then reading: whatever committed while we were away is in this
+    // read, and whatever commits from now on raises a notification.
+    await catchUp();
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    clearTimeout(reconnectTimer);
+    clearInterval(catchUpTimer);
+    const client = listener;
+    listener = undefined;
+    await client?.end().catch(() => undefined);
+    await running;
+    await reader.end();
+  }
+
+  return {
+    publish(notices) {
+      local.publish(notices);
+    },
+    subscribe(listenerFn) {
+      return local.subscribe(listenerFn);
+    },
+    get subscriberCount() {
+      return local.subscriberCount;
+    },
+    get announcedThrough() {
+      return announced;
+    },
+    get listening() {
+      return listener !== undefined;
+    },
+    async start() {
+      // Watchers read history from the store themselves; the bus announces only what
+      // commits from now on.
+      const { rows } = await reader.query<{ last: number }>(
+        "SELECT COALESCE(MAX(sequence), 0)::bigint AS last FROM events",
+      );
+      announced = rows[0]?.last ?? 0;
+      try {
+        await connect();
+      } catch (err) {
+        await close();
+        throw err;
+      }
+      catchUpTimer = setInterval(() => void catchUp(), catchUpMs);
+      catchUpTimer.unref();
+    },
+    close,
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The state-change rules shared by recordSendResult and ingest, as in the SQLite engine
+ * (src/store/sqlite/apply.ts). Every function runs inside the caller's transaction,
+ * which holds the event-order lock, so the re-reads here see every committed change.
+ */
+import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
+import type { InboundEvent } from "../../core/provider.js";
+import { changesCall, stateRank } from "../../core/states.js";
+import * as q from "./queries.js";
+import { type CallRow, type Disposition, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
+
+export interface EventFields {
+  readonly state: CallState;
+  readonly failureReason: FailureReason;
+  readonly providerCallId: string;
+  readonly providerCode: string;
+  readonly providerText: string;
+  readonly occurredAtMs: number | undefined;
+  /** Only meaningful on FAILED: a later precise failure may replace this reason. */
+  readonly provisional?: boolean | undefined;
+}
+
+/** A call as the rules see it: the record plus whether its reason is provisional. */
+export interface StoredCall extends CallRecord {
+  readonly reasonProvisional: boolean;
+}
+
+/** Called with the final disposition of every inbound row a change settles. */
+export type SettleListener = (dedupeKey: string, disposition: Disposition) => void;
+
+export function toStoredCall(row: CallRow): StoredCall {
+  return { ...toCallRecord(row), reasonProvisional: row.reason_provisional };
+}
+
+export async function loadCall(db: q.Db, callId: string): Promise<StoredCall | undefined> {
+  const row = await q.callById(db, callId);
+  return row === undefined ? undefined : toStoredCall(row);
+}
+
+export async function mustLoadCall(db: q.Db, callId: string): Promise<StoredCall> {
+  const call = await loadCall(db, callId);
+  if (call === undefined) throw new Error(`postgres store: unknown call ${callId}`);
+  return call;
+}
+
+/** Appends an event and moves the call; the caller has checked `changesCall`. */
+export async function appendEvent(
+  db: q.Db,
+  call: CallRecord,
+  fields: EventFields,
+  nowMs: number,
+): Promise<EventRecord> {
+  const failed = fields.state === CallState.FAILED;
+  // A reason only means something on FAILED; providers attach codes to other states too.
+  const failureReason = failed ? fields.failureReason : FailureReason.UNSPECIFIED;
+  const row = await q.insertEvent(db, {
+    call_id: call.callId,
+    client_reference: call.clientReference,
+    state: fields.state,
+    failure_reason: failureReason,
+    provider: call.provider,
+    // An echo-only push carries no provider id; the call's is the better answer.
+    provider_call_id: fields.providerCallId || call.providerCallId,
+    provider_code: fields.providerCode,
+    provider_text: fields.providerText,
+    occurred_at_ms: fields.occurredAtMs ?? null,
+    recorded_at_ms: nowMs,
+  });
+  await q.setCallState(db, call.callId, fields.state, failureReason, failed && fields.provisional === true, nowMs);
+  return toEventRecord(row);
+}
+
+/**
+ * Gives the call its provider id if it has none and no other call holds it. A clash
+ * means the provider reused an id or echoed a wrong call id; failing the batch would
+ * make the provider retry it forever, so it is skipped.
+ */
+export async function claimProviderCallId(
+  db: q.Db,
+  call: CallRecord,
+  providerCallId: string,
+  nowMs: number,
+): Promise<boolean> {
+  if (call.providerCallId !== "" || providerCallId === "") return false;
+  if ((await q.callByProviderCallId(db, call.provider, providerCallId)) !== undefined) return false;
+  await q.setProviderCallId(db, call.callId, providerCallId, nowMs);
+  return true;
+}
+
+/** Applies one push to the call it belongs to and records the push's disposition. */
+export async function applyPush(
+  db: q.Db,
+  callId: string,
+  push: InboundEvent,
+  nowMs: number,
+): Promise<{ readonly disposition: Disposition; readonly event: EventRecord | undefined }> {
+  const call = await mustLoadCall(db, callId);
+  const event = changesCall(call, push) ? await appendEvent(db, call, push, nowMs) : undefined;
+  const disposition: Disposition = event === undefined ? "stale" : "applied";
+  await q.setDisposition(db, {
+    provider: call.provider,
+    dedupeKey: push.dedupeKey,
+    disposition,
+    callId: call.callId,
+    appliedSequence: event?.sequence ?? null,
+  });
+  return { disposition, event };
+}
+
+/**
+ * Applies the parked pushes that now match the call, in lifecycle order; arrival order
+ * breaks ties, so the first terminal wins (and a precise failure after a provisional
+ * one still refines it).
+ */
+export async function adoptParked(
+  db: q.Db,
+  callId: string,
+  nowMs: number,
+  onSettle: SettleListener,
+): Promise<EventRecord[]> {
+  const call = await mustLoadCall(db, callId);
+  const parked = (await q.parkedFor(db, call.provider, call.providerCallId, call.callId))
+    .map(toInboundEvent)
+    // Array.prototype.sort is stable, and the rows come in arrival order.
+    .sort((a, b) => stateRank(a.state) - stateRank(b.state));
+  const appended: EventRecord[] = [];
+  for (const push of parked) {
+    const { disposition, event } = await applyPush(db, callId, push, nowMs);
+    if (event !== undefined) appended.push(event);
+    onSettle(push.dedupeKey, disposition);
+  }
+  return appended;
+}

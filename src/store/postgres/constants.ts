@@ -1,0 +1,16 @@
+/**
+ * Names the PostgreSQL store and the PostgreSQL bus must agree on. Advisory locks are
+ * scoped to one database, so these keys only need to be unique within voicecode's own.
+ */
+
+/** NOTIFY channel raised by every transaction that appends events. */
+export const EVENTS_CHANNEL = "voicecode_events";
+
+/** First half of every advisory lock key: "voic" in ASCII, to stay clear of other users. */
+export const LOCK_NAMESPACE = 0x766f6963;
+
+/** Held while migrating, so replicas starting together migrate once, one after another. */
+export const MIGRATION_LOCK = 1;
+
+/** Held from the start of any event-appending transaction until its commit (see transaction.ts). */
+export const EVENT_ORDER_LOCK = 2;

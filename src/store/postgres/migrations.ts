@@ -1,0 +1,129 @@
+/**
+ * Schema history for PostgreSQL: the same tables and rules as the SQLite engine. Each
+ * entry is one step, its 1-based position the version it produces, recorded in
+ * schema_migrations. Steps are append-only: an edited step never reruns on a database
+ * that already passed it.
+ */
+import type pg from "pg";
+import { LOCK_NAMESPACE, MIGRATION_LOCK } from "./constants.js";
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE calls (
+    call_id            TEXT     PRIMARY KEY,
+    provider           TEXT     NOT NULL,
+    provider_call_id   TEXT     NOT NULL DEFAULT '',
+    phone_masked       TEXT     NOT NULL,
+    play_times         INTEGER  NOT NULL,
+    client_reference   TEXT     NOT NULL,
+    idempotency_key    TEXT     NOT NULL DEFAULT '',
+    request_hash       TEXT     NOT NULL DEFAULT '',
+    metadata           JSONB    NOT NULL DEFAULT '{}',
+    state              INTEGER  NOT NULL,
+    failure_reason     INTEGER  NOT NULL DEFAULT 0,
+    -- The failure reason may still be replaced by the provider's precise one.
+    reason_provisional BOOLEAN  NOT NULL DEFAULT false,
+    created_at_ms      BIGINT   NOT NULL,
+    updated_at_ms      BIGINT   NOT NULL
+  );
+  -- Partial: an empty key means "no idempotency", and many calls share it.
+  CREATE UNIQUE INDEX calls_idempotency_key ON calls (idempotency_key)
+    WHERE idempotency_key <> '';
+  -- Partial: the id is unknown until the provider answers Send.
+  CREATE UNIQUE INDEX calls_provider_call_id ON calls (provider, provider_call_id)
+    WHERE provider_call_id <> '';
+  CREATE INDEX calls_client_reference ON calls (client_reference);
+
+  -- The identity is only ever drawn under the event-order lock (transaction.ts), so
+  -- sequence order is commit order. CACHE 1 is essential: with a per-session cache two
+  -- connections would hand out interleaved ranges whatever the lock. Rolled-back
+  -- transactions leave gaps; watchers only compare sequences, so gaps are harmless.
+  CREATE TABLE events (
+    sequence         BIGINT  GENERATED ALWAYS AS IDENTITY (CACHE 1) PRIMARY KEY,
+    call_id          TEXT    NOT NULL REFERENCES calls (call_id),
+    client_reference TEXT    NOT NULL,
+    state            INTEGER NOT NULL,
+    failure_reason   INTEGER NOT NULL,
+    provider         TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL,
+    provider_code    TEXT    NOT NULL,
+    provider_text    TEXT    NOT NULL,
+    occurred_at_ms   BIGINT  NULL,
+    recorded_at_ms   BIGINT  NOT NULL
+  );
+  CREATE INDEX events_call ON events (call_id, sequence);
+  CREATE INDEX events_client_reference ON events (client_reference, sequence);
+
+  -- Every push ever received. UNIQUE (provider, dedupe_key) is the dedupe: concurrent
+  -- deliveries of one push on several replicas insert one row, whoever commits first.
+  CREATE TABLE inbound (
+    received_seq     BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider         TEXT    NOT NULL,
+    dedupe_key       TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL,
+    call_id_hint     TEXT    NULL,
+    state            INTEGER NOT NULL,
+    failure_reason   INTEGER NOT NULL,
+    provider_code    TEXT    NOT NULL,
+    provider_text    TEXT    NOT NULL,
+    occurred_at_ms   BIGINT  NULL,
+    provisional      BOOLEAN NOT NULL DEFAULT false,
+    disposition      TEXT    NOT NULL CHECK (disposition IN ('applied', 'stale', 'parked')),
+    call_id          TEXT    NULL REFERENCES calls (call_id),
+    applied_sequence BIGINT  NULL REFERENCES events (sequence),
+    received_at_ms   BIGINT  NOT NULL,
+    UNIQUE (provider, dedupe_key)
+  );
+  CREATE INDEX inbound_parked_provider_call_id ON inbound (provider, provider_call_id)
+    WHERE disposition = 'parked';
+  CREATE INDEX inbound_parked_call_id_hint ON inbound (provider, call_id_hint)
+    WHERE disposition = 'parked';
+  `,
+];
+
+/**
+ * Brings the database up to the latest known version in one transaction and returns how
+ * many steps ran (0 when current). The transaction-scoped advisory lock makes replicas
+ * that start together queue: the first migrates, the others then find nothing to do.
+ * Refuses a database written by a newer build: old code on an unknown schema could
+ * silently corrupt it.
+ */
+export async function applyMigrations(
+  pool: pg.Pool,
+  migrations: readonly string[] = MIGRATIONS,
+): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (
+           version       INTEGER     PRIMARY KEY,
+           applied_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+         )`,
+      );
+      const { rows } = await client.query<{ current: number }>(
+        "SELECT COALESCE(MAX(version), 0)::int AS current FROM schema_migrations",
+      );
+      const current = rows[0]?.current ?? 0;
+      if (current > migrations.length) {
+        throw new Error(
+          `postgres: database schema version ${current} is newer than this build supports ` +
+            `(${migrations.length}); upgrade voicecode or use another database`,
+        );
+      }
+      for (let version = current + 1; version <= migrations.length; version++) {
+        await client.query(migrations[version - 1] ?? "");
+        await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
+      }
+      await client.query("COMMIT");
+      return migrations.length - current;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    client.release();
+  }
+}

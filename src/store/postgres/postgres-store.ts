@@ -1,0 +1,134 @@
+/**
+ * The PostgreSQL store, for more than one replica: the same Store contract and rules as
+ * the SQLite engine, with every cross-replica guarantee enforced by the database (unique
+ * constraints for dedupe and idempotency, the event-order lock for commit-ordered
+ * sequences, NOTIFY for fan-out).
+ */
+import type pg from "pg";
+import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
+import { advances } from "../../core/states.js";
+import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
+import { adoptParked, appendEvent, mustLoadCall } from "./apply.js";
+import { ingest } from "./ingest.js";
+import { applyMigrations } from "./migrations.js";
+import { type PoolOptions, createPool } from "./pool.js";
+import * as q from "./queries.js";
+import { toCallRecord, toEventRecord } from "./rows.js";
+import { type TransactionHooks, inTransaction } from "./transaction.js";
+
+export interface PostgresStoreOptions extends PoolOptions, TransactionHooks {}
+
+export interface PostgresStore extends Store {
+  /** The store's pool, for callers that share its connections (tests, diagnostics). */
+  readonly pool: pg.Pool;
+}
+
+async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
+  const inserted = await q.insertCall(db, { ...call, state: CallState.PENDING });
+  if (inserted !== undefined) return { created: true, call: toCallRecord(inserted) };
+  // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
+  const existing = await q.callByIdempotencyKey(db, call.idempotencyKey);
+  if (existing === undefined) throw new Error("postgres store: idempotency conflict without owner");
+  return {
+    created: false,
+    call: toCallRecord(existing),
+    sameRequest: existing.request_hash === call.requestHash,
+  };
+}
+
+async function recordSendResult(
+  db: q.Db,
+  callId: string,
+  result: SendResult,
+  nowMs: number,
+): Promise<Applied> {
+  const call = await mustLoadCall(db, callId);
+  const events: EventRecord[] = [];
+  const done = async (): Promise<Applied> => {
+    const { reasonProvisional: _, ...record } = await mustLoadCall(db, callId);
+    return { call: record, events };
+  };
+  if (result.kind === "rejected") {
+    if (advances(call.state, CallState.FAILED)) {
+      const fields = {
+        state: CallState.FAILED,
+        failureReason: result.reason,
+        providerCallId: "",
+        providerCode: result.providerCode,
+        providerText: result.providerText,
+        occurredAtMs: undefined,
+      };
+      events.push(await appendEvent(db, call, fields, nowMs));
+    }
+    return done();
+  }
+  if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
+    const holder = await q.callByProviderCallId(db, call.provider, result.providerCallId);
+    if (holder !== undefined && holder.call_id !== callId) {
+      throw new Error(
+        `postgres store: provider ${call.provider} returned call id ${result.providerCallId} ` +
+          `for ${callId}, but it already belongs to ${holder.call_id}`,
+      );
+    }
+    // The Send answer is authoritative over an id a push may have claimed first.
+    await q.setProviderCallId(db, callId, result.providerCallId, nowMs);
+  }
+  const current = await mustLoadCall(db, callId);
+  if (advances(current.state, CallState.ACCEPTED)) {
+    const fields = {
+      state: CallState.ACCEPTED,
+      failureReason: FailureReason.UNSPECIFIED,
+      providerCallId: result.providerCallId,
+      providerCode: result.providerCode,
+      providerText: result.providerText,
+      occurredAtMs: undefined,
+    };
+    events.push(await appendEvent(db, current, fields, nowMs));
+  }
+  events.push(...(await adoptParked(db, callId, nowMs, () => undefined)));
+  return done();
+}
+
+/** Opens the pool and migrates (under the migration lock) before returning. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const pool = createPool(options);
+  try {
+    await applyMigrations(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const hooks: TransactionHooks = options;
+  let closing: Promise<void> | undefined;
+  return {
+    pool,
+    createCall(call) {
+      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, call));
+    },
+    recordSendResult(callId, result, nowMs) {
+      const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
+      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs));
+    },
+    ingest(provider, events, nowMs) {
+      const spec = { method: "ingest", appended: (r: { appended: readonly EventRecord[] }) => r.appended };
+      return inTransaction(pool, hooks, spec, (db) => ingest(db, provider, events, nowMs));
+    },
+    async getCall(callId) {
+      const row = await q.callById(pool, callId);
+      return row === undefined ? undefined : toCallRecord(row);
+    },
+    async listEvents(filter: EventFilter, afterSequence, limit) {
+      if (limit <= 0) return [];
+      const [column, value] =
+        "callId" in filter
+          ? (["call_id", filter.callId] as const)
+          : (["client_reference", filter.clientReference] as const);
+      const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
+      return rows.map(toEventRecord);
+    },
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/** Every SQL statement the store runs, as typed functions over one connection. */
+import type pg from "pg";
+import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+
+/** A pooled client inside a transaction, or the pool itself for single reads. */
+export type Db = Pick<pg.ClientBase, "query">;
+
+export interface InsertCallParams {
+  readonly callId: string;
+  readonly provider: string;
+  readonly phoneMasked: string;
+  readonly playTimes: number;
+  readonly clientReference: string;
+  readonly idempotencyKey: string;
+  readonly requestHash: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly state: number;
+  readonly nowMs: number;
+}
+
+export type InsertEventParams = Omit<EventRow, "sequence">;
+
+export type InsertInboundParams = Omit<
+  InboundRow,
+  "received_seq" | "disposition" | "call_id" | "applied_sequence"
+>;
+
+const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
+  client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
+  reason_provisional, created_at_ms, updated_at_ms`;
+
+/**
+ * Conflict target is the idempotency index only: a clashing call_id is a bug and must
+ * throw. A concurrent insert of the same key waits for the other transaction, then
+ * does nothing if it committed: no read-then-write window.
+ */
+export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow | undefined> {
+  const { rows } = await db.query<CallRow>(
+    `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
+       idempotency_key, request_hash, metadata, state, failure_reason,
+       created_at_ms, updated_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $10, $10)
+     ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
+     RETURNING ${CALL_COLUMNS}`,
+    [
+      p.callId,
+      p.provider,
+      p.phoneMasked,
+      p.playTimes,
+      p.clientReference,
+      p.idempotencyKey,
+      p.requestHash,
+      JSON.stringify(p.metadata),
+      p.state,
+      p.nowMs,
+    ],
+  );
+  return rows[0];
+}
+
+async function oneCall(db: Db, where: string, values: unknown[]): Promise<CallRow | undefined> {
+  const { rows } = await db.query<CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE ${where}`, values);
+  return rows[0];
+}
+
+export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
+  return oneCall(db, "call_id = $1", [callId]);
+}
+
+export function callByIdempotencyKey(db: Db, key: string): Promise<CallRow | undefined> {
+  return oneCall(db, "idempotency_key = $1 AND idempotency_key <> ''", [key]);
+}
+
+export function callByProviderCallId(
+  db: Db,
+  provider: string,
+  providerCallId: string,
+): Promise<CallRow | undefined> {
+  return oneCall(db, "provider = $1 AND provider_call_id = $2 AND provider_call_id <> ''", [
+    provider,
+    providerCallId,
+  ]);
+}
+
+export async function setProviderCallId(
+  db: Db,
+  callId: string,
+  providerCallId: string,
+  nowMs: number,
+): Promise<void> {
+  await db.query("UPDATE calls SET provider_call_id = $1, updated_at_ms = $2 WHERE call_id = $3", [
+    providerCallId,
+    nowMs,
+    callId,
+  ]);
+}
+
+export async function setCallState(
+  db: Db,
+  callId: string,
+  state: number,
+  failureReason: number,
+  reasonProvisional: boolean,
+  nowMs: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE calls SET state = $1, failure_reason = $2, reason_provisional = $3, updated_at_ms = $4
+     WHERE call_id = $5`,
+    [state, failureReason, reasonProvisional, nowMs, callId],
+  );
+}
+
+export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRow> {
+  const { rows } = await db.query<EventRow>(
+    `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+       provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     RETURNING *`,
+    [
+      p.call_id,
+      p.client_reference,
+      p.state,
+      p.failure_reason,
+      p.provider,
+      p.provider_call_id,
+      p.provider_code,
+      p.provider_text,
+      p.occurred_at_ms,
+      p.recorded_at_ms,
+    ],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error("postgres store: event insert returned no row");
+  return row;
+}
+
+/** Inserted as parked; returns false for a push seen before (the unique key is the dedupe). */
+export async function insertInbound(db: Db, p: InsertInboundParams): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+       failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+       disposition, received_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'parked', $11)
+     ON CONFLICT (provider, dedupe_key) DO NOTHING`,
+    [
+      p.provider,
+      p.dedupe_key,
+      p.provider_call_id,
+      p.call_id_hint,
+      p.state,
+      p.failure_reason,
+      p.provider_code,
+      p.provider_text,
+      p.occurred_at_ms,
+      p.provisional,
+      p.received_at_ms,
+    ],
+  );
+  return rowCount === 1;
+}
+
+export async function setDisposition(
+  db: Db,
+  p: {
+    provider: string;
+    dedupeKey: string;
+    disposition: Disposition;
+    callId: string | null;
+    appliedSequence: number | null;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE inbound SET disposition = $1, call_id = $2, applied_sequence = $3
+     WHERE provider = $4 AND dedupe_key = $5`,
+    [p.disposition, p.callId, p.appliedSequence, p.provider, p.dedupeKey],
+  );
+}
+
+/** Parked pushes matching a call by its provider id or by an echo of its id, in arrival order. */
+export async function parkedFor(
+  db: Db,
+  provider: string,
+  providerCallId: string,
+  callId: string,
+): Promise<InboundRow[]> {
+  // A UNION rather than OR so each branch uses its own partial index.
+  const { rows } = await db.query<InboundRow>(
+    `SELECT * FROM inbound
+     WHERE disposition = 'parked' AND provider = $1 AND provider_call_id = $2 AND $2 <> ''
+     UNION
+     SELECT * FROM inbound
+     WHERE disposition = 'parked' AND provider = $1 AND call_id_hint = $3
+     ORDER BY received_seq`,
+    [provider, providerCallId, callId],
+  );
+  return rows;
+}
+
+export async function eventsAfter(
+  db: Db,
+  column: "call_id" | "client_reference",
+  value: string,
+  afterSequence: number,
+  limit: number,
+): Promise<EventRow[]> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT * FROM events WHERE ${column} = $1 AND sequence > $2 ORDER BY sequence LIMIT $3`,
+    [value, afterSequence, limit],
+  );
+  return rows;
+}

@@ -1,0 +1,114 @@
+/**
+ * Row shapes as node-postgres returns them (BIGINT already numbers, see pool.ts) and
+ * their mapping to the domain records; column names are the SQLite engine's.
+ */
+import type { CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
+import type { InboundEvent } from "../../core/provider.js";
+
+export interface CallRow {
+  call_id: string;
+  provider: string;
+  provider_call_id: string;
+  phone_masked: string;
+  play_times: number;
+  client_reference: string;
+  idempotency_key: string;
+  request_hash: string;
+  metadata: unknown;
+  state: number;
+  failure_reason: number;
+  reason_provisional: boolean;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface EventRow {
+  sequence: number;
+  call_id: string;
+  client_reference: string;
+  state: number;
+  failure_reason: number;
+  provider: string;
+  provider_call_id: string;
+  provider_code: string;
+  provider_text: string;
+  occurred_at_ms: number | null;
+  recorded_at_ms: number;
+}
+
+export type Disposition = "applied" | "stale" | "parked";
+
+export interface InboundRow {
+  received_seq: number;
+  provider: string;
+  dedupe_key: string;
+  provider_call_id: string;
+  call_id_hint: string | null;
+  state: number;
+  failure_reason: number;
+  provider_code: string;
+  provider_text: string;
+  occurred_at_ms: number | null;
+  provisional: boolean;
+  disposition: Disposition;
+  call_id: string | null;
+  applied_sequence: number | null;
+  received_at_ms: number;
+}
+
+/** JSONB arrives parsed; keep only string values, as the SQLite engine does. */
+function toMetadata(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry === "string") out[key] = entry;
+  }
+  return out;
+}
+
+export function toCallRecord(row: CallRow): CallRecord {
+  return {
+    callId: row.call_id,
+    provider: row.provider,
+    providerCallId: row.provider_call_id,
+    phoneMasked: row.phone_masked,
+    playTimes: row.play_times,
+    clientReference: row.client_reference,
+    metadata: toMetadata(row.metadata),
+    state: row.state as CallState,
+    failureReason: row.failure_reason as FailureReason,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+export function toEventRecord(row: EventRow): EventRecord {
+  return {
+    sequence: row.sequence,
+    callId: row.call_id,
+    clientReference: row.client_reference,
+    state: row.state as CallState,
+    failureReason: row.failure_reason as FailureReason,
+    provider: row.provider,
+    providerCallId: row.provider_call_id,
+    providerCode: row.provider_code,
+    providerText: row.provider_text,
+    occurredAtMs: row.occurred_at_ms ?? undefined,
+    recordedAtMs: row.recorded_at_ms,
+  };
+}
+
+/** A parked push, rebuilt so it goes through the same apply path as a fresh one. */
+export function toInboundEvent(row: InboundRow): InboundEvent {
+  return {
+    dedupeKey: row.dedupe_key,
+    providerCallId: row.provider_call_id,
+    callId: row.call_id_hint ?? undefined,
+    state: row.state as CallState,
+    failureReason: row.failure_reason as FailureReason,
+    providerCode: row.provider_code,
+    providerText: row.provider_text,
+    occurredAtMs: row.occurred_at_ms ?? undefined,
+    provisional: row.provisional,
+  };
+}

@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   VOICECODE_DEFAULT_PROVIDER: z.string().min(1).default("sandbox"),
   VOICECODE_PROVIDER_TIMEOUT_MS: positiveMs.default(10_000),
   VOICECODE_SHUTDOWN_GRACE_MS: positiveMs.default(15_000),
+  /** How long a call watch waits for the precise reason after a provisional failure. */
+  VOICECODE_REFINE_GRACE_MS: positiveMs.default(5_000),
   VOICECODE_SANDBOX_ENABLED: boolean.default(true),
   /** Delay between the sandbox's simulated call steps. */
   VOICECODE_SANDBOX_STEP_MS: positiveMs.default(800),
@@ -56,6 +58,7 @@ export interface Config {
   readonly defaultProvider: string;
   readonly providerTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  readonly refineGraceMs: number;
   readonly sandbox: {
     readonly enabled: boolean;
     readonly stepMs: number;
@@ -124,6 +127,7 @@ export function parseConfig(
     defaultProvider: e.VOICECODE_DEFAULT_PROVIDER,
     providerTimeoutMs: e.VOICECODE_PROVIDER_TIMEOUT_MS,
     shutdownGraceMs: e.VOICECODE_SHUTDOWN_GRACE_MS,
+    refineGraceMs: e.VOICECODE_REFINE_GRACE_MS,
     sandbox: {
       enabled: e.VOICECODE_SANDBOX_ENABLED,
       stepMs: e.VOICECODE_SANDBOX_STEP_MS,

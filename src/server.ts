@@ -92,6 +92,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     metrics: metrics.core,
     providerTimeoutMs: config.providerTimeoutMs,
+    refineGraceMs: config.refineGraceMs,
   });
 
   const webhooks = createWebhookServer({

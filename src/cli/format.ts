@@ -60,7 +60,8 @@ function providerDetail(ev: StatusEvent): string {
 export function formatEvent(ev: StatusEvent, withCallId: boolean): string {
   const when = formatTime(ev.occurTime ?? ev.recordTime);
   const call = withCallId ? `  ${clean(ev.callId)}` : "";
-  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${providerDetail(ev)}`;
+  const provisional = ev.provisional ? " (provisional)" : "";
+  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${providerDetail(ev)}`;
 }
 
 export function formatCall(call: Call): string[] {

@@ -18,6 +18,8 @@ export interface CallRecord {
   readonly metadata: Readonly<Record<string, string>>;
   readonly state: CallState;
   readonly failureReason: FailureReason;
+  /** FAILED with a reason a later, precise provider push may still replace. */
+  readonly reasonProvisional: boolean;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
 }
@@ -36,4 +38,6 @@ export interface EventRecord {
   /** The provider's own timestamp, when it sends one. */
   readonly occurredAtMs: number | undefined;
   readonly recordedAtMs: number;
+  /** A FAILED event whose reason a later event for the same call may refine. */
+  readonly provisional: boolean;
 }

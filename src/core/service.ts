@@ -22,6 +22,8 @@ export interface VoiceCodeServiceOptions {
   readonly metrics?: CoreMetrics;
   /** Upper bound for one provider request (ms). Default 10 000. */
   readonly providerTimeoutMs?: number;
+  /** How long a call watch waits for a provisional failure's precise reason (ms). Default 5 000. */
+  readonly refineGraceMs?: number;
   readonly now?: () => number;
   readonly newCallId?: () => string;
 }
@@ -97,6 +99,8 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           afterSequence: Number(after),
           signal,
           drainSignal: draining.signal,
+          refineGraceMs: options.refineGraceMs ?? 5_000,
+          now: deps.now,
         });
         for await (const event of events) {
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });

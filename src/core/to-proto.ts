@@ -21,6 +21,7 @@ export function callToProto(call: CallRecord): Call {
     metadata: { ...call.metadata },
     state: call.state,
     failureReason: call.failureReason,
+    failureReasonProvisional: call.reasonProvisional,
     createTime: timestampFromMs(call.createdAtMs),
     updateTime: timestampFromMs(call.updatedAtMs),
   });
@@ -33,12 +34,13 @@ export function eventToProto(event: EventRecord): StatusEvent {
     clientReference: event.clientReference,
     state: event.state,
     failureReason: event.failureReason,
-    terminal: isTerminal(event.state),
+    terminal: isTerminal(event.state) && !event.provisional,
     provider: event.provider,
     providerCallId: event.providerCallId,
     providerCode: event.providerCode,
     providerText: event.providerText,
     occurTime: event.occurredAtMs === undefined ? undefined : timestampFromMs(event.occurredAtMs),
     recordTime: timestampFromMs(event.recordedAtMs),
+    provisional: event.provisional,
   });
 }

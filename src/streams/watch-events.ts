@@ -25,11 +25,19 @@ export interface WatchEventsOptions {
   readonly drainSignal: AbortSignal;
   /** Events read per store query. */
   readonly batchSize?: number;
+  /**
+   * How long a single-call watch stays open after a provisional FAILED event for the
+   * precise one (counted from when the provisional event was stored). Default 5 000.
+   */
+  readonly refineGraceMs?: number;
+  readonly now?: () => number;
 }
 
 export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<EventRecord> {
   const { store, bus, target, signal, drainSignal } = options;
   const batchSize = options.batchSize ?? 256;
+  const refineGraceMs = options.refineGraceMs ?? 5_000;
+  const now = options.now ?? Date.now;
   const single = "callId" in target;
   const filter: EventFilter = target;
   const matches = (n: EventNotice): boolean =>
@@ -55,6 +63,9 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
       throw notFound("call_id", "no such call");
     }
     let cursor = options.afterSequence;
+    // Set once the call is FAILED with a provisional reason: the watch then ends at the
+    // precise failure event or at this time, whichever comes first.
+    let refineUntil: number | undefined;
     for (;;) {
       if (signal.aborted) return;
       if (drainSignal.aborted) {
@@ -64,9 +75,13 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
         );
       }
       if (!dirty) {
+        if (refineUntil !== undefined && now() >= refineUntil) return;
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
+          if (refineUntil !== undefined) timer = setTimeout(poke, Math.max(0, refineUntil - now()));
         });
+        clearTimeout(timer);
         continue;
       }
       dirty = false;
@@ -78,13 +93,18 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
         if (signal.aborted) return;
         yield event;
         cursor = event.sequence;
-        if (single && isTerminal(event.state)) return;
+        if (single && isTerminal(event.state)) {
+          if (!event.provisional) return;
+          refineUntil = event.recordedAtMs + refineGraceMs;
+        }
       }
       if (batch.length === batchSize) {
         dirty = true;
       } else if (callBefore !== undefined && isTerminal(callBefore.state)) {
-        // Resumed past the terminal event: nothing more will ever come.
-        return;
+        // Resumed past the terminal event: nothing more will ever come, except the
+        // precise reason for a provisional failure.
+        if (!callBefore.reasonProvisional) return;
+        refineUntil ??= callBefore.updatedAtMs + refineGraceMs;
       }
     }
   } finally {

@@ -88,6 +88,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           metadata: { tenant: "t1", purpose: "login" },
           state: CallState.PENDING,
           failureReason: FailureReason.UNSPECIFIED,
+          reasonProvisional: false,
           createdAtMs: NOW,
           updatedAtMs: NOW,
         };
@@ -475,14 +476,18 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       it("a precise failure after a provisional one refines the reason, once", async () => {
         const callId = await acceptedCall();
         await store.ingest(PROVIDER, [coarse("result")], NOW + 2);
+        expect(await store.getCall(callId)).toMatchObject({ reasonProvisional: true, updatedAtMs: NOW + 2 });
         const refined = await store.ingest(PROVIDER, [precise("failure")], NOW + 3);
         expect(refined.appended).toHaveLength(1);
         const again = await store.ingest(PROVIDER, [precise("failure-2", FailureReason.POWERED_OFF)], NOW + 4);
         expect(again).toMatchObject({ appended: [], stale: 1 });
         expect(await reasons(callId)).toEqual([FailureReason.NO_ANSWER, FailureReason.BUSY]);
+        const failed = (await store.listEvents({ callId }, 0, 100)).filter((e) => e.state === CallState.FAILED);
+        expect(failed.map((e) => e.provisional)).toEqual([true, false]);
         expect(await store.getCall(callId)).toMatchObject({
           state: CallState.FAILED,
           failureReason: FailureReason.BUSY,
+          reasonProvisional: false,
         });
       });
 

@@ -7,7 +7,7 @@ import { CallState, FailureReason, type CallRecord, type EventRecord } from "../
 import type { InboundEvent } from "../../core/provider.js";
 import { changesCall, stateRank } from "../../core/states.js";
 import * as q from "./queries.js";
-import { type CallRow, type Disposition, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
+import { type Disposition, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
 
 export interface EventFields {
   readonly state: CallState;
@@ -20,24 +20,16 @@ export interface EventFields {
   readonly provisional?: boolean | undefined;
 }
 
-/** A call as the rules see it: the record plus whether its reason is provisional. */
-export interface StoredCall extends CallRecord {
-  readonly reasonProvisional: boolean;
-}
 
 /** Called with the final disposition of every inbound row a change settles. */
 export type SettleListener = (dedupeKey: string, disposition: Disposition) => void;
 
-export function toStoredCall(row: CallRow): StoredCall {
-  return { ...toCallRecord(row), reasonProvisional: row.reason_provisional };
-}
-
-export async function loadCall(db: q.Db, callId: string): Promise<StoredCall | undefined> {
+export async function loadCall(db: q.Db, callId: string): Promise<CallRecord | undefined> {
   const row = await q.callById(db, callId);
-  return row === undefined ? undefined : toStoredCall(row);
+  return row === undefined ? undefined : toCallRecord(row);
 }
 
-export async function mustLoadCall(db: q.Db, callId: string): Promise<StoredCall> {
+export async function mustLoadCall(db: q.Db, callId: string): Promise<CallRecord> {
   const call = await loadCall(db, callId);
   if (call === undefined) throw new Error(`postgres store: unknown call ${callId}`);
   return call;
@@ -53,6 +45,7 @@ export async function appendEvent(
   const failed = fields.state === CallState.FAILED;
   // A reason only means something on FAILED; providers attach codes to other states too.
   const failureReason = failed ? fields.failureReason : FailureReason.UNSPECIFIED;
+  const provisional = failed && fields.provisional === true;
   const row = await q.insertEvent(db, {
     call_id: call.callId,
     client_reference: call.clientReference,
@@ -65,8 +58,9 @@ export async function appendEvent(
     provider_text: fields.providerText,
     occurred_at_ms: fields.occurredAtMs ?? null,
     recorded_at_ms: nowMs,
+    provisional,
   });
-  await q.setCallState(db, call.callId, fields.state, failureReason, failed && fields.provisional === true, nowMs);
+  await q.setCallState(db, call.callId, fields.state, failureReason, provisional, nowMs);
   return toEventRecord(row);
 }
 

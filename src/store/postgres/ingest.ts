@@ -3,7 +3,7 @@
  * discards the whole batch, dedupe rows included, so the provider's retry counts as new.
  * Mirrors src/store/sqlite/ingest.ts.
  */
-import type { EventRecord } from "../../core/model.js";
+import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import type { IngestResult } from "../store.js";
 import {
@@ -11,25 +11,23 @@ import {
   applyPush,
   claimProviderCallId,
   loadCall,
-  type StoredCall,
-  toStoredCall,
 } from "./apply.js";
 import * as q from "./queries.js";
-import type { Disposition } from "./rows.js";
+import { type Disposition, toCallRecord } from "./rows.js";
 
 /** The echo wins when it names one of this provider's calls; the provider id otherwise. */
 async function findCall(
   db: q.Db,
   provider: string,
   push: InboundEvent,
-): Promise<StoredCall | undefined> {
+): Promise<CallRecord | undefined> {
   if (push.callId !== undefined && push.callId !== "") {
     const echoed = await loadCall(db, push.callId);
     if (echoed !== undefined && echoed.provider === provider) return echoed;
   }
   if (push.providerCallId === "") return undefined;
   const row = await q.callByProviderCallId(db, provider, push.providerCallId);
-  return row === undefined ? undefined : toStoredCall(row);
+  return row === undefined ? undefined : toCallRecord(row);
 }
 
 export async function ingest(

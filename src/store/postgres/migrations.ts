@@ -49,7 +49,8 @@ export const MIGRATIONS: readonly string[] = [
     provider_code    TEXT    NOT NULL,
     provider_text    TEXT    NOT NULL,
     occurred_at_ms   BIGINT  NULL,
-    recorded_at_ms   BIGINT  NOT NULL
+    recorded_at_ms   BIGINT  NOT NULL,
+    provisional      BOOLEAN NOT NULL DEFAULT false
   );
   CREATE INDEX events_call ON events (call_id, sequence);
   CREATE INDEX events_client_reference ON events (client_reference, sequence);

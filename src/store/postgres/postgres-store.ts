@@ -45,8 +45,7 @@ async function recordSendResult(
   const call = await mustLoadCall(db, callId);
   const events: EventRecord[] = [];
   const done = async (): Promise<Applied> => {
-    const { reasonProvisional: _, ...record } = await mustLoadCall(db, callId);
-    return { call: record, events };
+    return { call: await mustLoadCall(db, callId), events };
   };
   if (result.kind === "rejected") {
     if (advances(call.state, CallState.FAILED)) {

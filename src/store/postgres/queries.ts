@@ -113,8 +113,9 @@ export async function setCallState(
 export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRow> {
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
-       provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
+       provisional)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      RETURNING *`,
     [
       p.call_id,
@@ -127,6 +128,7 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
       p.provider_text,
       p.occurred_at_ms,
       p.recorded_at_ms,
+      p.provisional,
     ],
   );
   const row = rows[0];

@@ -34,6 +34,7 @@ export interface EventRow {
   provider_text: string;
   occurred_at_ms: number | null;
   recorded_at_ms: number;
+  provisional: boolean;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -77,6 +78,7 @@ export function toCallRecord(row: CallRow): CallRecord {
     metadata: toMetadata(row.metadata),
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,
+    reasonProvisional: row.reason_provisional,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };
@@ -95,6 +97,7 @@ export function toEventRecord(row: EventRow): EventRecord {
     providerText: row.provider_text,
     occurredAtMs: row.occurred_at_ms ?? undefined,
     recordedAtMs: row.recorded_at_ms,
+    provisional: row.provisional,
   };
 }
 

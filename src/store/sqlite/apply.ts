@@ -44,6 +44,7 @@ export function appendEvent(
   // A reason only means something on FAILED; providers attach codes to other states too.
   const failureReason =
     fields.state === CallState.FAILED ? fields.failureReason : FailureReason.UNSPECIFIED;
+  const provisional = fields.state === CallState.FAILED && fields.provisional === true;
   const row = st.insertEvent.get({
     call_id: call.callId,
     client_reference: call.clientReference,
@@ -56,9 +57,9 @@ export function appendEvent(
     provider_text: fields.providerText,
     occurred_at_ms: fields.occurredAtMs ?? null,
     recorded_at_ms: nowMs,
+    provisional: provisional ? 1 : 0,
   });
   if (row === undefined) throw new Error("sqlite store: event insert returned no row");
-  const provisional = fields.state === CallState.FAILED && fields.provisional === true;
   st.setCallState.run(fields.state, failureReason, provisional ? 1 : 0, nowMs, call.callId);
   return toEventRecord(row);
 }

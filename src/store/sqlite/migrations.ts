@@ -76,6 +76,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls   ADD COLUMN reason_provisional INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE inbound ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE events  ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

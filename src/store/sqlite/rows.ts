@@ -35,6 +35,7 @@ export interface EventRow {
   provider_text: string;
   occurred_at_ms: number | null;
   recorded_at_ms: number;
+  provisional: number;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -78,6 +79,7 @@ export function toCallRecord(row: CallRow): CallRecord {
     metadata: parseMetadata(row.metadata),
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,
+    reasonProvisional: row.reason_provisional === 1,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };
@@ -96,6 +98,7 @@ export function toEventRecord(row: EventRow): EventRecord {
     providerText: row.provider_text,
     occurredAtMs: row.occurred_at_ms ?? undefined,
     recordedAtMs: row.recorded_at_ms,
+    provisional: row.provisional === 1,
   };
 }
 

@@ -69,9 +69,11 @@ export function prepareStatements(db: Database.Database) {
     ),
     insertEvent: db.prepare<InsertEventParams, EventRow>(
       `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
-         provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms)
+         provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
+         provisional)
        VALUES (@call_id, @client_reference, @state, @failure_reason, @provider,
-         @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms)
+         @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms,
+         @provisional)
        RETURNING *`,
     ),
     // Inserted as parked; the disposition is settled once the push has been matched.

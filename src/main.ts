@@ -17,7 +17,10 @@ try {
   process.stderr.write(
     [
       "",
-      `voicecode is running (${config.postgres === undefined ? "SQLite" : "PostgreSQL"} + sandbox provider).`,
+      `voicecode is running (${config.postgres === undefined ? "SQLite" : "PostgreSQL"}; providers: ${server.providers.join(", ")}).`,
+      ...config.providers.flatMap(({ name, setup }) =>
+        setup.status === "incomplete" ? [`  not offered: ${name} (missing ${setup.missing.join(", ")})`] : [],
+      ),
       `  gRPC      ${local(server.grpcPort)}   (voicecode.v1.VoiceCode, grpc.health.v1.Health)`,
       `  API       ${local(server.apiPort)}   (Connect JSON + gRPC-Web, /healthz /readyz /metrics)`,
       `  webhooks  ${local(server.webhookPort)}   (provider callbacks only)`,

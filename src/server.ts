@@ -40,6 +40,8 @@ export interface RunningServer {
   readonly webhookPort: number;
   /** The URL (with its secret token) the sandbox posts its callbacks to. */
   readonly sandboxCallbackUrl: string | undefined;
+  /** Providers offered for routing; the default first. */
+  readonly providers: readonly string[];
   readonly service: VoiceCodeService;
   readonly store: Store;
   readonly bus: Bus;
@@ -160,6 +162,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     apiPort,
     webhookPort,
     sandboxCallbackUrl,
+    providers: [
+      config.defaultProvider,
+      ...registry.names.filter((name) => name !== config.defaultProvider),
+    ],
     service,
     store,
     bus,

@@ -54,8 +54,15 @@ describe("the voicecode process", () => {
       VOICECODE_WEBHOOK_PORT: "0",
       VOICECODE_DB_PATH: join(dir, "proc.db"),
       VOICECODE_SANDBOX_STEP_MS: "60000",
+      // Half-configured: reported at start-up, not offered, and no reason to refuse to start.
+      VOICECODE_KINGSOFT_ACCESS_KEY: "AKLTsomething",
+    });
+    let banner = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      banner += d.toString();
     });
     const listening = await logLine(child, "voicecode listening");
+    expect(listening.providers).toEqual(["sandbox"]);
     const client = grpcJsClient(`http://127.0.0.1:${listening.grpcPort as number}`);
     const sent = await client.send({ phoneNumber: "+8613711112222", code: "1234", clientReference: "p" });
     expect(sent.callId).not.toBe("");
@@ -74,6 +81,10 @@ describe("the voicecode process", () => {
     expect(failure.message).toMatch(/after_sequence=\d+/);
     const [code] = await exited;
     expect(code).toBe(0);
+    expect(banner).toContain("providers: sandbox)");
+    expect(banner).toContain(
+      "not offered: kingsoft (missing VOICECODE_KINGSOFT_SECRET_KEY, VOICECODE_KINGSOFT_WEBHOOK_TOKEN)",
+    );
     client.close();
   });
 });

@@ -15,13 +15,14 @@ import { createYtxWebhook } from "./webhook.js";
 export const YTX_PROVIDER_NAME = "ytx";
 
 export interface YtxProviderOptions extends YtxClientOptions {
+  /** Already bound to this provider by the caller (the server adds `provider`). */
   readonly logger?: Logger;
 }
 
 /** The ytx adapter: check() holds ytx's limits, send() one CodeCallOut.wx request. */
 export function createYtxProvider(options: YtxProviderOptions): Provider {
   const client = createYtxClient(options);
-  const logger = options.logger?.child({ provider: YTX_PROVIDER_NAME });
+  const { logger } = options;
   return {
     name: YTX_PROVIDER_NAME,
     check: checkYtxRequest,

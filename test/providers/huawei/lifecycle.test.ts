@@ -3,7 +3,8 @@ import { CallState, FailureReason } from "../../../src/core/model.js";
 import type { InboundEvent, Provider } from "../../../src/core/provider.js";
 import { createHuaweiProvider } from "../../../src/providers/huawei/index.js";
 import { type HuaweiFake, startHuaweiFake } from "../../fakes/huawei.js";
-import { type Receiver, startReceiver } from "./receiver.js";
+import { createHuaweiWebhook } from "../../../src/providers/huawei/webhook.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
 const S = CallState;
 const R = FailureReason;
@@ -19,12 +20,12 @@ const summary = (events: readonly InboundEvent[]) =>
 
 describe("huawei fake → our webhook", () => {
   let fake: HuaweiFake;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let provider: Provider;
 
   beforeEach(async () => {
     fake = await startHuaweiFake({ stepMs: 5, retryMs: 5 });
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver(createHuaweiWebhook());
     provider = createHuaweiProvider({
       appKey: fake.appKey,
       appSecret: fake.appSecret,

@@ -4,19 +4,20 @@ import { CallState, FailureReason } from "../../../src/core/model.js";
 import type { Provider } from "../../../src/core/provider.js";
 import { kingsoftModule } from "../../../src/providers/kingsoft/index.js";
 import { type KingsoftFake, startKingsoftFake } from "../../fakes/kingsoft.js";
-import { type Receiver, startReceiver } from "./receiver.js";
+import { createKingsoftWebhook } from "../../../src/providers/kingsoft/webhook.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
 const live = () => new AbortController().signal;
 const callId = (n: number) => `01JQ3Z8K6V2N4W5X7Y9A0B${String(n).padStart(4, "0")}`;
 
 describe("kingsoft fake pushing to our webhook", () => {
   let fake: KingsoftFake;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let provider: Provider;
 
   beforeEach(async () => {
     fake = await startKingsoftFake({ stepMs: 5, retryMs: 2 });
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver(createKingsoftWebhook());
     fake.setCallbackUrl(receiver.url);
     // Configured exactly as an operator would, from the fake's env.
     const setup = kingsoftModule.configure({ ...fake.env, VOICECODE_KINGSOFT_WEBHOOK_TOKEN: "test-token-0123456789" });

@@ -8,11 +8,12 @@ import {
   type SandboxNetworkOptions,
 } from "../../../src/providers/sandbox/network.js";
 import { createManualScheduler, type ManualScheduler } from "../../../src/providers/sandbox/scheduler.js";
-import { startReceiver, type Receiver } from "./receiver.js";
+import { createSandboxWebhook } from "../../../src/providers/sandbox/webhook.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
 export interface Harness {
   readonly scheduler: ManualScheduler;
-  readonly receiver: Receiver;
+  readonly receiver: WebhookReceiver;
   readonly network: SandboxNetwork;
   readonly provider: Provider;
   readonly deliveryErrors: SandboxDeliveryError[];
@@ -23,7 +24,7 @@ export interface Harness {
 
 export async function startHarness(overrides: Partial<SandboxNetworkOptions> = {}): Promise<Harness> {
   const scheduler = createManualScheduler();
-  const receiver = await startReceiver();
+  const receiver = await startWebhookReceiver(createSandboxWebhook());
   const deliveryErrors: SandboxDeliveryError[] = [];
   let url: string | undefined = receiver.url;
   const network = createSandboxNetwork({

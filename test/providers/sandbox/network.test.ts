@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CallState } from "../../../src/core/model.js";
 import { createSandboxNetwork } from "../../../src/providers/sandbox/network.js";
 import { createRealtimeScheduler } from "../../../src/providers/sandbox/scheduler.js";
+import { createSandboxWebhook } from "../../../src/providers/sandbox/webhook.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 import { numberEnding, startHarness, type Harness } from "./harness.js";
-import { startReceiver, type Receiver } from "./receiver.js";
 
 const { DIALING, RINGING, ANSWERED, COMPLETED } = CallState;
 const FULL_CALL = [DIALING, RINGING, ANSWERED, COMPLETED];
@@ -19,8 +20,8 @@ async function harness(options: Parameters<typeof startHarness>[0] = {}): Promis
   return h;
 }
 
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
+async function receiver(): Promise<WebhookReceiver> {
+  const r = await startWebhookReceiver(createSandboxWebhook());
   toClose.push({ close: () => r.stop() });
   return r;
 }

@@ -9,14 +9,15 @@ import { TENCENT_CONTENT_TYPE } from "../../../src/providers/tencent/client.js";
 import { createTencentProvider } from "../../../src/providers/tencent/index.js";
 import { signTc3 } from "../../../src/providers/tencent/signer.js";
 import { TENCENT_FAKE_DEFAULTS, startTencentFake, type TencentFake } from "../../fakes/tencent.js";
-import { startTencentReceiver, type TencentReceiver } from "./receiver.js";
+import { createTencentWebhook } from "../../../src/providers/tencent/webhook.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
 let fake: TencentFake;
-let receiver: TencentReceiver;
+let receiver: WebhookReceiver;
 let provider: Provider;
 
 beforeEach(async () => {
-  receiver = await startTencentReceiver();
+  receiver = await startWebhookReceiver(createTencentWebhook());
   fake = await startTencentFake({ stepMs: 5, retryDelayMs: 5 });
   fake.setCallbackUrl(receiver.url);
   provider = createTencentProvider({ ...TENCENT_FAKE_DEFAULTS, endpoint: fake.url });
@@ -76,8 +77,7 @@ describe("tencent fake: callbacks through the adapter's parser", () => {
   });
 
   it("retries a push until the documented ack, resending it verbatim (same dedupe keys)", async () => {
-    receiver.failNext(2);
-    receiver.failNext(1, { status: 200, headers: {}, body: '{"result":1,"errmsg":"not stored"}' });
+    receiver.answers.push("retry", "retry", { status: 200, headers: {}, body: '{"result":1,"errmsg":"not stored"}' });
     const id = await place("1234");
     await fake.settled();
     const attempts = fake.deliveries.filter((d) => d.providerCallId === id);
@@ -95,7 +95,7 @@ describe("tencent fake: callbacks through the adapter's parser", () => {
     await fake.close();
     fake = await startTencentFake({ stepMs: 1, retryDelayMs: 1, maxAttempts: 3, callbackUrl: receiver.url });
     provider = createTencentProvider({ ...TENCENT_FAKE_DEFAULTS, endpoint: fake.url });
-    receiver.failNext(10);
+    receiver.answers.push(...Array.from({ length: 10 }, () => "retry" as const));
     await place("1234");
     await fake.settled();
     expect(fake.deliveries.map((d) => d.acked)).toEqual([false, false, false]);

@@ -8,18 +8,18 @@ import type { Provider, ProviderSendRequest } from "../../../src/core/provider.j
 import { createYtxProvider } from "../../../src/providers/ytx/index.js";
 import { createYtxWebhook } from "../../../src/providers/ytx/webhook.js";
 import { type YtxFake, startYtxFake } from "../../fakes/ytx.js";
-import { type Receiver, startReceiver } from "../sandbox/receiver.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.js";
 
 const live = () => new AbortController().signal;
 const request = (phoneNumber: string): ProviderSendRequest => ({ callId: "01JCALL", phoneNumber, code: "482913", playTimes: 1 });
 
 describe("ytx lifecycle through the fake", () => {
   let fake: YtxFake;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let provider: Provider;
 
   beforeEach(async () => {
-    receiver = await startReceiver(createYtxWebhook());
+    receiver = await startWebhookReceiver(createYtxWebhook());
     fake = await startYtxFake({ stepMs: 5, retryDelayMs: 5, maxAttempts: 3, callbackUrl: receiver.url });
     provider = createYtxProvider({ ...fake.credentials, endpoint: fake.url });
   });

@@ -27,9 +27,12 @@ const AMBIGUOUS: ApiErrorMeaning = { kind: "ambiguous" };
  * The doc's API error table. Decisions where the doc leaves room:
  * - `Unknow` and `ServiceTimeout` (500) come from inside the voice service, which may
  *   already have handed the call to a carrier: ambiguous, never retried elsewhere.
- * - `InnerServiceUnavaliable` (500, the gateway found no backend) and
- *   `AccountVoiceServiceUnavailable` (500, the doc's example message is "The Account do
- *   not call voice service": an account check) are refusals before any call.
+ * - `InnerServiceUnavaliable` (500, "openAPI或服务暂不可用") is ambiguous too: the doc
+ *   words the gateway's true refusals as "请求被拒绝" (ServiceUnavailable, NoSuchEntity,
+ *   both 404), while this one only says the service is unavailable, which is also what
+ *   a gateway answers when the backend failed after taking the request.
+ * - `AccountVoiceServiceUnavailable` (500, the doc's example message is "The Account do
+ *   not call voice service": an account check) is a refusal before any call.
  * - Parameter-format codes are CONFIG_ERROR (our request or account setup is wrong),
  *   as for the other providers; `InvalidMobile` alone blames the number.
  * - The doc has no balance code for CallVerify; `TrialTimesLimit` (trial quota used up)
@@ -54,7 +57,7 @@ export const API_ERRORS: Readonly<Record<string, ApiErrorEntry>> = {
   MobileFrequencyLimit: { httpStatus: 400, text: "往同个手机号下发的条数超过频度控制上限", meaning: rejected(FailureReason.RATE_LIMITED) },
   SignatureNotMatch: { httpStatus: 403, text: "签名不匹配", meaning: rejected(FailureReason.AUTH_ERROR) },
   ServiceUnavailable: { httpStatus: 404, text: "请求被拒绝，因其引用的InnerAPI无内部服务", meaning: rejected(FailureReason.PROVIDER_ERROR) },
-  InnerServiceUnavaliable: { httpStatus: 500, text: "openAPI或服务暂不可用", meaning: rejected(FailureReason.PROVIDER_ERROR) },
+  InnerServiceUnavaliable: { httpStatus: 500, text: "openAPI或服务暂不可用", meaning: AMBIGUOUS },
   NoSuchEntity: { httpStatus: 404, text: "请求被拒绝，因其引用的InnerAPI不存在", meaning: rejected(FailureReason.CONFIG_ERROR) },
   FlowLimitExceeded: { httpStatus: 409, text: "该openAPI接口访问速度已达到流控上限", meaning: rejected(FailureReason.RATE_LIMITED) },
   MissingParameter: { httpStatus: 400, text: "输入参数的值不能为空", meaning: rejected(FailureReason.CONFIG_ERROR) },
@@ -62,16 +65,19 @@ export const API_ERRORS: Readonly<Record<string, ApiErrorEntry>> = {
   InvalidTimestamp: { httpStatus: 400, text: "请保持请求时间戳在15分钟以内", meaning: rejected(FailureReason.AUTH_ERROR) },
   InvalidTimestampFormat: { httpStatus: 400, text: "请求时间戳格式不合法", meaning: rejected(FailureReason.AUTH_ERROR) },
   ServiceTimeout: { httpStatus: 500, text: "内部服务由于超时暂不可用", meaning: AMBIGUOUS },
+  // Not in the table but the doc's own example of a failed call (请求结构 > 调用失败).
+  InvalidParameterValue: { httpStatus: 400, text: "An invalid or out-of-range value was supplied for the input parameter", meaning: rejected(FailureReason.CONFIG_ERROR) },
 };
 
 /**
  * The meaning of an error body. A code outside the table is a refusal (reason UNKNOWN)
- * under a 4xx, which by HTTP's own terms was not acted on, and ambiguous under a 5xx.
+ * only under a 4xx, which by HTTP's own terms was not acted on; under any other status
+ * (a 5xx, or a 2xx that also says success) it is ambiguous.
  */
 export function apiErrorMeaning(code: string, httpStatus: number): ApiErrorMeaning {
   const entry = Object.hasOwn(API_ERRORS, code) ? API_ERRORS[code] : undefined;
   if (entry !== undefined) return entry.meaning;
-  return httpStatus >= 500 ? AMBIGUOUS : rejected(FailureReason.UNKNOWN);
+  return httpStatus >= 400 && httpStatus < 500 ? rejected(FailureReason.UNKNOWN) : AMBIGUOUS;
 }
 
 export interface ReceiptEntry {

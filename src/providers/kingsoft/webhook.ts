@@ -15,6 +15,7 @@ import { CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
 import { receiptFailureReason } from "./codes.js";
+import { redactReportText } from "./redact.js";
 import { parseReportTime } from "./report-time.js";
 import { type StatusReport, statusPushSchema } from "./wire.js";
 
@@ -52,12 +53,13 @@ export function parseKingsoftPush(request: WebhookRequest): readonly InboundEven
 
 function eventsForReport(report: StatusReport): InboundEvent[] {
   const code = String(report.ErrCode);
+  const extId = report.ExtId === undefined || report.ExtId === null ? "" : String(report.ExtId);
   const base = {
     providerCallId: report.CallId,
-    callId: report.ExtId === undefined || report.ExtId === null || report.ExtId === "" ? undefined : report.ExtId,
+    callId: extId === "" ? undefined : extId,
     providerCode: code,
-    // ErrDesc only: the report's Mobile must never reach stored text.
-    providerText: report.ErrDesc ?? "",
+    // ErrDesc only, and redacted: it is free carrier text that may quote the callee.
+    providerText: redactReportText(report.ErrDesc === undefined || report.ErrDesc === null ? "" : String(report.ErrDesc)),
   };
   const events: InboundEvent[] = [];
   const answeredAtMs = parseReportTime(report.AnswerTime);

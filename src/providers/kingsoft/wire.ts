@@ -10,7 +10,7 @@
  *
  * ErrCode is a string ("SUCCESS", "DH:0001") or a number (480) in the doc's example.
  * The doc's example has trailing commas; real pushes are taken to be valid JSON.
- * Only what the parser relies on is strict; the rest is type-checked loosely so a
+ * Only what the parser relies on is checked; the rest is not type-checked at all, so a
  * harmless variation never makes the provider re-push a batch forever.
  */
 import { z } from "zod";
@@ -18,28 +18,35 @@ import { z } from "zod";
 /** Largest batch the doc allows in one push. */
 export const MAX_REPORTS_PER_PUSH = 200;
 
-const text = z.string().max(1024);
 /** "YYYY-MM-DD hh:mm:ss" (Beijing time), or "" when the step never happened. */
 const time = z.string().max(64).nullish();
+/**
+ * Fields we never read. The doc's own example sends ErrCode as a string in one report
+ * and a number in the next, so digit fields (Mobile, Caller, PressKey) may well arrive
+ * as numbers; a type check on a field we ignore could only make one report fail its
+ * whole batch and Kingsoft re-push it forever.
+ */
+const ignored = z.unknown();
 
 export const statusReportSchema = z.object({
   CallId: z.string().min(1).max(128),
   /** Our call id as sent in ExtId; "" when none was sent. */
-  ExtId: z.string().max(128).nullish(),
+  ExtId: z.union([z.string().max(128), z.number()]).nullish(),
   Status: z.enum(["SUCCESS", "FAIL"]),
   ErrCode: z.union([z.string().min(1).max(64), z.number().int()]),
-  ErrDesc: text.nullish(),
-  StartTime: time,
+  /** Free text: redacted and truncated when kept, so its length never fails a push. */
+  ErrDesc: z.union([z.string(), z.number()]).nullish(),
   AnswerTime: time,
   EndTime: time,
-  Duration: z.union([z.number(), z.string().max(32)]).nullish(),
+  StartTime: ignored,
+  Duration: ignored,
   /** The callee's number: read past, never kept or logged. */
-  Mobile: z.string().max(32).nullish(),
-  PressKey: z.union([z.string().max(64), z.number()]).nullish(),
-  Caller: text.nullish(),
-  CallerDisplay: text.nullish(),
+  Mobile: ignored,
+  PressKey: ignored,
+  Caller: ignored,
+  CallerDisplay: ignored,
   /** 1 = verification code, 2 = notification. */
-  VoiceType: z.union([z.number().int(), z.string().max(8)]).nullish(),
+  VoiceType: ignored,
 });
 
 export type StatusReport = z.infer<typeof statusReportSchema>;

@@ -15,6 +15,8 @@ const DOC_API_CODES = [
   "MobileFrequencyLimit", "SignatureNotMatch", "ServiceUnavailable", "InnerServiceUnavaliable",
   "NoSuchEntity", "FlowLimitExceeded", "MissingParameter", "InvalidTimestamp", "InvalidTimestampFormat",
   "ServiceTimeout",
+  // Not in the table: the doc's own example of a failed call (请求结构 > 调用失败).
+  "InvalidParameterValue",
 ];
 const DOC_RECEIPT_CODES = [
   ...Array.from({ length: 22 }, (_, i) => `DH:${String(i).padStart(4, "0")}`),
@@ -43,6 +45,11 @@ describe("kingsoft API error table", () => {
     ["Unknow", 500, { kind: "ambiguous" }],
     ["ServiceTimeout", 500, { kind: "ambiguous" }],
     ["AccountVoiceServiceUnavailable", 500, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
+    // A 500 the doc does not word as a refusal: the call may exist, so never retried elsewhere.
+    ["InnerServiceUnavaliable", 500, { kind: "ambiguous" }],
+    ["InvalidParameterValue", 400, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
+    // A 2xx says success; an error code nobody documented cannot overrule that.
+    ["NotInTheDoc", 200, { kind: "ambiguous" }],
     ["NotInTheDoc", 400, { kind: "rejected", reason: FailureReason.UNKNOWN }],
     ["NotInTheDoc", 502, { kind: "ambiguous" }],
     ["toString", 400, { kind: "rejected", reason: FailureReason.UNKNOWN }],

@@ -184,13 +184,33 @@ describe("kingsoft webhook parse", () => {
     expect(() => parse(body)).toThrow(message);
   });
 
-  it("does not echo a malformed report's number in the error", () => {
-    expect(() => parse([{ ...success, Mobile: 13712345678 }])).toThrow(/0\.Mobile/);
-    try {
-      parse([{ ...success, Mobile: 13712345678 }]);
-    } catch (error) {
-      expect(String(error)).not.toContain(MOBILE);
-    }
+  it("accepts a report whose unread fields come in another type than the doc's example", () => {
+    // The doc itself sends ErrCode as a string and then as a number: digit fields we
+    // never read must not fail the batch (Kingsoft would re-push it forever).
+    const variant = {
+      ...failed,
+      Mobile: Number(MOBILE),
+      Caller: 875100000,
+      CallerDisplay: null,
+      PressKey: 1,
+      Duration: "0",
+      VoiceType: "1",
+      StartTime: null,
+    };
+    const events = parse([success, variant]);
+    expect(events.map((e) => e.state)).toEqual([CallState.ANSWERED, CallState.COMPLETED, CallState.FAILED]);
+    expect(JSON.stringify(events)).not.toContain(MOBILE);
+  });
+
+  it("takes a numeric ExtId as text rather than failing the batch", () => {
+    expect(parse([{ ...failed, ExtId: 12345 }])[0]?.callId).toBe("12345");
+  });
+
+  it("keeps a phone number quoted in ErrDesc out of providerText, and bounds its length", () => {
+    const [event] = parse([{ ...failed, ErrDesc: `呼叫 ${MOBILE} 失败 (+86${MOBILE})` }]);
+    expect(event?.providerText).toBe("呼叫 *** 失败 (***)");
+    const [long] = parse([{ ...failed, ErrDesc: "拒".repeat(5000) }]);
+    expect(long?.providerText).toHaveLength(512);
   });
 
   it("rejects a method other than POST", () => {

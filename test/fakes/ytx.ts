@@ -7,7 +7,8 @@
  * timestamp), a 24-hour timestamp window (Beijing time), the sid in the path, the app
  * id, and the body's parameters. Answers are ytx's {"statusCode","statusMsg","requestId"}
  * with HTTP 200, as in the seed; codes other than 0, -2 and -205 come from a third-party
- * ytx error table (UNCONFIRMED):
+ * ytx error table, -104 (rate limit, only forced by failNext) from an answer quoted in the
+ * same project (UNCONFIRMED):
  *
  *   -200 unknown account sid in the path     -202 bad/missing Authorization or timestamp
  *   -203 bad/missing Sign                    -205 unknown app id
@@ -73,6 +74,7 @@ export const YTX_FAKE_CODES = {
   exception: { statusCode: "-100", statusMsg: "异常错误" },
   "invalid-parameter": { statusCode: "-101", statusMsg: "参数不合法" },
   "illegal-number": { statusCode: "-102", statusMsg: "电话号码不合法" },
+  "rate-limited": { statusCode: "-104", statusMsg: "请求频率过高" },
   "unknown-account": { statusCode: "-200", statusMsg: "无此用户" },
   "account-disabled": { statusCode: "-201", statusMsg: "用户状态失效" },
   "header-auth": { statusCode: "-202", statusMsg: "包头验证信息错误" },

@@ -1,14 +1,16 @@
 /**
  * One CodeCallOut.wx request, classified the way Send needs it: accepted (statusCode
- * "0" with a requestId), rejected (any non-zero statusCode: ytx placed no call), or
- * ambiguous (the call may have been placed but we cannot tell).
+ * "0" with a requestId), rejected (a non-zero statusCode: ytx placed no call), or
+ * ambiguous (the call may have been placed but we cannot tell: -100, or an answer that
+ * contradicts itself).
  */
 import { FailureReason } from "../../core/model.js";
 import type { ProviderSendRequest, SendOutcome } from "../../core/provider.js";
 import { providerRequest } from "../http.js";
 import { toYtxDst } from "./check.js";
-import { YTX_API_CODES, YTX_OK, apiFailureReason } from "./codes.js";
+import { YTX_API_CODES, YTX_OK, apiCodeIsAmbiguous, apiFailureReason } from "./codes.js";
 import { parseJsonLossless } from "./json.js";
+import { maskApiText } from "./mask.js";
 import { signYtxRequest } from "./signer.js";
 import { YTX_ACTION, type YtxApiResponse, type YtxCodeCallOutBody, ytxApiResponseSchema } from "./wire.js";
 
@@ -65,13 +67,18 @@ export function createYtxClient(options: YtxClientOptions): YtxClient {
         return refused(FailureReason.PROVIDER_ERROR, "", `no call was placed: ${result.detail}`);
       }
       if (result.kind === "ambiguous") return { kind: "ambiguous", detail: `ytx: ${result.detail}` };
-      return classifyResponse(result.status, result.body);
+      // statusMsg may quote the request: the code must never be stored (numbers, 10+
+      // digits with an area code, are masked as every long digit run is).
+      return classifyResponse(result.status, result.body, [request.code]);
     },
   };
 }
 
-/** Maps one HTTP answer of CodeCallOut.wx onto a SendOutcome. */
-export function classifyResponse(status: number, text: string): SendOutcome {
+/**
+ * Maps one HTTP answer of CodeCallOut.wx onto a SendOutcome; `secrets` (the code) are
+ * masked out of the stored provider text, as are phone-like digit runs.
+ */
+export function classifyResponse(status: number, text: string, secrets: readonly string[] = []): SendOutcome {
   const parsed = parseApiResponse(text);
   if (parsed === undefined) {
     // No ytx answer at all: a 2xx or 5xx may come from a server that acted on the request,
@@ -81,12 +88,17 @@ export function classifyResponse(status: number, text: string): SendOutcome {
     }
     return refused(FailureReason.PROVIDER_ERROR, `HTTP ${status}`, `no call was placed: HTTP ${status} with an unreadable body`);
   }
-  const message = parsed.statusMsg ?? "";
+  const message = maskApiText(parsed.statusMsg ?? "", secrets);
+  const requestId = parsed.requestId?.trim() ?? "";
   if (parsed.statusCode !== YTX_OK) {
+    if (apiCodeIsAmbiguous(parsed.statusCode) || requestId !== "") {
+      // A refusal carries an empty requestId (seed, 异常示例); one that names a request,
+      // or a generic exception, does not prove that no call was placed.
+      return { kind: "ambiguous", detail: `ytx: statusCode ${parsed.statusCode}${requestId === "" ? "" : " with a requestId"}` };
+    }
     const known = Object.hasOwn(YTX_API_CODES, parsed.statusCode) ? YTX_API_CODES[parsed.statusCode] : undefined;
     return refused(apiFailureReason(parsed.statusCode), parsed.statusCode, message || known?.text || "");
   }
-  const requestId = parsed.requestId?.trim() ?? "";
   if (status < 200 || status >= 300 || requestId === "") {
     // ytx says it took the call, yet something is off: it may ring, we cannot track it.
     const why = requestId === "" ? "without a requestId" : `with HTTP ${status}`;

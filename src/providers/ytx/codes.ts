@@ -11,9 +11,10 @@
  * | -2   | 缺少必要参数       | CONFIG_ERROR         | seed (异常示例)               |
  * | -3   | 无效action         | CONFIG_ERROR         | third-party table, UNCONFIRMED |
  * | -4   | 无效的JSON         | CONFIG_ERROR         | third-party table, UNCONFIRMED |
- * | -100 | 异常错误           | PROVIDER_ERROR       | third-party table, UNCONFIRMED |
+ * | -100 | 异常错误           | (ambiguous)          | third-party table, UNCONFIRMED |
  * | -101 | 参数不合法         | CONFIG_ERROR         | third-party table, UNCONFIRMED |
  * | -102 | 电话号码不合法     | INVALID_NUMBER       | third-party table, UNCONFIRMED |
+ * | -104 | 请求频率过高       | RATE_LIMITED         | observed answer quoted in the same project, UNCONFIRMED |
  * | -200 | 无此用户           | AUTH_ERROR           | third-party table, UNCONFIRMED |
  * | -201 | 用户状态失效       | AUTH_ERROR           | third-party table, UNCONFIRMED |
  * | -202 | 包头验证信息错误   | AUTH_ERROR           | third-party table, UNCONFIRMED |
@@ -23,12 +24,20 @@
  * | else | -                  | UNKNOWN              |                               |
  *
  * The seed itself documents only 0, -2 and -205. The rest come from the error table in a
- * public ytx integration (a Django project's YTX_ERROR_CODES); ytx publishes no rate-limit
- * code anywhere we found, so nothing maps to RATE_LIMITED.
+ * public ytx integration (a Django project's YTX_ERROR_CODES); -104 is not in that table
+ * but is an answer the same project recorded from ytx ({"statusCode":"-104","statusMsg":
+ * "请求频率过高"}), ytx's only known rate-limit code.
+ *
+ * -100 (异常错误, "exception") is NOT a refusal: a generic server exception says nothing
+ * about where ytx broke, possibly after handing the call to its switch, so the answer is
+ * ambiguous (as Tencent's bare InternalError is); a retry elsewhere could ring twice.
  *
  * Status push: UNCONFIRMED. ytx documents neither the body nor the acknowledgement (the
- * callback URL is set per app in the console; the sandbox never pushes). webhook.ts
- * looks for a status under likely keys and maps only the words below, which are guesses:
+ * callback URL is set per app in the console; the sandbox never pushes). The closest
+ * evidence is a public integration of ytx's two-way call (DailbackCall), whose handler
+ * reads a JSON status push {requestid, state: callout|alerting|answer|disconnect,
+ * stateDesc, dsc (the number), timestamp} and a JSON CDR push {"cdr":[{requestid, ...}]}.
+ * webhook.ts looks for a status under likely keys and maps only the words below, which are guesses:
  * English state words (callout / alerting / answer are ytx's own words in its two-way
  * call push, per the same third-party source) and plain Chinese outcomes. Numeric status
  * codes are deliberately NOT mapped: "0" might mean "completed" or merely "submitted",
@@ -44,6 +53,8 @@ export const YTX_OK = "0";
 export interface ApiCode {
   readonly text: string;
   readonly reason: FailureReason;
+  /** The code does not prove that no call was placed: the send is ambiguous. */
+  readonly ambiguous?: true;
 }
 
 export const YTX_API_CODES: Readonly<Record<string, ApiCode>> = {
@@ -51,9 +62,10 @@ export const YTX_API_CODES: Readonly<Record<string, ApiCode>> = {
   "-2": { text: "缺少必要参数", reason: FailureReason.CONFIG_ERROR },
   "-3": { text: "无效action", reason: FailureReason.CONFIG_ERROR },
   "-4": { text: "无效的JSON", reason: FailureReason.CONFIG_ERROR },
-  "-100": { text: "异常错误", reason: FailureReason.PROVIDER_ERROR },
+  "-100": { text: "异常错误", reason: FailureReason.PROVIDER_ERROR, ambiguous: true },
   "-101": { text: "参数不合法", reason: FailureReason.CONFIG_ERROR },
   "-102": { text: "电话号码不合法", reason: FailureReason.INVALID_NUMBER },
+  "-104": { text: "请求频率过高", reason: FailureReason.RATE_LIMITED },
   "-200": { text: "无此用户", reason: FailureReason.AUTH_ERROR },
   "-201": { text: "用户状态失效", reason: FailureReason.AUTH_ERROR },
   "-202": { text: "包头验证信息错误", reason: FailureReason.AUTH_ERROR },
@@ -61,6 +73,11 @@ export const YTX_API_CODES: Readonly<Record<string, ApiCode>> = {
   "-204": { text: "账户余额不足", reason: FailureReason.INSUFFICIENT_BALANCE },
   "-205": { text: "应用验证失败", reason: FailureReason.AUTH_ERROR },
 };
+
+/** True when a non-zero statusCode leaves open whether ytx placed the call. */
+export function apiCodeIsAmbiguous(statusCode: string): boolean {
+  return Object.hasOwn(YTX_API_CODES, statusCode) && YTX_API_CODES[statusCode]?.ambiguous === true;
+}
 
 /** Why ytx refused a call, from the API's non-zero statusCode. */
 export function apiFailureReason(statusCode: string): FailureReason {
@@ -81,7 +98,7 @@ const DIALING = progress(CallState.DIALING);
 const RINGING = progress(CallState.RINGING);
 const ANSWERED = progress(CallState.ANSWERED);
 const COMPLETED = progress(CallState.COMPLETED);
-const GENERIC_FAILURE: PushStatus = { state: CallState.FAILED, reason: FailureReason.UNKNOWN, provisional: true };
+export const GENERIC_FAILURE: PushStatus = { state: CallState.FAILED, reason: FailureReason.UNKNOWN, provisional: true };
 
 /**
  * UNCONFIRMED guesses, keyed by the status word lower-cased with spaces, "_" and "-"

@@ -43,16 +43,25 @@ export interface YtxConfig {
 const identifier = (what: string) =>
   z.string().regex(/^[A-Za-z0-9]{1,64}$/, `${what} is 1-64 letters and digits (it goes into the URL path or body)`);
 
+/**
+ * The endpoint is printed in the start-up summary, so it may carry no credentials; a
+ * bare "?" or "#" (which URL parses to an empty search) would break the path appended.
+ */
 const endpointUrl = z
   .string()
   .refine((value) => {
     try {
       const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" && url.hash === "";
+      return (
+        (url.protocol === "http:" || url.protocol === "https:") &&
+        !/[?#]/.test(value) &&
+        url.username === "" &&
+        url.password === ""
+      );
     } catch {
       return false;
     }
-  }, "must be an http(s) URL without query or fragment, e.g. http://api.ytx.net")
+  }, "must be an http(s) URL without credentials, query or fragment, e.g. http://api.ytx.net")
   .transform((value) => value.replace(/\/+$/, ""));
 
 const schema = z.object({

@@ -14,11 +14,28 @@ const DIGIT_RUN = /\d{7,}/g;
 
 /** Masked and capped copy of `text`; `keep` (the provider call id) stays readable. */
 export function maskPushText(text: string, keep: string): string {
-  const masked = text
-    .replace(JSON_CODE_FIELD, '$1"***"')
-    .replace(FORM_CODE_FIELD, "$1$2=***")
-    .replace(DIGIT_RUN, (run) => (run === keep ? run : "*".repeat(run.length - 4) + run.slice(-4)));
+  const masked = maskDigitRuns(text.replace(JSON_CODE_FIELD, '$1"***"').replace(FORM_CODE_FIELD, "$1$2=***"), keep);
   return cap(masked, PROVIDER_TEXT_MAX_CHARS);
+}
+
+/** Every run of 7+ digits but `keep` reduced to its last four ("13911281234" -> "*******1234"). */
+export function maskDigitRuns(text: string, keep = ""): string {
+  return text.replace(DIGIT_RUN, (run) => (run === keep ? run : "*".repeat(run.length - 4) + run.slice(-4)));
+}
+
+/**
+ * A text from ytx's API answer (statusMsg), which may quote the request: each secret
+ * (the code, the dialled number) standing alone is replaced first, so that masking a
+ * long code's digit run cannot leave its last four digits behind, then phone-like runs.
+ */
+export function maskApiText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret === "") continue;
+    const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, "g"), "***");
+  }
+  return cap(maskDigitRuns(out), PROVIDER_TEXT_MAX_CHARS);
 }
 
 function cap(text: string, max: number): string {

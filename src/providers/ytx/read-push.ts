@@ -5,7 +5,8 @@
  * envelopes such as {"data":{...}}).
  */
 import { CallState } from "../../core/model.js";
-import { type PushStatus, pushStatusFor } from "./codes.js";
+import { GENERIC_FAILURE, type PushStatus, pushStatusFor } from "./codes.js";
+import { maskDigitRuns } from "./mask.js";
 import { parsePushTime } from "./time.js";
 import type { YtxPushRecord } from "./wire.js";
 
@@ -31,7 +32,10 @@ export const TIME_KEYS = ["timestamp", "eventtime", "endtime", "hanguptime", "re
 export interface PushFields {
   /** The provider call id, or "" when none was found. */
   readonly providerCallId: string;
-  /** The raw status value chosen (mapped or not), or "" when none was found. */
+  /**
+   * The raw status value chosen (mapped or not), or "" when none was found; stored and
+   * logged, so phone-like digit runs in it are masked.
+   */
   readonly rawStatus: string;
   /** Undefined when no status value maps to a known word. */
   readonly status: PushStatus | undefined;
@@ -50,21 +54,46 @@ export function readPush(record: YtxPushRecord): PushFields {
 
   const providerCallId = values(ID_KEYS).map(idText).find((id) => id !== undefined) ?? "";
   const statuses = values(STATUS_KEYS).map(scalarText).filter((s): s is string => s !== undefined && s !== "");
-  const mapped = statuses.map((raw) => ({ raw, status: pushStatusFor(raw) }));
-  const known = mapped.filter((m) => m.status !== undefined);
-  // A bare "failed" gives way to a precise failure reported under another key.
-  const first = known[0];
-  const precise = known.find((m) => m.status?.state === CallState.FAILED && m.status.provisional !== true);
-  const chosen = first?.status?.provisional === true && precise !== undefined ? precise : first;
+  const known = statuses.flatMap((raw) => {
+    const status = pushStatusFor(raw);
+    return status === undefined ? [] : [{ raw, status }];
+  });
+  const chosen = decide(known);
   const occurredAtMs = values(TIME_KEYS).map(parsePushTime).find((t) => t !== undefined);
 
   return {
     providerCallId,
-    rawStatus: chosen?.raw ?? statuses[0] ?? "",
+    rawStatus: maskDigitRuns(chosen?.raw ?? statuses[0] ?? ""),
     status: chosen?.status,
     occurredAtMs,
     keys: [...(scopes[0]?.keys() ?? [])],
   };
+}
+
+interface Known {
+  readonly raw: string;
+  readonly status: PushStatus;
+}
+
+const sameStatus = (a: PushStatus, b: PushStatus): boolean => a.state === b.state && a.reason === b.reason;
+
+/**
+ * The status of a push whose recognised words may come from several keys. They must
+ * agree: an envelope's {"status":"success"} around {"state":"busy"}, or {"state":
+ * "callout","result":"success"}, would otherwise complete a call that failed or has just
+ * been dialled, and a wrong final state is worse than none (the push is then kept as
+ * unrecognised). Only failures may differ: a bare "failed" gives way to a precise
+ * reason, and precise reasons that disagree leave a provisional failure of unknown reason.
+ */
+function decide(known: readonly Known[]): Known | undefined {
+  const first = known[0];
+  if (first === undefined) return undefined;
+  if (known.every((k) => sameStatus(k.status, first.status))) return first;
+  if (!known.every((k) => k.status.state === CallState.FAILED)) return undefined;
+  const precise = known.filter((k) => k.status.provisional !== true);
+  const firstPrecise = precise[0];
+  if (firstPrecise !== undefined && precise.every((k) => sameStatus(k.status, firstPrecise.status))) return firstPrecise;
+  return { raw: first.raw, status: GENERIC_FAILURE };
 }
 
 function scopesOf(record: YtxPushRecord): Map<string, unknown>[] {

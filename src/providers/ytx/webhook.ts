@@ -44,6 +44,12 @@ interface Item {
   readonly record: YtxPushRecord;
   /** The text this record came from, for providerText. */
   readonly raw: string;
+  /**
+   * What the dedupe key hashes: the record's own content, not the body's bytes or its
+   * position, so a report retried alone or re-batched with other reports keeps its key,
+   * and two different reports never share one.
+   */
+  readonly key: string;
 }
 
 function parsePush(request: WebhookRequest, logger: Logger | undefined): readonly InboundEvent[] {
@@ -52,9 +58,7 @@ function parsePush(request: WebhookRequest, logger: Logger | undefined): readonl
   if (text === "") throw new WebhookParseError("empty ytx push");
   const items = looksLikeJson(text, request.headers["content-type"]) ? fromJson(text) : [fromForm(text)];
 
-  // A retried push is the same bytes; a different push differs somewhere.
-  const digest = createHash("sha256").update(request.body).digest("hex");
-  return items.map((item, index) => {
+  return items.map((item) => {
     const fields = readPush(item.record);
     if (fields.status === undefined || fields.providerCallId === "") {
       logger?.warn(
@@ -63,7 +67,7 @@ function parsePush(request: WebhookRequest, logger: Logger | undefined): readonl
       );
     }
     return {
-      dedupeKey: items.length === 1 ? `sha256:${digest}` : `sha256:${digest}:${index}`,
+      dedupeKey: `sha256:${createHash("sha256").update(item.key).digest("hex")}`,
       providerCallId: fields.providerCallId,
       // CodeCallOut.wx has no echo field, so our call id never comes back.
       callId: undefined,
@@ -91,8 +95,11 @@ function fromJson(text: string): Item[] {
   }
   const parsed = ytxPushBodySchema.safeParse(json);
   if (!parsed.success) throw new WebhookParseError("ytx push must be a JSON object or a non-empty array of objects");
-  if (!Array.isArray(parsed.data)) return [{ record: parsed.data, raw: text }];
-  return parsed.data.map((record) => ({ record, raw: JSON.stringify(record) }));
+  if (!Array.isArray(parsed.data)) return [{ record: parsed.data, raw: text, key: JSON.stringify(parsed.data) }];
+  return parsed.data.map((record) => {
+    const raw = JSON.stringify(record);
+    return { record, raw, key: raw };
+  });
 }
 
 /** application/x-www-form-urlencoded: printable ASCII, `key=value` pairs joined by "&". */
@@ -110,7 +117,7 @@ function fromForm(text: string): Item {
     record[key] = value;
   }
   if (Object.keys(record).length === 0) throw malformed;
-  return { record, raw: text };
+  return { record, raw: text, key: `form:${text}` };
 }
 
 function decodeFormPart(part: string): string | undefined {

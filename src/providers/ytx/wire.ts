@@ -33,10 +33,20 @@ export interface YtxCodeCallOutBody {
 /** Strings in the seed; numbers tolerated, since a JSON encoder may emit either. */
 const textOrNumber = z.union([z.string(), z.number()]).transform(String);
 
+/**
+ * statusMsg and requestId may also be null (a .NET or Java serializer writes a missing
+ * string so): rejecting that would turn a plain refusal into an ambiguous outcome.
+ */
 export const ytxApiResponseSchema = z.object({
   statusCode: textOrNumber.pipe(z.string().trim().min(1).max(32)),
-  statusMsg: z.string().max(1024).optional(),
-  requestId: textOrNumber.optional(),
+  statusMsg: z
+    .string()
+    .max(1024)
+    .nullish()
+    .transform((v) => v ?? undefined),
+  requestId: textOrNumber
+    .nullish()
+    .transform((v) => v ?? undefined),
 });
 
 export type YtxApiResponse = z.infer<typeof ytxApiResponseSchema>;

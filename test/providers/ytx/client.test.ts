@@ -90,7 +90,7 @@ describe("ytx send, refused by the API", () => {
     ["invalid-number", FailureReason.INVALID_NUMBER, "-1"],
     ["illegal-number", FailureReason.INVALID_NUMBER, "-102"],
     ["insufficient-balance", FailureReason.INSUFFICIENT_BALANCE, "-204"],
-    ["exception", FailureReason.PROVIDER_ERROR, "-100"],
+    ["rate-limited", FailureReason.RATE_LIMITED, "-104"],
   ])("forced %s -> %s", async (failure, reason, code) => {
     const before = fake.calls.length;
     fake.failNext(failure);
@@ -138,8 +138,31 @@ describe("ytx send, refused by the API", () => {
   });
 
   it("trusts a documented refusal even on a 5xx", async () => {
-    fake.failNext({ status: 500, body: '{"statusCode":"-100","statusMsg":"异常错误","requestId":""}' });
-    expect(await provider.send(request(), live())).toMatchObject({ kind: "rejected", reason: FailureReason.PROVIDER_ERROR });
+    fake.failNext({ status: 500, body: '{"statusCode":"-204","statusMsg":"账户余额不足","requestId":""}' });
+    expect(await provider.send(request(), live())).toMatchObject({ kind: "rejected", reason: FailureReason.INSUFFICIENT_BALANCE });
+  });
+
+  it("reads a refusal whose requestId and statusMsg are null (a .NET/Java serializer's empty fields)", async () => {
+    fake.failNext({ body: '{"statusCode":"-205","statusMsg":null,"requestId":null}' });
+    expect(await provider.send(request(), live())).toEqual({
+      kind: "rejected",
+      reason: FailureReason.AUTH_ERROR,
+      providerCode: "-205",
+      providerText: "应用验证失败",
+    });
+  });
+
+  it("never stores the number or the code that ytx's statusMsg quotes", async () => {
+    fake.failNext({ body: '{"statusCode":"-102","statusMsg":"电话号码不合法:13911281234 (+8613911281234), code 12345678","requestId":""}' });
+    const outcome = await provider.send(request({ code: "12345678" }), live());
+    expect(outcome).toMatchObject({ kind: "rejected", reason: FailureReason.INVALID_NUMBER, providerCode: "-102" });
+    const text = outcome.kind === "rejected" ? outcome.providerText : "";
+    expect(text).toBe("电话号码不合法:*******1234 (+*********1234), code ***");
+    expect(text).not.toMatch(/5678/);
+
+    fake.failNext({ body: '{"statusCode":"-101","statusMsg":"验证码4821不合法","requestId":""}' });
+    const short = await provider.send(request({ code: "4821" }), live());
+    expect(short.kind === "rejected" && short.providerText).toBe("验证码***不合法");
   });
 
   it("refuses a 4xx without a ytx body as PROVIDER_ERROR (nothing reached the API)", async () => {
@@ -161,6 +184,12 @@ describe("ytx send, ambiguous", () => {
     ["a 200 JSON without statusCode", { body: '{"ok":true}' }],
     ["statusCode 0 without requestId", { body: '{"statusCode":"0","statusMsg":"提交成功","requestId":""}' }],
     ["statusCode 0 on a 4xx", { status: 403, body: '{"statusCode":"0","requestId":"2016010000000205"}' }],
+    // A generic server exception says nothing about where ytx broke: a retry elsewhere could ring twice.
+    ["-100 异常错误 (exception)", "exception" as const],
+    ["-100 on a 500", { status: 500, body: '{"statusCode":"-100","statusMsg":"异常错误","requestId":""}' }],
+    // Refusals carry an empty requestId; one that names a request contradicts itself.
+    ["a refusal code with a requestId", { body: '{"statusCode":"-204","statusMsg":"账户余额不足","requestId":"2016010000000205"}' }],
+    ["an unknown code with a requestId", { body: '{"statusCode":"000000","requestId":"2016010000000205"}' }],
   ])("treats %s as ambiguous", async (_name, failure) => {
     fake.failNext(failure);
     expect((await provider.send(request(), live())).kind).toBe("ambiguous");

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../../src/core/model.js";
-import { YTX_API_CODES, YTX_PUSH_WORDS, apiFailureReason, pushStatusFor } from "../../../src/providers/ytx/codes.js";
+import {
+  YTX_API_CODES,
+  YTX_PUSH_WORDS,
+  apiCodeIsAmbiguous,
+  apiFailureReason,
+  pushStatusFor,
+} from "../../../src/providers/ytx/codes.js";
 
 describe("ytx API codes", () => {
   it("maps the seed's codes as the brief requires", () => {
@@ -12,9 +18,9 @@ describe("ytx API codes", () => {
     ["-1", FailureReason.INVALID_NUMBER],
     ["-3", FailureReason.CONFIG_ERROR],
     ["-4", FailureReason.CONFIG_ERROR],
-    ["-100", FailureReason.PROVIDER_ERROR],
     ["-101", FailureReason.CONFIG_ERROR],
     ["-102", FailureReason.INVALID_NUMBER],
+    ["-104", FailureReason.RATE_LIMITED],
     ["-200", FailureReason.AUTH_ERROR],
     ["-201", FailureReason.AUTH_ERROR],
     ["-202", FailureReason.AUTH_ERROR],
@@ -26,7 +32,7 @@ describe("ytx API codes", () => {
 
   it("covers every code of the table with a text and a failure reason", () => {
     expect(Object.keys(YTX_API_CODES).sort()).toEqual(
-      ["-1", "-2", "-3", "-4", "-100", "-101", "-102", "-200", "-201", "-202", "-203", "-204", "-205"].sort(),
+      ["-1", "-2", "-3", "-4", "-100", "-101", "-102", "-104", "-200", "-201", "-202", "-203", "-204", "-205"].sort(),
     );
     for (const [code, entry] of Object.entries(YTX_API_CODES)) {
       expect(entry.text, code).not.toBe("");
@@ -37,6 +43,11 @@ describe("ytx API codes", () => {
 
   it.each(["-999", "1", "", "toString", "__proto__"])("maps unknown code %j to UNKNOWN", (code) => {
     expect(apiFailureReason(code)).toBe(FailureReason.UNKNOWN);
+    expect(apiCodeIsAmbiguous(code)).toBe(false);
+  });
+
+  it("treats only -100 (a generic exception, which may come after dispatch) as ambiguous", () => {
+    expect(Object.keys(YTX_API_CODES).filter(apiCodeIsAmbiguous)).toEqual(["-100"]);
   });
 });
 

@@ -48,11 +48,15 @@ describe("ytx configure", () => {
     ["VOICECODE_YTX_ENDPOINT", "ftp://api.ytx.net"],
     ["VOICECODE_YTX_ENDPOINT", "http://api.ytx.net/?x=1"],
     ["VOICECODE_YTX_ENDPOINT", "not a url"],
+    // It is printed in the start-up summary: no credentials in it.
+    ["VOICECODE_YTX_ENDPOINT", "http://proxyuser:proxy-secret@ytx-proxy.example.com"],
+    ["VOICECODE_YTX_ENDPOINT", "http://api.ytx.net/?"],
     ["VOICECODE_YTX_DISPLAY_NUMBER", "+86 571 2823"],
   ])("is invalid when %s is %j", (name, value) => {
     const setup = ytxModule.configure({ ...FULL, [name]: value });
     expect(setup.status).toBe("invalid");
     expect(setup.status === "invalid" && setup.errors.join("\n")).toContain(name);
+    expect(JSON.stringify(setup)).not.toContain("proxy-secret");
   });
 
   it("is ready with production defaults and a summary free of secrets", () => {

@@ -93,6 +93,24 @@ describe("ytx webhook parse: other plausible shapes", () => {
     expect(bare).toMatchObject({ state: CallState.FAILED, failureReason: FailureReason.UNKNOWN, provisional: true });
   });
 
+  it.each([
+    ["an envelope's success around a busy call", { status: "success", data: { requestId: "r1", state: "busy" } }],
+    ["a callout whose result is success", { requestId: "r1", state: "callout", result: "success" }],
+    ["a failure next to a success", { requestId: "r1", result: "failed", state: "success" }],
+  ])("decides no state when recognised words disagree: %s", (_name, body) => {
+    // First-key-wins would complete a call that failed or was only just dialled.
+    expect(parseOne(body)).toMatchObject({ providerCallId: "r1", state: CallState.ACCEPTED, failureReason: FailureReason.UNSPECIFIED });
+  });
+
+  it("keeps words that agree, and a failure whose precise reasons disagree as provisional", () => {
+    expect(parseOne({ requestId: "r1", state: "busy", result: "用户忙" })).toMatchObject({ state: CallState.FAILED, failureReason: FailureReason.BUSY });
+    expect(parseOne({ requestId: "r1", state: "busy", reason: "noanswer" })).toMatchObject({
+      state: CallState.FAILED,
+      failureReason: FailureReason.UNKNOWN,
+      provisional: true,
+    });
+  });
+
   it("records a push with an unmappable status as ACCEPTED, keeping the raw status", () => {
     expect(parseOne({ requestId: "r1", statusCode: 0, state: "disconnect" })).toMatchObject({
       providerCallId: "r1",
@@ -136,6 +154,12 @@ describe("ytx webhook parse: stored text", () => {
     expect(form.providerText).toBe("callid=r1&code=***&state=success");
   });
 
+  it("masks a number quoted in the status value, which is stored as providerCode", () => {
+    const event = parseOne({ requestId: "r1", result: "被叫13911281234关机" });
+    expect(event.providerCode).toBe("被叫*******1234关机");
+    expect(JSON.stringify(event)).not.toContain("13911281234");
+  });
+
   it("caps the stored body at 2 KiB", () => {
     const event = parseOne({ requestId: "r1", state: "success", note: "x".repeat(5000) });
     expect(event.providerText).toHaveLength(2048);
@@ -150,6 +174,21 @@ describe("ytx webhook parse: dedupe keys", () => {
     expect(key(body)).toBe(key(body, "application/json"));
     expect(key(body)).not.toBe(key(JSON.stringify(push("success"))));
     expect(key(body)).not.toBe(key(JSON.stringify({ ...push("answer"), timestamp: "20250301160002" })));
+  });
+
+  it("keys a batched report by its content: re-batched or retried alone, it keeps its key", () => {
+    const a = push("callout");
+    const b = { ...push("busy"), requestId: "2025030100000002" };
+    const c = { ...push("answer"), requestId: "2025030100000003" };
+    const keys = (body: object) => new Map(webhook.parse(request(body)).map((e) => [e.providerText, e.dedupeKey]));
+    const first = keys([a, b]);
+    const second = keys([c, b, a]);
+    const alone = keys(b);
+    const textOf = (record: object) => parseOne(record).providerText;
+    expect(second.get(textOf(a))).toBe(first.get(textOf(a)));
+    expect(second.get(textOf(b))).toBe(first.get(textOf(b)));
+    expect(alone.get(textOf(b))).toBe(first.get(textOf(b)));
+    expect(new Set(second.values()).size).toBe(3);
   });
 });
 

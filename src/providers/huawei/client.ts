@@ -15,6 +15,7 @@ import type { ProviderSendRequest, SendOutcome } from "../../core/provider.js";
 import { type ProviderHttpResult, providerRequest } from "../http.js";
 import { encodeCallbackUrl } from "./callback-url.js";
 import { API_RESULT_CODES, SUCCESS_RESULT_CODE, apiFailureReason } from "./codes.js";
+import { redactText } from "./redact.js";
 import { akskHeaders, createNonce, formatCreated } from "./signer.js";
 import { type CallVerifyResponse, callVerifyResponseSchema } from "./wire.js";
 
@@ -70,7 +71,7 @@ export function createHuaweiClient(options: HuaweiClientOptions): HuaweiClient {
           created: formatCreated(now()),
         }),
       };
-      return classifyCallVerify(await providerRequest({ url, headers, body, signal }));
+      return classifyCallVerify(await providerRequest({ url, headers, body, signal }), [request.code]);
     },
   };
 }
@@ -94,7 +95,11 @@ export function callVerifyBody(
   };
 }
 
-export function classifyCallVerify(result: ProviderHttpResult): SendOutcome {
+/**
+ * `secrets` (the spoken code) are masked out of Huawei's description, together with any
+ * phone number: resultdesc names, and may quote, the parameter it refused.
+ */
+export function classifyCallVerify(result: ProviderHttpResult, secrets: readonly string[] = []): SendOutcome {
   if (result.kind === "not-sent") {
     return { kind: "rejected", reason: FailureReason.PROVIDER_ERROR, providerCode: "", providerText: `no call was placed: ${result.detail}` };
   }
@@ -110,16 +115,18 @@ export function classifyCallVerify(result: ProviderHttpResult): SendOutcome {
   const { resultcode, resultdesc, sessionId } = parsed;
   if (resultcode === SUCCESS_RESULT_CODE) {
     if (success && sessionId !== undefined && sessionId !== "") {
-      return { kind: "accepted", providerCallId: sessionId, providerCode: resultcode, providerText: resultdesc ?? "Success" };
+      const text = redactText(resultdesc ?? "Success", secrets).slice(0, MAX_PROVIDER_TEXT);
+      return { kind: "accepted", providerCallId: sessionId, providerCode: resultcode, providerText: text };
     }
     return { kind: "ambiguous", detail: `HTTP ${status}, resultcode 0 without a usable sessionId` };
   }
   const text = resultdesc ?? API_RESULT_CODES.get(resultcode)?.text ?? "";
   return {
     kind: "rejected",
+    // The raw text: the reason depends on which parameter it names.
     reason: apiFailureReason(resultcode, text),
     providerCode: resultcode,
-    providerText: text.slice(0, MAX_PROVIDER_TEXT),
+    providerText: redactText(text, secrets).slice(0, MAX_PROVIDER_TEXT),
   };
 }
 

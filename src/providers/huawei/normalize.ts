@@ -8,6 +8,7 @@
 import { CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import { type CodeInfo, Q850_CAUSES, SIP_STATUSES, hangupCause } from "./codes.js";
+import { redactText } from "./redact.js";
 import { parseHuaweiTime } from "./time.js";
 import type { FeeInfo, ProgressEvent, StatusPush } from "./wire.js";
 
@@ -36,7 +37,8 @@ export function statusEvent(push: StatusPush): InboundEvent {
       state: cause.state,
       failureReason: cause.reason,
       providerCode: String(stateCode),
-      providerText: info.stateDesc ?? cause.text,
+      // Huawei's free text may quote the numbers of the call: masked before it is kept.
+      providerText: redactText(info.stateDesc ?? "").trim() || cause.text,
     };
   }
   const progress = PROGRESS[push.eventType];

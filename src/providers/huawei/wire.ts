@@ -13,12 +13,22 @@
  */
 import { z } from "zod";
 
-/** callVerify's answer, success and error alike: `resultcode` "0" is success. */
+/** Optional text that Java serializers may send as null: null reads as absent. */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => (v === null ? undefined : v));
+
+/**
+ * callVerify's answer, success and error alike: `resultcode` "0" is success. Only
+ * resultcode decides; a null resultdesc or sessionId (Huawei's SDK: "sessionId is empty
+ * when the request failed") must not turn a clear answer into an unreadable one.
+ */
 export const callVerifyResponseSchema = z.object({
   // A string on the wire; a number is tolerated.
   resultcode: z.union([z.string().regex(/^\d{1,16}$/), z.number().int().nonnegative()]).transform(String),
-  resultdesc: z.string().optional(),
-  sessionId: z.string().optional(),
+  resultdesc: optionalText,
+  sessionId: optionalText,
 });
 
 export type CallVerifyResponse = z.output<typeof callVerifyResponseSchema>;

@@ -104,9 +104,25 @@ describe("huawei client against the fake", () => {
     ["a 200 JSON without a resultcode", { status: 200, body: '{"ok":true}' }, { kind: "ambiguous" }],
     ["a success without a sessionId", { status: 200, body: '{"resultcode":"0","resultdesc":"Success"}' }, { kind: "ambiguous" }],
     ["resultcode 0 with a 4xx status", { status: 400, body: '{"resultcode":"0","sessionId":"s1"}' }, { kind: "ambiguous" }],
+    // Java serializers write absent fields as null; only resultcode (and a sessionId) decide.
+    ["a success whose resultdesc is null", { status: 200, body: '{"resultcode":"0","resultdesc":null,"sessionId":"1200_2_0_x@host"}' }, { kind: "accepted", providerCallId: "1200_2_0_x@host", providerText: "Success" }],
+    ["a refusal whose sessionId is null", { status: 400, body: '{"resultcode":"1013002","resultdesc":"Over the APP limit.","sessionId":null}' }, { kind: "rejected", reason: FailureReason.RATE_LIMITED, providerCode: "1013002" }],
+    ["a 5xx refusal whose sessionId is null", { status: 500, body: '{"resultcode":"1020002","resultdesc":null,"sessionId":null}' }, { kind: "rejected", reason: FailureReason.PROVIDER_ERROR, providerCode: "1020002", providerText: "Internal error" }],
   ])("classifies %s", async (_name, reply, expected) => {
     fake.failNext(reply);
     expect(await provider.send(request(), live())).toMatchObject(expected);
+  });
+
+  it("masks the callee number and the code when Huawei's description quotes them", async () => {
+    fake.failNext({
+      status: 400,
+      body: '{"resultcode":"1010002","resultdesc":"Invalid request. The calleeNbr +8613800001234 is invalid (verifyCode 482913)."}',
+    });
+    const outcome = await provider.send(request(), live());
+    // The reason still comes from the unmasked text, which names calleeNbr.
+    expect(outcome).toMatchObject({ kind: "rejected", reason: FailureReason.INVALID_NUMBER, providerCode: "1010002" });
+    const text = outcome.kind === "rejected" ? outcome.providerText : "";
+    expect(text).toBe("Invalid request. The calleeNbr *** is invalid (verifyCode ***).");
   });
 
   it("accepts a numeric resultcode with a sessionId", async () => {

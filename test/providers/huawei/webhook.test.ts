@@ -130,6 +130,13 @@ describe("huawei status pushes", () => {
     expect(text).not.toContain("13912340021");
     expect(text).not.toContain("2088880022");
   });
+
+  it("masks numbers quoted in stateDesc, and falls back to the table's wording when nothing is left", () => {
+    const [quoted] = parse(statusPush("disconnect", { stateCode: 8102, stateDesc: `The callee ${CALLEE} is busy.` }));
+    expect(quoted?.providerText).toBe("The callee *** is busy.");
+    const [empty] = parse(statusPush("disconnect", { stateCode: 8102, stateDesc: "" }));
+    expect(empty?.providerText).toBe("Callee busy");
+  });
 });
 
 describe("huawei CDR pushes", () => {

@@ -133,8 +133,8 @@ export function classifySendCodeVoiceResult(result: ProviderHttpResult, secrets:
 
   const error = apiErrorSchema.safeParse(json);
   if (error.success) {
-    const { Code: code, Message: message = "" } = error.data.Response.Error;
-    const text = describe(redactText(message, secrets), error.data.Response.RequestId);
+    const { Code: code, Message: message } = error.data.Response.Error;
+    const text = describe(redactText(message ?? "", secrets), error.data.Response.RequestId);
     const classified = classifyApiError(code);
     if (classified.kind === "ambiguous") return { kind: "ambiguous", detail: `${code}: ${text}` };
     return { kind: "rejected", reason: classified.reason, providerCode: code, providerText: text };
@@ -162,7 +162,7 @@ function unrecognized(status: number, clientError: boolean, what: string): SendO
   return { kind: "ambiguous", detail };
 }
 
-function describe(text: string, requestId: string | undefined): string {
+function describe(text: string, requestId: string | null | undefined): string {
   const capped = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
-  return requestId === undefined || requestId === "" ? capped : `${capped} (RequestId ${requestId})`;
+  return requestId === undefined || requestId === null || requestId === "" ? capped : `${capped} (RequestId ${requestId})`;
 }

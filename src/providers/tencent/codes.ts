@@ -116,11 +116,19 @@ const API_ERROR_FAMILIES: Readonly<Record<string, ApiErrorClass>> = {
 
 /** Classifies `Response.Error.Code`: a refusal with its reason, or ambiguous (may have called). */
 export function classifyApiError(code: string): ApiErrorClass {
-  const exact = API_ERROR_CODES[code];
+  const exact = own(API_ERROR_CODES, code);
   if (exact !== undefined) return exact;
   if (/timeout/i.test(code)) return AMBIGUOUS;
-  const family = API_ERROR_FAMILIES[code.split(".")[0] ?? ""];
+  const family = own(API_ERROR_FAMILIES, code.split(".")[0] ?? "");
   return family ?? rejected(R.UNKNOWN);
+}
+
+/**
+ * Own entries only: the code comes off the wire, and a plain index would hand back
+ * Object.prototype members for "constructor" or "toString" (a function, not a class).
+ */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** `voicecode_callback.result` values (strings on the wire). */

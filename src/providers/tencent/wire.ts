@@ -28,25 +28,29 @@ export interface SendCodeVoiceBody {
   readonly SessionContext: string;
 }
 
-/** `{"Response":{"SendStatus":{"CallId","SessionContext"},"RequestId"}}` */
+/**
+ * `{"Response":{"SendStatus":{"CallId","SessionContext"},"RequestId"}}`. Only CallId
+ * decides; the rest may be absent or null (API 3.0 answers null for "no value"), since
+ * failing this schema on them would turn a placed call into an ambiguous one.
+ */
 export const sendCodeVoiceSuccessSchema = z.object({
   Response: z.object({
     SendStatus: z.object({
       CallId: z.string().min(1).max(256),
-      SessionContext: z.string().optional(),
+      SessionContext: z.string().nullish(),
     }),
-    RequestId: z.string().optional(),
+    RequestId: z.string().nullish(),
   }),
 });
 
-/** `{"Response":{"Error":{"Code","Message"},"RequestId"}}`, for every API 3.0 action. */
+/** `{"Response":{"Error":{"Code","Message"},"RequestId"}}`, for every API 3.0 action; only Code decides. */
 export const apiErrorSchema = z.object({
   Response: z.object({
     Error: z.object({
       Code: z.string().min(1).max(256),
-      Message: z.string().optional(),
+      Message: z.string().nullish(),
     }),
-    RequestId: z.string().optional(),
+    RequestId: z.string().nullish(),
   }),
 });
 
@@ -57,16 +61,25 @@ const numericCode = z
   .union([z.string().regex(/^[0-9]{1,9}$/, "expected digits"), z.number().int().min(0).max(999_999_999)])
   .transform((v) => String(v));
 
-/** Unix seconds as a string (or number); "" and "0" (not reached) become undefined. Output in ms. */
+/**
+ * Unix seconds as a string (or number); "", "0" and null (not reached) become undefined.
+ * Output in ms. A time only dates an event, so its absence must not cost a 400 (retried
+ * forever, the call's result lost).
+ */
 const unixSeconds = z
   .union([z.string().regex(/^[0-9]{0,12}$/, "expected Unix seconds"), z.number().int().min(0).max(999_999_999_999)])
-  .optional()
+  .nullish()
   .transform((v) => {
-    const seconds = v === undefined || v === "" ? 0 : Number(v);
+    const seconds = v === undefined || v === null || v === "" ? 0 : Number(v);
     return seconds > 0 ? seconds * 1000 : undefined;
   });
 
-const text = z.string().max(1024).optional();
+/** Informational text: null is taken as absent, for the same reason. */
+const text = z
+  .string()
+  .max(1024)
+  .nullish()
+  .transform((v) => v ?? undefined);
 
 export const callResultSchema = z.object({
   callid,
@@ -75,7 +88,7 @@ export const callResultSchema = z.object({
   start_calltime: unixSeconds,
   end_calltime: unixSeconds,
   call_from: text,
-  fee: z.union([z.string().max(32), z.number()]).optional(),
+  fee: z.union([z.string().max(32), z.number()]).nullish(),
 });
 
 export const voiceFailureSchema = z.object({
@@ -87,7 +100,7 @@ export const voiceFailureSchema = z.object({
 
 export const voiceKeySchema = z.object({
   callid,
-  keypress: z.union([z.string().max(64), z.number()]).optional(),
+  keypress: z.union([z.string().max(64), z.number()]).nullish(),
 });
 
 export const CALLBACK_TYPES = [

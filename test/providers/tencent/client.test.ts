@@ -222,6 +222,25 @@ describe("tencent client: classifying answers", () => {
     if (outcome.kind === "rejected") expect(outcome.reason).toBe(R.PROVIDER_ERROR);
   });
 
+  it("accepts a SendStatus whose SessionContext and RequestId are null: only CallId decides", () => {
+    // Failing the schema on an unused field made a placed call ambiguous (stuck PENDING).
+    expect(response(200, { Response: { SendStatus: { CallId: "abc", SessionContext: null }, RequestId: null } })).toEqual({
+      kind: "accepted",
+      providerCallId: "abc",
+      providerCode: "OK",
+      providerText: "accepted",
+    });
+  });
+
+  it("reads an error envelope whose Message and RequestId are null", () => {
+    expect(response(200, { Response: { Error: { Code: "LimitExceeded.DeliveryFrequencyLimit", Message: null }, RequestId: null } })).toEqual({
+      kind: "rejected",
+      reason: R.RATE_LIMITED,
+      providerCode: "LimitExceeded.DeliveryFrequencyLimit",
+      providerText: "",
+    });
+  });
+
   it("accepts a SendStatus even when SessionContext is missing", () => {
     expect(response(200, { Response: { SendStatus: { CallId: "abc" }, RequestId: "r" } })).toMatchObject({
       kind: "accepted",

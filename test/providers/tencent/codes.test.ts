@@ -95,6 +95,16 @@ describe("tencent API error codes", () => {
   ])("falls back for unlisted %s", (code, outcome) => {
     expect(classifyApiError(code)).toEqual(outcome);
   });
+
+  it.each([
+    ["constructor", expected(R.UNKNOWN)],
+    ["toString", expected(R.UNKNOWN)],
+    ["__proto__", expected(R.UNKNOWN)],
+    ["hasOwnProperty.Whatever", expected(R.UNKNOWN)],
+  ])("classifies %s, spelled like an Object.prototype member, as an unknown refusal", (code, outcome) => {
+    // A plain table index returned the prototype's function, i.e. a refusal without a reason.
+    expect(classifyApiError(code)).toEqual(outcome);
+  });
 });
 
 // providers.md 5.2, Tencent column.

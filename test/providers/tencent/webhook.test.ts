@@ -95,6 +95,21 @@ describe("tencent webhook: voicecode_callback", () => {
     expect(answeredEvent?.occurredAtMs).toBeUndefined();
   });
 
+  it("takes null for the times and informational fields rather than refusing the push", () => {
+    // A 400 here is retried by Tencent for ever and the call's result never lands.
+    const nulls = { accept_time: null, start_calltime: null, end_calltime: null, call_from: null, fee: null };
+    expect(parse(withResult("1", nulls))).toMatchObject([
+      { state: CallState.FAILED, failureReason: FailureReason.NO_ANSWER, occurredAtMs: undefined },
+    ]);
+    expect(parse({ voicecode_callback: { ...answered.voicecode_callback, ...nulls, result: "0" } }).map((e) => e.state)).toEqual([
+      CallState.ANSWERED,
+      CallState.COMPLETED,
+    ]);
+    const [failed] = parse({ voice_failure_callback: { ...failure.voice_failure_callback, failure_reason: null, call_from: null } });
+    expect(failed).toMatchObject({ failureReason: FailureReason.INVALID_NUMBER, providerText: "空号" });
+    expect(parse({ voicekey_callback: { callid: "x", keypress: null } })).toEqual([]);
+  });
+
   it("never carries the callee number into an event", () => {
     const text = JSON.stringify([...parse(answered), ...parse(withResult("2")), ...parse(failure)]);
     expect(text).not.toContain("13711112222");

@@ -32,9 +32,17 @@ export type ProviderHttpResult =
   /** The request may have been acted on: reset, timeout or abort after connecting. */
   | { readonly kind: "ambiguous"; readonly detail: string };
 
+/**
+ * Idle keep-alive sockets are dropped after 4 s, before a provider's gateway is likely
+ * to close them (5 s and up is usual). A request written to a socket the server is
+ * closing at that moment fails with a reset we must call ambiguous, and for providers
+ * whose callbacks do not echo our call id an ambiguous send can never be matched: a
+ * fresh connection is far cheaper than that.
+ */
+const IDLE_SOCKET_MS = 4_000;
 const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  http: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
 };
 
 export function providerRequest(request: ProviderHttpRequest): Promise<ProviderHttpResult> {

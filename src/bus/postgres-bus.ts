@@ -32,6 +32,12 @@ export interface PostgresBusOptions {
   readonly applicationName?: string;
   /** Notices read per query while catching up. Default 500. */
   readonly batchSize?: number;
+  /**
+   * Bound on connecting (listener and reader) and on each of their queries. Default
+   * 10 000 ms. Without it one attempt against a server that accepts but never answers
+   * (half-open network, stuck proxy) would hang for good: no reconnect, no catch-up.
+   */
+  readonly timeoutMs?: number;
   /** Connection trouble the bus recovers from by itself; for logging. */
   readonly onError?: (err: Error, during: "listen" | "catch-up") => void;
 }
@@ -56,12 +62,29 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Ends a connection politely, or drops its socket if that does not finish in time: a
+ * polite end waits for the server's reply, and a server behind a dead network never
+ * sends one, which would keep the socket (and close()) hanging.
+ */
+async function endClient(client: pg.Client, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => client.connection.stream.destroy(), graceMs);
+  try {
+    await client.end();
+  } catch {
+    // Already failed: nothing left to end.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   const local = createLocalBus();
   const catchUpMs = options.catchUpMs ?? 2000;
   const reconnectMinMs = options.reconnectMinMs ?? 100;
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
   const batchSize = options.batchSize ?? 500;
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const onError = options.onError ?? (() => undefined);
   // Catch-up reads go through their own connection so they still run while the listener is down.
   const reader = new pg.Pool({
@@ -69,11 +92,18 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     max: 1,
     application_name: "voicecode-bus-reader",
     types: numericInt8,
+    connectionTimeoutMillis: timeoutMs,
+    // A read that never answers would hold `running` forever, and every later catch-up
+    // waits on it; timed out, the pool discards the connection and the next one reconnects.
+    query_timeout: timeoutMs,
+    keepAlive: true,
   });
   reader.on("error", (err) => onError(err, "catch-up"));
 
   let announced = 0;
   let listener: pg.Client | undefined;
+  /** A listener connection being set up, so close() can stop it. */
+  let connecting: { readonly client: pg.Client; readonly done: Promise<void> } | undefined;
   let closed = false;
   let failures = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -125,6 +155,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       connect().catch((err: unknown) => {
+        if (closed) return;
         onError(asError(err), "listen");
         scheduleReconnect();
       });
@@ -136,6 +167,9 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     const client = new pg.Client({
       connectionString: options.connectionString,
       application_name: options.applicationName ?? "voicecode-listener",
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      keepAlive: true,
     });
     let dropped = false;
     const drop = (err?: Error): void => {
@@ -143,7 +177,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
       dropped = true;
       if (err !== undefined) onError(err, "listen");
       if (listener === client) listener = undefined;
-      client.end().catch(() => undefined);
+      void endClient(client, timeoutMs);
       scheduleReconnect();
     };
     client.on("error", drop);
@@ -154,17 +188,23 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
       const hint = Number(message.payload);
       if (!Number.isFinite(hint) || hint > announced) void catchUp();
     });
-    try {
+    const setUp = (async () => {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    })();
+    connecting = { client, done: setUp.catch(() => undefined) };
+    try {
+      await setUp;
     } catch (err) {
       dropped = true;
-      client.end().catch(() => undefined);
+      void endClient(client, timeoutMs);
       throw err;
+    } finally {
+      connecting = undefined;
     }
     if (closed) {
       dropped = true;
-      await client.end();
+      await endClient(client, timeoutMs);
       return;
     }
     listener = client;
@@ -179,9 +219,17 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     closed = true;
     clearTimeout(reconnectTimer);
     clearInterval(catchUpTimer);
+    // A reconnect in progress would otherwise finish after close() returned and leave a
+    // connection open. Its socket is dropped, not ended: a polite end would wait for the
+    // server, which may be the very thing not answering; the attempt then fails at once.
+    const pending = connecting;
+    if (pending !== undefined) {
+      pending.client.connection.stream.destroy();
+      await pending.done;
+    }
     const client = listener;
     listener = undefined;
-    await client?.end().catch(() => undefined);
+    if (client !== undefined) await endClient(client, timeoutMs);
     await running;
     await reader.end();
   }

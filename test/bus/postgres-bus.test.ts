@@ -17,6 +17,7 @@ import {
   terminateBackends,
   useTestDatabase,
 } from "../support/postgres.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 const PROVIDER = "sandbox";
 const NOW = 1_700_000_000_000;
@@ -24,6 +25,30 @@ const LIFECYCLE = [CallState.DIALING, CallState.RINGING, CallState.ANSWERED, Cal
 
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await sleep(5);
+}
+
+/**
+ * For what the code under test must do by itself, and would otherwise never do: fails
+ * after `ms` (generous, against a 2-core CI machine) instead of hanging to the test timeout.
+ */
+async function within<T>(ms: number, what: string, work: Promise<T> | (() => boolean)): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  if (typeof work === "function") {
+    while (!work()) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+      await sleep(5);
+    }
+    return undefined;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describePostgres("PostgreSQL bus", () => {
@@ -182,6 +207,68 @@ describePostgres("PostgreSQL bus", () => {
     await until(() => watcher.seen.length === 3);
     expect(watcher.seen.map((e) => e.state)).toEqual([CallState.ACCEPTED, CallState.DIALING, CallState.RINGING]);
     expect(watcher.seen).toEqual(await writer.store.listEvents({ clientReference: ref }, 0, 100));
+  });
+
+  /** A proxy to this test's server that the test can break; closed after the test. */
+  async function brokenNetwork(): Promise<TcpProxy> {
+    const server = new URL(db.url);
+    const proxy = await startTcpProxy(server.hostname, Number(server.port || 5432));
+    cleanup.push(() => proxy.close());
+    return proxy;
+  }
+
+  it("gives up a reconnect the server never answers and tries again", async () => {
+    const proxy = await brokenNetwork();
+    const writer = await replica("hole-writer");
+    // Backoff capped low: on a slow machine an extra attempt or two may land in the hole first.
+    const b = await replica("hole", { connectionString: proxy.url(db.url), timeoutMs: 300, reconnectMaxMs: 200 });
+    const ref = `hole-${randomUUID()}`;
+    const watcher = watch(b.store, b.bus, ref);
+    const { pc } = await acceptedCall(writer.store, ref);
+    await until(() => watcher.seen.length === 1);
+
+    proxy.mode = "hole";
+    expect(await terminateBackends(db.name, "listener-hole")).toBe(1);
+    await within(5000, "reconnect attempt reaches the hole", () => proxy.held > 0);
+    await progress(writer.store, pc, CallState.DIALING);
+    proxy.mode = "forward";
+
+    // The attempt stuck in the hole must time out; the next one gets through and catches up.
+    await within(5000, "listener back", () => b.bus.listening);
+    await within(5000, "event written while away", () => watcher.seen.length === 2);
+    expect(watcher.seen).toEqual(await writer.store.listEvents({ clientReference: ref }, 0, 100));
+  });
+
+  it("close() during a reconnect the server never answers leaves no connection behind", async () => {
+    const proxy = await brokenNetwork();
+    // The default connect timeout (10 s): close() itself must end the attempt.
+    const { bus } = await replica("hole-close", { connectionString: proxy.url(db.url) });
+    proxy.mode = "hole";
+    expect(await terminateBackends(db.name, "listener-hole-close")).toBe(1);
+    await within(5000, "reconnect attempt reaches the hole", () => proxy.held > 0);
+
+    await within(2000, "close()", bus.close());
+    await within(2000, "held connection closed", () => proxy.held === 0);
+  });
+
+  it("abandons a catch-up read that never gets an answer, delivers with the next, and still closes", async () => {
+    const proxy = await brokenNetwork();
+    const writer = await replica("frozen-writer");
+    const b = await replica("frozen", { connectionString: proxy.url(db.url), timeoutMs: 300, catchUpMs: 50 });
+    const ref = `frozen-${randomUUID()}`;
+    const watcher = watch(b.store, b.bus, ref);
+    const { pc } = await acceptedCall(writer.store, ref);
+    await until(() => watcher.seen.length === 1);
+
+    // Half-open network: the listener hears nothing more, and the reader's next query
+    // (the periodic catch-up, on its pooled connection) never gets an answer.
+    proxy.freeze();
+    await progress(writer.store, pc, CallState.DIALING);
+    await within(5000, "event delivered by a later catch-up", () => watcher.seen.length === 2);
+    expect(watcher.seen).toEqual(await writer.store.listEvents({ clientReference: ref }, 0, 100));
+
+    // The listener's connection is still frozen: a polite goodbye would wait forever.
+    await within(3000, "close()", b.bus.close());
   });
 
   it("stops for good on close: no reconnect, no timers", async () => {

@@ -32,13 +32,15 @@ async function until(check: () => boolean | Promise<boolean>): Promise<void> {
 
 describePostgres("two server processes on one PostgreSQL database", () => {
   const db = useTestDatabase();
-  const dir = mkdtempSync(join(tmpdir(), "voicecode-replicas-"));
+  let dir: string | undefined;
   let a: ServerProcess;
   let b: ServerProcess;
+  let started: ServerProcess[] = [];
   let clientA: TestClient;
   let clientB: TestClient;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "voicecode-replicas-"));
     const env = {
       DATABASE_URL: db.url,
       VOICECODE_SANDBOX_STEP_MS: "3600000",
@@ -46,8 +48,12 @@ describePostgres("two server processes on one PostgreSQL database", () => {
       VOICECODE_PG_CATCHUP_MS: "60000",
       VOICECODE_SHUTDOWN_GRACE_MS: "3000",
     };
-    // Started together: both migrate the fresh database under the migration lock.
-    [a, b] = await Promise.all([startServerProcess(env, dir), startServerProcess(env, dir)]);
+    // Started together: both migrate the fresh database under the migration lock. Settled,
+    // not Promise.all: if one fails, the other must still be stopped in afterAll.
+    const starts = await Promise.allSettled([startServerProcess(env, dir), startServerProcess(env, dir)]);
+    started = starts.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    for (const s of starts) if (s.status === "rejected") throw s.reason;
+    [a, b] = started as [ServerProcess, ServerProcess];
     clientA = grpcJsClient(a.grpcUrl);
     clientB = grpcJsClient(b.grpcUrl);
   }, 60_000);
@@ -55,8 +61,8 @@ describePostgres("two server processes on one PostgreSQL database", () => {
   afterAll(async () => {
     clientA?.close();
     clientB?.close();
-    const codes = await Promise.all([a?.stop(), b?.stop()]);
-    rmSync(dir, { recursive: true, force: true });
+    const codes = await Promise.all(started.map((p) => p.stop()));
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     expect(codes).toEqual([0, 0]);
   }, 30_000);
 

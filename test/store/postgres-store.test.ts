@@ -2,6 +2,7 @@
  * The PostgreSQL engine: the engine-neutral contract and property suites, plus what only
  * PostgreSQL has (migrations racing across replicas, a shared server, pools).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../src/core/model.js";
@@ -12,10 +13,14 @@ import {
   MIGRATIONS,
   type PostgresStore,
 } from "../../src/store/postgres/index.js";
+import { EVENT_ORDER_LOCK, LOCK_NAMESPACE, MIGRATION_LOCK } from "../../src/store/postgres/constants.js";
+import type { PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
 import {
+  adminQuery,
   createTestDatabase,
   describePostgres,
   type TestDatabase,
+  terminateBackends,
   useTestDatabase,
 } from "../support/postgres.js";
 import { describeStoreContract } from "./store-contract.js";
@@ -34,6 +39,51 @@ function push(key: string, state: CallState, providerCode = "ok"): InboundEvent 
     providerText: "",
     occurredAtMs: undefined,
   };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Polls until `check` holds; bounded by the test timeout. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await sleep(5);
+}
+
+/** Resolves to "blocked" if `work` has not settled after `ms` (generous, for a loaded CI machine). */
+async function settlesWithin<T>(ms: number, work: Promise<T>): Promise<T | "blocked"> {
+  let timer: NodeJS.Timeout | undefined;
+  const blocked = new Promise<"blocked">((resolve) => {
+    timer = setTimeout(() => resolve("blocked"), ms);
+  });
+  try {
+    return await Promise.race([work, blocked]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Uncaught exceptions while `work` runs. An unhandled 'error' event from a pg client is
+ * one, and would end a production process; vitest reports it too, but only for the run.
+ */
+async function crashesDuring(work: () => Promise<void>): Promise<unknown[]> {
+  const crashes: unknown[] = [];
+  const record = (err: unknown): void => {
+    crashes.push(err);
+  };
+  process.on("uncaughtException", record);
+  try {
+    await work();
+    await sleep(50); // the socket's close comes after the server's FATAL message
+  } finally {
+    process.off("uncaughtException", record);
+  }
+  return crashes;
 }
 
 async function seedAcceptedCall(store: PostgresStore): Promise<void> {
@@ -66,11 +116,20 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
   let db: TestDatabase;
   const stores: PostgresStore[] = [];
   const pools: pg.Pool[] = [];
-  const openStore = async (): Promise<PostgresStore> => {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 3 });
+  const openStore = async (options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
+    const store = await createPostgresStore({ connectionString: db.url, poolSize: 3, ...options });
     stores.push(store);
     return store;
   };
+  /** Whether a session of `app` in this test's database is waiting for an advisory lock. */
+  const waitingOnAdvisoryLock = async (app: string): Promise<boolean> =>
+    (
+      await adminQuery(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
+           AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        [db.name, app],
+      )
+    ).length > 0;
   const rawPool = (): pg.Pool => {
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     pool.on("error", () => undefined);
@@ -189,6 +248,169 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     expect(results.map((r) => r.duplicates).reduce((a, b) => a + b, 0)).toBe(5);
     const events = await replicas[1]!.listEvents({ callId: "call-1" }, 0, 10);
     expect(events.map((e) => e.state)).toEqual([CallState.ACCEPTED, CallState.RINGING]);
+  });
+
+  it("survives its connection being killed mid-transaction: the write fails, the process and pool do not", async () => {
+    const holdAtCommit = { on: false, reached: deferred(), release: deferred() };
+    const store = await openStore({
+      applicationName: "victim",
+      async beforeCommit({ method }) {
+        if (method !== "ingest" || !holdAtCommit.on) return;
+        holdAtCommit.reached.resolve();
+        await holdAtCommit.release.promise;
+      },
+    });
+    await seedAcceptedCall(store);
+
+    const crashes = await crashesDuring(async () => {
+      // Killed during a statement: waiting for the event-order lock another session holds.
+      const holder = new pg.Client({ connectionString: db.url });
+      holder.on("error", () => undefined);
+      await holder.connect();
+      try {
+        await holder.query("SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, EVENT_ORDER_LOCK]);
+        const waiting = store.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 2);
+        waiting.catch(() => undefined); // asserted below; it may reject before that
+        await until(() => waitingOnAdvisoryLock("victim"));
+        expect(await terminateBackends(db.name, "victim")).toBeGreaterThan(0);
+        await expect(waiting).rejects.toThrow();
+      } finally {
+        await holder.end();
+      }
+
+      // Killed between statements: idle in its transaction, just before COMMIT.
+      holdAtCommit.on = true;
+      const idle = store.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 3);
+      idle.catch(() => undefined);
+      await holdAtCommit.reached.promise;
+      expect(await terminateBackends(db.name, "victim")).toBeGreaterThan(0);
+      await sleep(50); // let the client see the FATAL message and the closed socket
+      holdAtCommit.on = false;
+      holdAtCommit.release.resolve();
+      await expect(idle).rejects.toThrow();
+    });
+    expect(crashes).toEqual([]);
+
+    // Nothing of either attempt was kept, and the pool hands out working connections.
+    expect(await store.getCall("call-1")).toMatchObject({ state: CallState.ACCEPTED });
+    const retry = await store.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 4);
+    expect(retry.appended.map((e) => e.state)).toEqual([CallState.DIALING]);
+  });
+
+  it("fails to open, without crashing, when its connection is killed while migrating", async () => {
+    const crashes = await crashesDuring(async () => {
+      const holder = new pg.Client({ connectionString: db.url });
+      holder.on("error", () => undefined);
+      await holder.connect();
+      try {
+        // As if another replica were migrating: the new one queues on the migration lock.
+        await holder.query("SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
+        const opening = createPostgresStore({ connectionString: db.url, applicationName: "migrating" });
+        opening.catch(() => undefined); // asserted below; it may reject before that
+        await until(() => waitingOnAdvisoryLock("migrating"));
+        expect(await terminateBackends(db.name, "migrating")).toBe(1);
+        await expect(opening).rejects.toThrow();
+      } finally {
+        await holder.end();
+      }
+    });
+    expect(crashes).toEqual([]);
+    await openStore();
+  });
+
+  it("frees the event-order lock for every replica when a writer stalls mid-transaction", async () => {
+    const stall = { reached: deferred(), release: deferred() };
+    const stalled = await openStore({
+      applicationName: "stalled",
+      idleInTransactionTimeoutMs: 300,
+      async beforeCommit({ method }) {
+        if (method !== "ingest") return;
+        // A frozen process or a dead network: the server hears nothing more from us.
+        stall.reached.resolve();
+        await stall.release.promise;
+      },
+    });
+    const healthy = await openStore({ applicationName: "healthy" });
+    await seedAcceptedCall(healthy);
+    try {
+      const stuck = stalled.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 2);
+      stuck.catch(() => undefined); // asserted below; it rejects before that
+      await stall.reached.promise;
+      // The other replica's write must get the lock once the server ends the stalled session.
+      const next = await settlesWithin(5000, healthy.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 3));
+      expect(next).not.toBe("blocked");
+      expect(await healthy.listEvents({ callId: "call-1" }, 0, 10)).toMatchObject([
+        { state: CallState.ACCEPTED },
+        { state: CallState.RINGING },
+      ]);
+      stall.release.resolve();
+      await expect(stuck).rejects.toThrow();
+    } finally {
+      stall.release.resolve();
+    }
+  });
+
+  it("keeps its guarantees on a database whose default isolation is REPEATABLE READ", async () => {
+    await adminQuery(`ALTER DATABASE ${db.name} SET default_transaction_isolation = 'repeatable read'`);
+    // Replicas starting together: the ones that queued on the migration lock must see the
+    // schema the first one committed, not try to create it again.
+    await Promise.all(Array.from({ length: 4 }, () => openStore()));
+
+    // A writer queued on the event-order lock must see what the holder committed.
+    const holdAtCommit = { reached: deferred(), release: deferred() };
+    const first = await openStore({
+      applicationName: "first",
+      async beforeCommit({ method }) {
+        if (method !== "ingest") return;
+        holdAtCommit.reached.resolve();
+        await holdAtCommit.release.promise;
+      },
+    });
+    const second = await openStore({ applicationName: "second" });
+    await seedAcceptedCall(second);
+    const ringing = first.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 2);
+    await holdAtCommit.reached.promise;
+    const answered = second.ingest("sandbox", [push("a", CallState.ANSWERED)], NOW + 3);
+    await until(() => waitingOnAdvisoryLock("second"));
+    holdAtCommit.release.resolve();
+    await ringing;
+    expect((await answered).appended.map((e) => e.state)).toEqual([CallState.ANSWERED]);
+    expect((await second.listEvents({ callId: "call-1" }, 0, 10)).map((e) => e.state)).toEqual([
+      CallState.ACCEPTED,
+      CallState.RINGING,
+      CallState.ANSWERED,
+    ]);
+  });
+
+  it("stores provider text containing U+0000 (which PostgreSQL text cannot hold) instead of failing it forever", async () => {
+    const store = await openStore();
+    await seedAcceptedCall(store);
+    const withNul: InboundEvent = { ...push("d\u0000", CallState.DIALING, "c\u0000"), providerText: "a\u0000b" };
+    const first = await store.ingest("sandbox", [withNul], NOW + 2);
+    expect(first.appended).toMatchObject([
+      { state: CallState.DIALING, providerCode: "c\uFFFD", providerText: "a\uFFFDb" },
+    ]);
+    // The provider's retry of the same push is still recognised.
+    expect(await store.ingest("sandbox", [withNul], NOW + 3)).toMatchObject({ appended: [], duplicates: 1 });
+
+    // A Send answer may carry it too.
+    await store.createCall({
+      callId: "call-2",
+      provider: "sandbox",
+      phoneMasked: "+86138****0000",
+      playTimes: 1,
+      clientReference: "ref-2",
+      metadata: {},
+      idempotencyKey: "",
+      requestHash: "h",
+      nowMs: NOW,
+    });
+    const rejected = await store.recordSendResult(
+      "call-2",
+      { kind: "rejected", reason: FailureReason.UNSPECIFIED, providerCode: "E\u0000", providerText: "x\u0000" },
+      NOW + 1,
+    );
+    expect(rejected.events).toMatchObject([{ state: CallState.FAILED, providerCode: "E\uFFFD", providerText: "x\uFFFD" }]);
   });
 
   it("closes idempotently and fails calls made after close", async () => {

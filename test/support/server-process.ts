@@ -1,15 +1,24 @@
 /**
- * A real voicecode process (src/main.ts through tsx, so no build is needed) for tests
+ * A real voicecode process (src/main.ts with tsx's loader, so no build is needed) for tests
  * that need several replicas: its ports come from its "voicecode listening" log line,
- * and its stdout is drained for as long as it runs so logging never blocks it.
+ * and its stdout is drained for as long as it runs so logging never blocks it. A process
+ * that does not come up, or does not stop, is killed rather than left running after the
+ * test (it would hold connections to a database the test is about to drop).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 
 const root = join(import.meta.dirname, "..", "..");
-const tsx = join(root, "node_modules", ".bin", "tsx");
+// The loader in this very process, not the tsx command: that one runs the server as its
+// own child, which a SIGKILL of the command would leave running.
+const tsxLoader = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+/** Generous: tsx compiles the sources on start, on a loaded 2-core CI machine. */
+const START_TIMEOUT_MS = 45_000;
+const STOP_TIMEOUT_MS = 20_000;
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -18,12 +27,12 @@ export interface ServerProcess {
   readonly webhookUrl: string;
   /** Every JSON log line so far. */
   readonly logs: Record<string, unknown>[];
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM, then the exit code; SIGKILL (code null) if it has not exited in time. */
   stop(): Promise<number | null>;
 }
 
 export async function startServerProcess(env: Record<string, string>, cwd: string): Promise<ServerProcess> {
-  const child = spawn(tsx, [join(root, "src", "main.ts")], {
+  const child = spawn(process.execPath, ["--import", tsxLoader, join(root, "src", "main.ts")], {
     cwd,
     env: {
       PATH: process.env.PATH ?? "",
@@ -35,7 +44,7 @@ export async function startServerProcess(env: Record<string, string>, cwd: strin
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = once(child, "exit");
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
@@ -45,13 +54,47 @@ export async function startServerProcess(env: Record<string, string>, cwd: strin
     if (child.stdout === null) throw new Error("no stdout");
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // Not a log line (a runtime warning, say): keep it with stderr for the report.
+        stderr += `${line}\n`;
+        return;
+      }
       logs.push(entry);
       if (entry.msg === "voicecode listening") resolve(entry);
     });
     lines.on("close", () => reject(new Error(`voicecode exited before listening:\n${stderr}`)));
   });
-  const ready = await listening;
+
+  async function stop(): Promise<number | null> {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    try {
+      const [code] = await exited;
+      return code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`voicecode not listening after ${START_TIMEOUT_MS} ms:\n${stderr}`)),
+      START_TIMEOUT_MS,
+    );
+  });
+  let ready: Record<string, unknown>;
+  try {
+    ready = await Promise.race([listening, late]);
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   const url = (port: unknown) => `http://127.0.0.1:${port as number}`;
   return {
     child,
@@ -59,11 +102,7 @@ export async function startServerProcess(env: Record<string, string>, cwd: strin
     apiUrl: url(ready.apiPort),
     webhookUrl: url(ready.webhookPort),
     logs,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
+    stop,
   };
 }
 

@@ -13,7 +13,7 @@ import {
   loadCall,
 } from "./apply.js";
 import * as q from "./queries.js";
-import { type Disposition, toCallRecord } from "./rows.js";
+import { type Disposition, storablePush, toCallRecord } from "./rows.js";
 
 /** The echo wins when it names one of this provider's calls; the provider id otherwise. */
 async function findCall(
@@ -44,7 +44,7 @@ export async function ingest(
     if (settled.has(key)) settled.set(key, disposition);
   };
   let duplicates = 0;
-  for (const push of pushes) {
+  for (const push of pushes.map(storablePush)) {
     const inserted = await q.insertInbound(db, {
       provider,
       dedupe_key: push.dedupeKey,

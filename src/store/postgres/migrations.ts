@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { LOCK_NAMESPACE, MIGRATION_LOCK } from "./constants.js";
+import { withClient } from "./pool.js";
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -93,9 +94,11 @@ export async function applyMigrations(
   pool: pg.Pool,
   migrations: readonly string[] = MIGRATIONS,
 ): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withClient(pool, async (client) => {
+    // Explicit: a replica that queued on the lock must read the version the one before it
+    // committed. Under a database default of REPEATABLE READ its snapshot would predate
+    // that commit, and it would try to create the tables again.
+    await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
     try {
       await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
       await client.query(
@@ -124,7 +127,5 @@ export async function applyMigrations(
       await client.query("ROLLBACK").catch(() => undefined);
       throw err;
     }
-  } finally {
-    client.release();
-  }
+  });
 }

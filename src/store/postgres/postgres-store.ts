@@ -13,10 +13,10 @@ import { ingest } from "./ingest.js";
 import { applyMigrations } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
-import { toCallRecord, toEventRecord } from "./rows.js";
-import { type TransactionHooks, inTransaction } from "./transaction.js";
+import { storable, toCallRecord, toEventRecord } from "./rows.js";
+import { type TransactionOptions, inTransaction } from "./transaction.js";
 
-export interface PostgresStoreOptions extends PoolOptions, TransactionHooks {}
+export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {}
 
 export interface PostgresStore extends Store {
   /** The store's pool, for callers that share its connections (tests, diagnostics). */
@@ -97,15 +97,25 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await pool.end();
     throw err;
   }
-  const hooks: TransactionHooks = options;
+  const hooks: TransactionOptions = options;
   let closing: Promise<void> | undefined;
   return {
     pool,
     createCall(call) {
       return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, call));
     },
-    recordSendResult(callId, result, nowMs) {
+    recordSendResult(callId, answer, nowMs) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
+      // The provider's answer may carry U+0000 too (see storable).
+      const result: SendResult =
+        answer.kind === "accepted"
+          ? {
+              ...answer,
+              providerCallId: storable(answer.providerCallId),
+              providerCode: storable(answer.providerCode),
+              providerText: storable(answer.providerText),
+            }
+          : { ...answer, providerCode: storable(answer.providerCode), providerText: storable(answer.providerText) };
       return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs));
     },
     ingest(provider, events, nowMs) {

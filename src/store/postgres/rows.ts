@@ -115,3 +115,25 @@ export function toInboundEvent(row: InboundRow): InboundEvent {
     provisional: row.provisional,
   };
 }
+
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite can), and a query that merely mentions one
+ * fails. Provider data may carry it: failing would make the provider retry that push
+ * forever, so it is stored with U+FFFD instead, the same way every time, so that retries
+ * still dedupe.
+ */
+export function storable(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+/** A push with every text field storable. */
+export function storablePush(push: InboundEvent): InboundEvent {
+  return {
+    ...push,
+    dedupeKey: storable(push.dedupeKey),
+    providerCallId: storable(push.providerCallId),
+    callId: push.callId === undefined ? undefined : storable(push.callId),
+    providerCode: storable(push.providerCode),
+    providerText: storable(push.providerText),
+  };
+}

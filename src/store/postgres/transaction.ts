@@ -21,6 +21,7 @@
 import type pg from "pg";
 import type { EventRecord } from "../../core/model.js";
 import { EVENTS_CHANNEL, EVENT_ORDER_LOCK, LOCK_NAMESPACE } from "./constants.js";
+import { withClient } from "./pool.js";
 import type { Db } from "./queries.js";
 
 export interface TransactionHooks {
@@ -36,6 +37,18 @@ export interface TransactionHooks {
   readonly eventOrderLock?: boolean;
 }
 
+export interface TransactionOptions extends TransactionHooks {
+  /**
+   * How long the server lets one of our transactions wait on us between statements
+   * before it ends the session. Default 30 000 ms. Event-writing transactions hold the
+   * fleet-wide event-order lock and never wait on anything but the database, so a
+   * transaction idle that long means this process stalled or its network dropped; the
+   * server would otherwise keep the session, and the lock that blocks every replica's
+   * webhooks and Send results, until TCP keepalive gives up (hours by default).
+   */
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
 export interface TransactionSpec<T> {
   readonly method: string;
   /** Events this transaction appended (announced via NOTIFY); undefined: appends none. */
@@ -44,14 +57,20 @@ export interface TransactionSpec<T> {
 
 export async function inTransaction<T>(
   pool: pg.Pool,
-  hooks: TransactionHooks,
+  hooks: TransactionOptions,
   spec: TransactionSpec<T>,
   work: (db: Db) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query("BEGIN");
+  const idleMs = Math.max(0, Math.floor(hooks.idleInTransactionTimeoutMs ?? 30_000));
+  return withClient(pool, async (client, markBroken) => {
+    // Isolation explicit: every re-read after taking the event-order lock must see the
+    // commits of the writers that held it before. A database whose default is REPEATABLE
+    // READ would freeze the snapshot before the lock wait, so a writer would read stale
+    // calls and fail on rows changed meanwhile. The timeout is SET LOCAL, in the same
+    // round trip, rather than a connection parameter, which PgBouncer would refuse.
+    await client.query(
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}`,
+    );
     try {
       if (spec.appended !== undefined && hooks.eventOrderLock !== false) {
         await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, EVENT_ORDER_LOCK]);
@@ -70,11 +89,9 @@ export async function inTransaction<T>(
     } catch (err) {
       await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
         // The connection is unusable; the pool must not hand it out again.
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        markBroken(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
       });
       throw err;
     }
-  } finally {
-    client.release(broken);
-  }
+  });
 }

@@ -115,11 +115,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
   });
 
-  const webhookPort = await webhooks.listen(config.host, config.webhookPort);
-  const base = config.webhookPublicUrl ?? `http://127.0.0.1:${webhookPort}`;
-  sandboxCallbackUrl = config.sandbox.enabled ? `${base}/webhooks/sandbox/${sandboxToken}` : undefined;
-  const grpcPort = await grpc.listen(config.host, config.grpcPort);
-  const apiPort = await api.listen(config.host, config.apiPort);
+  let webhookPort: number;
+  let grpcPort: number;
+  let apiPort: number;
+  try {
+    webhookPort = await webhooks.listen(config.host, config.webhookPort);
+    const base = config.webhookPublicUrl ?? `http://127.0.0.1:${webhookPort}`;
+    sandboxCallbackUrl = config.sandbox.enabled ? `${base}/webhooks/sandbox/${sandboxToken}` : undefined;
+    grpcPort = await grpc.listen(config.host, config.grpcPort);
+    apiPort = await api.listen(config.host, config.apiPort);
+  } catch (err) {
+    // A port in use: release what did start, so an embedding process (or a test) is
+    // left with no listener, connection or timer of ours.
+    grpc.forceClose();
+    api.forceClose();
+    webhooks.forceClose();
+    await webhooks.close();
+    await Promise.all(providers.map((p) => p.close?.()));
+    if (ownNetwork) await network?.close();
+    await storage.closeBus();
+    if (options.store === undefined) await store.close();
+    throw err;
+  }
   health.setServing(true);
   logger.info(
     { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },

@@ -48,6 +48,7 @@ export function validateSend(request: SendRequest): ValidSend {
   }
 
   checkLength("client_reference", request.clientReference, SEND_LIMITS.clientReferenceChars);
+  checkNoNul("client_reference", request.clientReference);
   checkLength("idempotency_key", request.idempotencyKey, SEND_LIMITS.idempotencyKeyChars);
   if (request.idempotencyKey !== "" && !TOKEN.test(request.idempotencyKey)) {
     throw invalidArgument("idempotency_key", "must be printable ASCII without spaces");
@@ -59,8 +60,10 @@ export function validateSend(request: SendRequest): ValidSend {
   }
   for (const [key, value] of entries) {
     if (key === "") throw invalidArgument("metadata", "keys must not be empty");
+    checkNoNul("metadata", key);
     checkLength(`metadata[${key.slice(0, 64)}]`, key, SEND_LIMITS.metadataKeyChars);
     checkLength(`metadata[${key}]`, value, SEND_LIMITS.metadataValueChars);
+    checkNoNul(`metadata[${key}]`, value);
   }
 
   return {
@@ -76,4 +79,9 @@ export function validateSend(request: SendRequest): ValidSend {
 
 function checkLength(field: string, value: string, max: number): void {
   if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
+}
+
+/** PostgreSQL text cannot hold U+0000; refusing it here keeps both engines alike. */
+function checkNoNul(field: string, value: string): void {
+  if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
 }

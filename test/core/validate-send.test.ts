@@ -58,6 +58,13 @@ describe("validateSend", () => {
     expect(fieldOf({ ...ok, metadata: { k: "v".repeat(257) } })).toBe("metadata[k]");
   });
 
+  it("refuses NUL characters, which PostgreSQL cannot store, on either engine", () => {
+    expect(fieldOf({ ...ok, clientReference: "a\u0000b" })).toBe("client_reference");
+    expect(fieldOf({ ...ok, metadata: { "k\u0000": "v" } })).toBe("metadata");
+    expect(fieldOf({ ...ok, metadata: { k: "v\u0000" } })).toBe("metadata[k]");
+    expect(fieldOf({ ...ok, clientReference: "tab\tand newline\n are kept", metadata: { k: "v\n" } })).toBeUndefined();
+  });
+
   it("never puts the code or the number into an error message", () => {
     try {
       validateSend(create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "12ab" }));

@@ -3,7 +3,10 @@
  * say to each other over the fork IPC channel.
  */
 
-export type TargetName = "A" | "B" | "C" | "D";
+export type TargetName = "A" | "B" | "C" | "D" | "P";
+
+/** Environment variable carrying target P's database URL to its child process. */
+export const TARGET_DATABASE_URL = "VOICECODE_BENCH_TARGET_DATABASE_URL";
 
 /** Every response the child's HTTP/2 server streams sent, as seen on the wire. */
 export interface Tally {
@@ -20,9 +23,9 @@ export type FromChild =
       readonly type: "ready";
       /** The port serving gRPC (A: the bare http2 server). */
       readonly grpcPort: number;
-      /** D only: the API port (Connect protocol, h2c). */
+      /** D and P: the API port (Connect protocol, h2c). */
       readonly apiPort?: number;
-      /** D only: an existing call, for GetCall. */
+      /** D and P: an existing call, for GetCall. */
       readonly callId?: string;
     }
   /** Answers `tally`, and starts a new one. */

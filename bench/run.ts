@@ -2,7 +2,11 @@
  * gRPC-port benchmarks: h2load against each target, reported as ratios to a bare
  * node:http2 server (A) measured in the same round. See bench/README.md.
  *
- *   npx tsx bench/run.ts [--rounds 3] [--duration 5] [--warmup 2] [--clients 4] [--streams 32] [--only B,C,D-get,E,D-send]
+ *   npx tsx bench/run.ts [--rounds 3] [--duration 5] [--warmup 2] [--clients 4] [--streams 32] [--only B,C,D-get,E,D-send,P-get,P-send]
+ *
+ * Target P (the real server on PostgreSQL) gets a fresh database per start, created through
+ * VOICECODE_BENCH_DATABASE_URL and dropped after; without a reachable server its cases are
+ * skipped, with a line saying so.
  *
  * Each target runs in a child process of its own (bench/targets.ts); h2load is another
  * process; this one only orchestrates, and is idle while h2load runs.
@@ -23,8 +27,9 @@ import {
   SendResponseSchema,
 } from "../gen/voicecode/v1/voicecode_pb.js";
 import { H2LOAD, type H2loadResult, h2loadVersion, runH2load } from "./h2load.js";
+import { ADMIN_URL_SHOWN, postgresProblem, withBenchDatabase } from "./postgres.js";
 import { type ProbeResponse, grpcFrame, grpcUnaryMessage, probe } from "./probe.js";
-import type { FromChild, Tally, TargetName, ToChild } from "./protocol.js";
+import { type FromChild, TARGET_DATABASE_URL, type Tally, type TargetName, type ToChild } from "./protocol.js";
 
 type Ready = Extract<FromChild, { type: "ready" }>;
 
@@ -50,7 +55,7 @@ const SOME_CALL_ID = "01JDX7T7ZK0Q1R2S3T4V5W6X7Y";
 const getCallBody = (callId: string) => grpcFrame(toBinary(GetCallRequestSchema, create(GetCallRequestSchema, { callId })));
 
 function readyCallId(ready: Ready): string {
-  if (ready.callId === undefined) throw new Error("target D reported no call id");
+  if (ready.callId === undefined) throw new Error("the real server reported no call id");
   return ready.callId;
 }
 
@@ -58,6 +63,19 @@ function expectGetCall(response: ProbeResponse, callId: string | undefined): voi
   const message = fromBinary(GetCallResponseSchema, grpcUnaryMessage(response));
   if (message.call === undefined || message.events.length === 0) throw new Error("GetCall answered without call or events");
   if (callId !== undefined && message.call.callId !== callId) throw new Error(`GetCall answered call ${message.call.callId}`);
+}
+
+// No idempotency key: every request places a new call.
+const sendBody = () =>
+  grpcFrame(
+    toBinary(SendRequestSchema, create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "bench" })),
+  );
+
+function expectSend(response: ProbeResponse): void {
+  const message = fromBinary(SendResponseSchema, grpcUnaryMessage(response));
+  if (message.state !== CallState.ACCEPTED || message.callId === "") {
+    throw new Error(`Send answered state ${CallState[message.state]}`);
+  }
 }
 
 const CASES: readonly Case[] = [
@@ -129,20 +147,28 @@ const CASES: readonly Case[] = [
     protocol: "grpc",
     path: SEND,
     port: (ready) => ready.grpcPort,
-    // No idempotency key: every request places a new call.
-    body: () =>
-      grpcFrame(
-        toBinary(
-          SendRequestSchema,
-          create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "bench" }),
-        ),
-      ),
-    validate: (response) => {
-      const message = fromBinary(SendResponseSchema, grpcUnaryMessage(response));
-      if (message.state !== CallState.ACCEPTED || message.callId === "") {
-        throw new Error(`Send answered state ${CallState[message.state]}`);
-      }
-    },
+    body: sendBody,
+    validate: expectSend,
+  },
+  {
+    id: "P-get",
+    target: "P",
+    measures: "real server on PostgreSQL, gRPC GetCall",
+    protocol: "grpc",
+    path: GET_CALL,
+    port: (ready) => ready.grpcPort,
+    body: (ready) => getCallBody(readyCallId(ready)),
+    validate: (response, ready) => expectGetCall(response, readyCallId(ready)),
+  },
+  {
+    id: "P-send",
+    target: "P",
+    measures: "real server on PostgreSQL, gRPC Send",
+    protocol: "grpc",
+    path: SEND,
+    port: (ready) => ready.grpcPort,
+    body: sendBody,
+    validate: expectSend,
   },
 ];
 
@@ -199,9 +225,12 @@ class Target {
     });
   }
 
-  static async start(name: TargetName, dir: string): Promise<{ target: Target; ready: Ready }> {
+  static async start(name: TargetName, dir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ target: Target; ready: Ready }> {
     // fork() passes on this process's execArgv, so the child runs under tsx too.
-    const child = fork(new URL("./targets.ts", import.meta.url), [name, dir], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(new URL("./targets.ts", import.meta.url), [name, dir], {
+      env,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     const target = new Target(child);
     const ready = await target.next("ready");
     return { target, ready };
@@ -225,6 +254,9 @@ class Target {
   }
 
   private send(message: ToChild): void {
+    // Sending to a dead child would emit an unhandled 'error' and end this process before
+    // its cleanup (temp dir, P's database); throwing lets the run fail through it instead.
+    if (!this.child.connected) throw new Error(`target exited (${this.child.exitCode ?? this.child.signalCode})`);
     this.child.send(message);
   }
 
@@ -358,6 +390,8 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
   ratio("D-get / B  (real read path ÷ no-op grpc-js)", "D-get", "B");
   ratio("E / D-get  (Connect JSON ÷ gRPC, same read)", "E", "D-get");
   ratio("D-send / D-get  (write ÷ read)", "D-send", "D-get");
+  ratio("P-get / D-get  (PostgreSQL ÷ SQLite, read)", "P-get", "D-get");
+  ratio("P-send / D-send  (PostgreSQL ÷ SQLite, Send)", "P-send", "D-send");
   if (rounds.length > 1) lines.push(`\nmedian (min–max) of ${rounds.length} rounds; each ratio is taken within its round`);
   return lines.join("\n");
 }
@@ -371,7 +405,10 @@ async function main(): Promise<number> {
     return 1;
   }
   const options = parseOptions();
-  const cases = CASES.filter((c) => options.only === undefined || options.only.has(c.id));
+  const selected = CASES.filter((c) => options.only === undefined || options.only.has(c.id));
+  // Asked once, before round 1: every round then has the same cases.
+  const pgProblem = selected.some((c) => c.target === "P") ? await postgresProblem() : undefined;
+  const cases = pgProblem === undefined ? selected : selected.filter((c) => c.target !== "P");
   const targets = [...new Set(cases.map((c) => c.target))];
   const cpu = cpus();
   console.log(
@@ -379,6 +416,13 @@ async function main(): Promise<number> {
       `h2load -t1 -c${options.clients} -m${options.streams}, ${options.warmup} s warm-up + ${options.duration} s per case, ` +
       `${options.rounds} round(s)\n`,
   );
+  if (pgProblem !== undefined) {
+    const skipped = selected.filter((c) => c.target === "P").map((c) => c.id);
+    console.log(
+      `${skipped.join(", ")} skipped: PostgreSQL at ${ADMIN_URL_SHOWN} is unreachable (${pgProblem}). ` +
+        "Set VOICECODE_BENCH_DATABASE_URL to a server's admin URL to run them.\n",
+    );
+  }
 
   const dir = mkdtempSync(join(tmpdir(), "voicecode-bench-run-"));
   const rounds: Map<string, Measurement>[] = [];
@@ -386,9 +430,9 @@ async function main(): Promise<number> {
     for (let r = 1; r <= options.rounds; r++) {
       const round = new Map<string, Measurement>();
       rounds.push(round);
-      for (const name of targets) {
+      const runTarget = async (name: TargetName, env?: NodeJS.ProcessEnv) => {
         const scratch = mkdtempSync(join(dir, `${name}-`));
-        const { target, ready } = await Target.start(name, scratch);
+        const { target, ready } = await Target.start(name, scratch, env);
         try {
           for (const c of cases.filter((x) => x.target === name)) {
             const m = await measure(c, target, ready, options, dir);
@@ -403,6 +447,14 @@ async function main(): Promise<number> {
         } catch (err) {
           target.kill();
           throw err;
+        }
+      };
+      for (const name of targets) {
+        if (name === "P") {
+          // A fresh database per start, as D gets a fresh file; dropped even if the run fails.
+          await withBenchDatabase((url) => runTarget(name, { ...process.env, [TARGET_DATABASE_URL]: url }));
+        } else {
+          await runTarget(name);
         }
       }
     }

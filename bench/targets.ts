@@ -7,6 +7,7 @@
  *   B  createGrpcServer (grpc-js + protobuf-es) with no-op handlers
  *   C  connect-node's gRPC handler on node:http2 with the same no-op handlers
  *   D  the real server (startServer: SQLite file, sandbox provider, log level silent)
+ *   P  the same real server on PostgreSQL (a fresh database the parent created)
  *
  * Every response any HTTP/2 server stream of this process sends is tallied (by :status
  * and grpc-status) so the parent can prove a run was all OK, not a benchmark of errors.
@@ -41,7 +42,7 @@ import { createHealth } from "../src/api/health.js";
 import { parseConfig } from "../src/config.js";
 import type { VoiceCodeHandlers } from "../src/core/handlers.js";
 import { startServer } from "../src/server.js";
-import type { FromChild, Tally, TargetName, ToChild } from "./protocol.js";
+import { type FromChild, TARGET_DATABASE_URL, type Tally, type TargetName, type ToChild } from "./protocol.js";
 
 const HOST = "127.0.0.1";
 
@@ -136,13 +137,29 @@ async function startC(): Promise<Started> {
 }
 
 /** `dir` belongs to the parent, which deletes it even if this process is killed. */
-async function startD(dir: string): Promise<Started> {
+function startD(dir: string): Promise<Started> {
+  return startReal({ VOICECODE_DB_PATH: join(dir, "voicecode.db") });
+}
+
+/**
+ * The database belongs to the parent, which drops it even if this process is killed. Its
+ * URL comes in the environment, not argv: argv shows in `ps`, with any password in it.
+ */
+function startP(): Promise<Started> {
+  const databaseUrl = process.env[TARGET_DATABASE_URL];
+  if (databaseUrl === undefined) throw new Error(`target P needs ${TARGET_DATABASE_URL} from bench/run.ts`);
+  // The pool size and catch-up period stay at their production defaults.
+  return startReal({ DATABASE_URL: databaseUrl });
+}
+
+/** startServer with everything but the storage engine fixed, so D and P differ by that alone. */
+async function startReal(storage: Record<string, string>): Promise<Started> {
   const parsed = parseConfig({
     VOICECODE_HOST: HOST,
     VOICECODE_GRPC_PORT: "0",
     VOICECODE_API_PORT: "0",
     VOICECODE_WEBHOOK_PORT: "0",
-    VOICECODE_DB_PATH: join(dir, "voicecode.db"),
+    ...storage,
     VOICECODE_LOG_LEVEL: "silent",
     // An hour per step: no sandbox callback fires during the run.
     VOICECODE_SANDBOX_STEP_MS: "3600000",
@@ -245,7 +262,13 @@ async function installTally(): Promise<void> {
 
 // ---- main ----
 
-const starters: Record<TargetName, (dir: string) => Promise<Started>> = { A: startA, B: startB, C: startC, D: startD };
+const starters: Record<TargetName, (dir: string) => Promise<Started>> = {
+  A: startA,
+  B: startB,
+  C: startC,
+  D: startD,
+  P: startP,
+};
 
 function send(message: FromChild): void {
   process.send?.(message);
@@ -255,7 +278,7 @@ async function main(): Promise<void> {
   const [name, dir] = process.argv.slice(2) as [TargetName | undefined, string | undefined];
   const start = name === undefined ? undefined : starters[name];
   if (start === undefined || dir === undefined || process.send === undefined) {
-    throw new Error("bench/targets.ts is started by bench/run.ts (fork, args: A|B|C|D and a scratch directory)");
+    throw new Error("bench/targets.ts is started by bench/run.ts (fork, args: A|B|C|D|P and a scratch directory)");
   }
   await installTally();
   const started = await start(dir);

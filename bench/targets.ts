@@ -149,7 +149,7 @@ function startP(): Promise<Started> {
   const databaseUrl = process.env[TARGET_DATABASE_URL];
   if (databaseUrl === undefined) throw new Error(`target P needs ${TARGET_DATABASE_URL} from bench/run.ts`);
   // The pool size and catch-up period stay at their production defaults.
-  return startReal({ DATABASE_URL: databaseUrl });
+  return startReal({ DATABASE_URL: databaseUrl, VOICECODE_SERVER_SECRET: "bench-server-secret-0123456789abcdefghij" });
 }
 
 /** startServer with everything but the storage engine fixed, so D and P differ by that alone. */

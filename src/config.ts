@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { PROVIDER_MODULES } from "./providers/index.js";
 import type { ProviderModule, ProviderSetup } from "./providers/module.js";
+import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
+import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -41,6 +43,13 @@ const EnvSchema = z.object({
   VOICECODE_SANDBOX_STEP_MS: positiveMs.default(800),
   /** Secret in the sandbox's callback path; random per start when unset. */
   VOICECODE_SANDBOX_WEBHOOK_TOKEN: z.string().min(16).regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** Key of every keyed hash we store; generated beside the SQLite file when unset. */
+  VOICECODE_SERVER_SECRET: z
+    .string()
+    .refine((v) => Buffer.byteLength(v, "utf8") >= MIN_SECRET_BYTES, {
+      message: `must be at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`,
+    })
+    .optional(),
 });
 
 export interface Config {
@@ -50,6 +59,8 @@ export interface Config {
   readonly webhookPort: number;
   readonly webhookPublicUrl: string | undefined;
   readonly dbPath: string;
+  /** Where the server secret (key of the stored keyed hashes) comes from. */
+  readonly serverSecret: SecretSource;
   /** PostgreSQL instead of SQLite when set. */
   readonly postgres:
     | { readonly url: string; readonly poolSize: number; readonly catchUpMs: number }
@@ -94,6 +105,13 @@ export function parseConfig(
     if (setup.status === "invalid") errors.push(...setup.errors);
     else if (setup.status !== "absent") providers.push({ name: module.name, setup });
   }
+  if (
+    present.DATABASE_URL !== undefined &&
+    present.VOICECODE_SERVER_SECRET === undefined
+  ) {
+    // Every replica must hash with the same key, and the database is no place for it.
+    errors.push("VOICECODE_SERVER_SECRET: required with DATABASE_URL (the same value on every replica)");
+  }
   if (!parsed.success || errors.length > 0) return { ok: false, errors };
   const e = parsed.data;
   const routable = [
@@ -115,6 +133,7 @@ export function parseConfig(
     webhookPort: e.VOICECODE_WEBHOOK_PORT,
     webhookPublicUrl: e.VOICECODE_WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ""),
     dbPath: e.VOICECODE_DB_PATH,
+    serverSecret: secretSource(e.VOICECODE_SERVER_SECRET, e.DATABASE_URL, e.VOICECODE_DB_PATH),
     postgres:
       e.DATABASE_URL === undefined
         ? undefined
@@ -136,4 +155,10 @@ export function parseConfig(
     providers,
   };
   return { ok: true, config: Object.freeze(config) };
+}
+
+function secretSource(configured: string | undefined, databaseUrl: string | undefined, dbPath: string): SecretSource {
+  if (configured !== undefined) return { kind: "configured", value: configured };
+  if (databaseUrl === undefined && dbPath !== ":memory:") return { kind: "file", path: secretFileFor(dbPath) };
+  return { kind: "ephemeral" };
 }

@@ -18,6 +18,8 @@ import { createWebhookServer } from "./ingress/webhook-server.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { createSandboxProvider } from "./providers/sandbox/index.js";
 import { type SandboxNetwork, createSandboxNetwork } from "./providers/sandbox/network.js";
+import { createKeyring } from "./secrets/keyring.js";
+import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
 
@@ -53,6 +55,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics();
+  const keyring = createKeyring(loadServerSecret(config.serverSecret));
   const storage = await openStorage(config, logger, options.store);
   const { store, bus } = storage;
   const health = createHealth();
@@ -91,6 +94,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     store,
     bus,
     providers: registry,
+    keyring,
     logger,
     metrics: metrics.core,
     providerTimeoutMs: config.providerTimeoutMs,

@@ -8,6 +8,7 @@ import {
   SendResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
+import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
 import { VoiceCodeError, invalidArgument } from "./errors.js";
 import type { CoreMetrics } from "./metrics.js";
@@ -21,6 +22,7 @@ export interface SendDeps {
   readonly store: Store;
   readonly bus: Bus;
   readonly providers: ProviderRegistry;
+  readonly keyring: Keyring;
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
   /** Upper bound for one provider request, in milliseconds. */
@@ -57,7 +59,7 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
     clientReference: input.clientReference,
     metadata: input.metadata,
     idempotencyKey: input.idempotencyKey,
-    requestHash: requestHash(input, provider.name),
+    requestHash: requestFingerprint(deps.keyring, input, provider.name),
     nowMs: deps.now(),
   });
   if (!created.created) {
@@ -132,12 +134,13 @@ function response(call: CallRecord, replay: boolean): SendResponse {
 
 /**
  * Fingerprint of a Send, to tell a genuine retry from a reused key. It covers the code
- * (a retry with another code is a different request); codes are short-lived, and
- * neither the code nor the full number is stored in clear.
+ * (a retry with another code is a different request), so it is keyed: an unkeyed hash
+ * of a 4-digit code and a masked number is reversed by trying every value. The inner
+ * SHA-256 is what rows stored before the key existed hold; migrations key those.
  */
-function requestHash(input: ValidSend, provider: string): string {
+function requestFingerprint(keyring: Keyring, input: ValidSend, provider: string): string {
   const metadata = Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash("sha256")
+  const plain = createHash("sha256")
     .update(
       JSON.stringify([
         input.phoneNumber,
@@ -149,4 +152,5 @@ function requestHash(input: ValidSend, provider: string): string {
       ]),
     )
     .digest("hex");
+  return keyring.hash("request-fingerprint", plain);
 }

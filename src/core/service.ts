@@ -5,6 +5,7 @@ import {
   WatchStatusResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
+import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
 import { type WatchTarget, watchEvents } from "../streams/watch-events.js";
 import { VoiceCodeError, invalidArgument, notFound } from "./errors.js";
@@ -18,6 +19,8 @@ export interface VoiceCodeServiceOptions {
   readonly store: Store;
   readonly bus: Bus;
   readonly providers: ProviderRegistry;
+  /** Keys the hashes stored with calls (request fingerprints). */
+  readonly keyring: Keyring;
   readonly logger: Logger;
   readonly metrics?: CoreMetrics;
   /** Upper bound for one provider request (ms). Default 10 000. */
@@ -45,6 +48,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     store: options.store,
     bus: options.bus,
     providers: options.providers,
+    keyring: options.keyring,
     logger: options.logger,
     metrics,
     providerTimeoutMs: options.providerTimeoutMs ?? 10_000,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { CallState, FailureReason } from "../../src/core/model.js";
 import type { InboundEvent, Provider, SendOutcome } from "../../src/core/provider.js";
 import { createProviderRegistry } from "../../src/core/providers.js";
 import { createVoiceCodeService, type VoiceCodeService } from "../../src/core/service.js";
+import { createKeyring } from "../../src/secrets/keyring.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 
@@ -39,6 +41,7 @@ beforeEach(() => {
     store,
     bus,
     providers: createProviderRegistry([gated.provider], "gated"),
+    keyring: createKeyring(randomBytes(32)),
     logger: pino({ level: "silent" }),
   });
 });

@@ -43,6 +43,7 @@ describePostgres("two server processes on one PostgreSQL database", () => {
     dir = mkdtempSync(join(tmpdir(), "voicecode-replicas-"));
     const env = {
       DATABASE_URL: db.url,
+      VOICECODE_SERVER_SECRET: "multi-replica-test-secret-0123456789abcdef",
       VOICECODE_SANDBOX_STEP_MS: "3600000",
       VOICECODE_SANDBOX_WEBHOOK_TOKEN: TOKEN,
       VOICECODE_PG_CATCHUP_MS: "60000",

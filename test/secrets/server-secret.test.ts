@@ -1,0 +1,39 @@
+import { mkdtempSync, readFileSync, statSync, chmodSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createKeyring } from "../../src/secrets/keyring.js";
+import { loadServerSecret, secretFileFor } from "../../src/secrets/server-secret.js";
+
+describe("server secret", () => {
+  it("is generated once beside the SQLite file, 0600, and read back unchanged", () => {
+    const dir = mkdtempSync(join(tmpdir(), "voicecode-secret-"));
+    const file = secretFileFor(join(dir, "data", "voicecode.db"));
+    expect(file).toBe(join(dir, "data", "voicecode.secret"));
+    const first = loadServerSecret({ kind: "file", path: file });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(loadServerSecret({ kind: "file", path: file }).equals(first)).toBe(true);
+    expect(readFileSync(file, "utf8").trim()).toBe(first.toString("utf8"));
+  });
+
+  it("refuses a secret file others can read", () => {
+    const dir = mkdtempSync(join(tmpdir(), "voicecode-secret-"));
+    const file = join(dir, "voicecode.secret");
+    writeFileSync(file, "x".repeat(64));
+    chmodSync(file, 0o644);
+    expect(() => loadServerSecret({ kind: "file", path: file })).toThrow(/chmod 600/);
+  });
+});
+
+describe("keyring", () => {
+  it("keys each purpose separately and depends on the secret", () => {
+    const a = createKeyring(Buffer.alloc(32, 1));
+    const b = createKeyring(Buffer.alloc(32, 2));
+    expect(a.hash("phone-number", "+8613711112222")).toMatch(/^k1:[0-9a-f]{64}$/);
+    expect(a.hash("phone-number", "+8613711112222")).toBe(a.hash("phone-number", "+8613711112222"));
+    expect(a.hash("phone-number", "+8613711112222")).not.toBe(a.hash("request-fingerprint", "+8613711112222"));
+    expect(a.hash("phone-number", "+8613711112222")).not.toBe(b.hash("phone-number", "+8613711112222"));
+    expect(() => createKeyring(Buffer.alloc(31))).toThrow(/32 bytes/);
+  });
+});

@@ -31,6 +31,11 @@ export type SendOutcome =
       readonly reason: FailureReason;
       readonly providerCode: string;
       readonly providerText: string;
+      /**
+       * "number": the refusal is about the destination (e.g. a per-number frequency
+       * limit), so no other provider may be tried; default: judged by `reason`.
+       */
+      readonly scope?: "number";
     }
   | { readonly kind: "ambiguous"; readonly detail: string };
 

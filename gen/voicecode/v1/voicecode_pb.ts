@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file voicecode/v1/voicecode.proto.
  */
 export const file_voicecode_v1_voicecode: GenFile = /*@__PURE__*/
-  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEi9gEKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiwwEKDFNlbmRSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSJgoFc3RhdGUYBCABKA4yFy52b2ljZWNvZGUudjEuQ2FsbFN0YXRlEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SGQoRaWRlbXBvdGVudF9yZXBsYXkYBiABKAgiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCLWAwoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIokDCgtTdGF0dXNFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIPCgdjYWxsX2lkGAIgASgJEhgKEGNsaWVudF9yZWZlcmVuY2UYAyABKAkSJgoFc3RhdGUYBCABKA4yFy52b2ljZWNvZGUudjEuQ2FsbFN0YXRlEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SEAoIdGVybWluYWwYBiABKAgSEAoIcHJvdmlkZXIYByABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgIIAEoCRIVCg1wcm92aWRlcl9jb2RlGAkgASgJEhUKDXByb3ZpZGVyX3RleHQYCiABKAkSLgoKb2NjdXJfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Byb3Zpc2lvbmFsGA0gASgIKtIBCglDYWxsU3RhdGUSGgoWQ0FMTF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkNBTExfU1RBVEVfUEVORElORxABEhcKE0NBTExfU1RBVEVfQUNDRVBURUQQAhIWChJDQUxMX1NUQVRFX0RJQUxJTkcQAxIWChJDQUxMX1NUQVRFX1JJTkdJTkcQBBIXChNDQUxMX1NUQVRFX0FOU1dFUkVEEAUSGAoUQ0FMTF9TVEFURV9DT01QTEVURUQQBhIVChFDQUxMX1NUQVRFX0ZBSUxFRBAHKukDCg1GYWlsdXJlUmVhc29uEh4KGkZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTRkFJTFVSRV9SRUFTT05fQlVTWRABEhwKGEZBSUxVUkVfUkVBU09OX05PX0FOU1dFUhACEhsKF0ZBSUxVUkVfUkVBU09OX1JFSkVDVEVEEAMSIQodRkFJTFVSRV9SRUFTT05fSU5WQUxJRF9OVU1CRVIQBBIeChpGQUlMVVJFX1JFQVNPTl9QT1dFUkVEX09GRhAFEh4KGkZBSUxVUkVfUkVBU09OX1VOUkVBQ0hBQkxFEAYSHAoYRkFJTFVSRV9SRUFTT05fU1VTUEVOREVEEAcSGgoWRkFJTFVSRV9SRUFTT05fQkxPQ0tFRBAIEh8KG0ZBSUxVUkVfUkVBU09OX1JBVEVfTElNSVRFRBAJEicKI0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9CQUxBTkNFEAoSHQoZRkFJTFVSRV9SRUFTT05fQVVUSF9FUlJPUhALEh8KG0ZBSUxVUkVfUkVBU09OX0NPTkZJR19FUlJPUhAMEiEKHUZBSUxVUkVfUkVBU09OX1BST1ZJREVSX0VSUk9SEA0SGgoWRkFJTFVSRV9SRUFTT05fVU5LTk9XThAOMugBCglWb2ljZUNvZGUSPQoEU2VuZBIZLnZvaWNlY29kZS52MS5TZW5kUmVxdWVzdBoaLnZvaWNlY29kZS52MS5TZW5kUmVzcG9uc2USRgoHR2V0Q2FsbBIcLnZvaWNlY29kZS52MS5HZXRDYWxsUmVxdWVzdBodLnZvaWNlY29kZS52MS5HZXRDYWxsUmVzcG9uc2USVAoLV2F0Y2hTdGF0dXMSIC52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXF1ZXN0GiEudm9pY2Vjb2RlLnYxLldhdGNoU3RhdHVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEirwIKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRI3ChBvdXRjb21lX2ZhbGxiYWNrGAggASgOMh0udm9pY2Vjb2RlLnYxLk91dGNvbWVGYWxsYmFjaxovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi7AEKDFNlbmRSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSJgoFc3RhdGUYBCABKA4yFy52b2ljZWNvZGUudjEuQ2FsbFN0YXRlEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SGQoRaWRlbXBvdGVudF9yZXBsYXkYBiABKAgSJwoIYXR0ZW1wdHMYByADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdCLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRItCgdvdXRjb21lGAQgASgOMhwudm9pY2Vjb2RlLnYxLkF0dGVtcHRPdXRjb21lEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SFQoNcHJvdmlkZXJfY29kZRgGIAEoCRIVCg1wcm92aWRlcl90ZXh0GAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgKIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCL/AwoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgSJwoIYXR0ZW1wdHMYDSADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimgMKC1N0YXR1c0V2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB2NhbGxfaWQYAiABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIQCgh0ZXJtaW5hbBgGIAEoCBIQCghwcm92aWRlchgHIAEoCRIYChBwcm92aWRlcl9jYWxsX2lkGAggASgJEhUKDXByb3ZpZGVyX2NvZGUYCSABKAkSFQoNcHJvdmlkZXJfdGV4dBgKIAEoCRIuCgpvY2N1cl90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZWNvcmRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcHJvdmlzaW9uYWwYDSABKAgSDwoHYXR0ZW1wdBgOIAEoDSpwCg9PdXRjb21lRmFsbGJhY2sSIAocT1VUQ09NRV9GQUxMQkFDS19VTlNQRUNJRklFRBAAEhwKGE9VVENPTUVfRkFMTEJBQ0tfRU5BQkxFRBABEh0KGU9VVENPTUVfRkFMTEJBQ0tfRElTQUJMRUQQAiqMAQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYQVRURU1QVF9PVVRDT01FX0FDQ0VQVEVEEAESHAoYQVRURU1QVF9PVVRDT01FX1JFSkVDVEVEEAISHQoZQVRURU1QVF9PVVRDT01FX0FNQklHVU9VUxADKtIBCglDYWxsU3RhdGUSGgoWQ0FMTF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkNBTExfU1RBVEVfUEVORElORxABEhcKE0NBTExfU1RBVEVfQUNDRVBURUQQAhIWChJDQUxMX1NUQVRFX0RJQUxJTkcQAxIWChJDQUxMX1NUQVRFX1JJTkdJTkcQBBIXChNDQUxMX1NUQVRFX0FOU1dFUkVEEAUSGAoUQ0FMTF9TVEFURV9DT01QTEVURUQQBhIVChFDQUxMX1NUQVRFX0ZBSUxFRBAHKukDCg1GYWlsdXJlUmVhc29uEh4KGkZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTRkFJTFVSRV9SRUFTT05fQlVTWRABEhwKGEZBSUxVUkVfUkVBU09OX05PX0FOU1dFUhACEhsKF0ZBSUxVUkVfUkVBU09OX1JFSkVDVEVEEAMSIQodRkFJTFVSRV9SRUFTT05fSU5WQUxJRF9OVU1CRVIQBBIeChpGQUlMVVJFX1JFQVNPTl9QT1dFUkVEX09GRhAFEh4KGkZBSUxVUkVfUkVBU09OX1VOUkVBQ0hBQkxFEAYSHAoYRkFJTFVSRV9SRUFTT05fU1VTUEVOREVEEAcSGgoWRkFJTFVSRV9SRUFTT05fQkxPQ0tFRBAIEh8KG0ZBSUxVUkVfUkVBU09OX1JBVEVfTElNSVRFRBAJEicKI0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9CQUxBTkNFEAoSHQoZRkFJTFVSRV9SRUFTT05fQVVUSF9FUlJPUhALEh8KG0ZBSUxVUkVfUkVBU09OX0NPTkZJR19FUlJPUhAMEiEKHUZBSUxVUkVfUkVBU09OX1BST1ZJREVSX0VSUk9SEA0SGgoWRkFJTFVSRV9SRUFTT05fVU5LTk9XThAOMugBCglWb2ljZUNvZGUSPQoEU2VuZBIZLnZvaWNlY29kZS52MS5TZW5kUmVxdWVzdBoaLnZvaWNlY29kZS52MS5TZW5kUmVzcG9uc2USRgoHR2V0Q2FsbBIcLnZvaWNlY29kZS52MS5HZXRDYWxsUmVxdWVzdBodLnZvaWNlY29kZS52MS5HZXRDYWxsUmVzcG9uc2USVAoLV2F0Y2hTdGF0dXMSIC52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXF1ZXN0GiEudm9pY2Vjb2RlLnYxLldhdGNoU3RhdHVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * SendRequest asks for one verification-code call.
@@ -48,8 +48,11 @@ export type SendRequest = Message<"voicecode.v1.SendRequest"> & {
   playTimes: number;
 
   /**
-   * Provider to use ("sandbox", ...). Empty lets routing pick the default
-   * provider. An unknown or unconfigured name is INVALID_ARGUMENT.
+   * Provider to use ("sandbox", ...), pinned: no other provider is tried.
+   * Empty lets routing pick: the routing table's providers for the number, in
+   * order, failing over while a provider definitively placed no call for a
+   * reason on its side; without a table, the default provider. An unknown or
+   * unconfigured name is INVALID_ARGUMENT.
    *
    * @generated from field: string provider = 4;
    */
@@ -79,6 +82,15 @@ export type SendRequest = Message<"voicecode.v1.SendRequest"> & {
    * @generated from field: map<string, string> metadata = 7;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * Whether a call that ends with a fallback reason (by default BUSY,
+   * NO_ANSWER, UNREACHABLE, POWERED_OFF) is placed again through the route's
+   * next provider. UNSPECIFIED follows the route's configuration.
+   *
+   * @generated from field: voicecode.v1.OutcomeFallback outcome_fallback = 8;
+   */
+  outcomeFallback: OutcomeFallback;
 };
 
 /**
@@ -141,6 +153,14 @@ export type SendResponse = Message<"voicecode.v1.SendResponse"> & {
    * @generated from field: bool idempotent_replay = 6;
    */
   idempotentReplay: boolean;
+
+  /**
+   * Every provider request made for the call so far, oldest first: the route
+   * taken. provider and provider_call_id above are the last attempt's.
+   *
+   * @generated from field: repeated voicecode.v1.Attempt attempts = 7;
+   */
+  attempts: Attempt[];
 };
 
 /**
@@ -149,6 +169,91 @@ export type SendResponse = Message<"voicecode.v1.SendResponse"> & {
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
   messageDesc(file_voicecode_v1_voicecode, 1);
+
+/**
+ * Attempt is one request to one provider on behalf of a call.
+ *
+ * @generated from message voicecode.v1.Attempt
+ */
+export type Attempt = Message<"voicecode.v1.Attempt"> & {
+  /**
+   * 1 for the first provider asked, then 2, 3...
+   *
+   * @generated from field: uint32 number = 1;
+   */
+  number: number;
+
+  /**
+   * The provider asked.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * The provider's id for this attempt's call, when it returned one.
+   *
+   * @generated from field: string provider_call_id = 3;
+   */
+  providerCallId: string;
+
+  /**
+   * What the provider answered.
+   *
+   * @generated from field: voicecode.v1.AttemptOutcome outcome = 4;
+   */
+  outcome: AttemptOutcome;
+
+  /**
+   * Why, when outcome is REJECTED, or the attempt's call ended FAILED.
+   *
+   * @generated from field: voicecode.v1.FailureReason failure_reason = 5;
+   */
+  failureReason: FailureReason;
+
+  /**
+   * The provider's raw answer code and text (masked), as for status events.
+   *
+   * @generated from field: string provider_code = 6;
+   */
+  providerCode: string;
+
+  /**
+   * See provider_code.
+   *
+   * @generated from field: string provider_text = 7;
+   */
+  providerText: string;
+
+  /**
+   * When the request started.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 8;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * When the provider's answer was recorded; unset while in flight or when the
+   * answer was lost (AMBIGUOUS).
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 9;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * The state this attempt's call reached (its provider's callbacks).
+   *
+   * @generated from field: voicecode.v1.CallState state = 10;
+   */
+  state: CallState;
+};
+
+/**
+ * Describes the message voicecode.v1.Attempt.
+ * Use `create(AttemptSchema)` to create a new message.
+ */
+export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
+  messageDesc(file_voicecode_v1_voicecode, 2);
 
 /**
  * GetCallRequest names one call.
@@ -169,7 +274,7 @@ export type GetCallRequest = Message<"voicecode.v1.GetCallRequest"> & {
  * Use `create(GetCallRequestSchema)` to create a new message.
  */
 export const GetCallRequestSchema: GenMessage<GetCallRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 2);
+  messageDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * GetCallResponse is one call and everything that happened to it.
@@ -197,7 +302,7 @@ export type GetCallResponse = Message<"voicecode.v1.GetCallResponse"> & {
  * Use `create(GetCallResponseSchema)` to create a new message.
  */
 export const GetCallResponseSchema: GenMessage<GetCallResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 3);
+  messageDesc(file_voicecode_v1_voicecode, 4);
 
 /**
  * WatchStatusRequest chooses what to watch and where to resume.
@@ -243,7 +348,7 @@ export type WatchStatusRequest = Message<"voicecode.v1.WatchStatusRequest"> & {
  * Use `create(WatchStatusRequestSchema)` to create a new message.
  */
 export const WatchStatusRequestSchema: GenMessage<WatchStatusRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 4);
+  messageDesc(file_voicecode_v1_voicecode, 5);
 
 /**
  * WatchStatusResponse carries one status event.
@@ -264,7 +369,7 @@ export type WatchStatusResponse = Message<"voicecode.v1.WatchStatusResponse"> & 
  * Use `create(WatchStatusResponseSchema)` to create a new message.
  */
 export const WatchStatusResponseSchema: GenMessage<WatchStatusResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 5);
+  messageDesc(file_voicecode_v1_voicecode, 6);
 
 /**
  * Call is the stored record of one verification-code call.
@@ -357,6 +462,13 @@ export type Call = Message<"voicecode.v1.Call"> & {
    * @generated from field: bool failure_reason_provisional = 12;
    */
   failureReasonProvisional: boolean;
+
+  /**
+   * Every provider request made for the call, oldest first (see Attempt).
+   *
+   * @generated from field: repeated voicecode.v1.Attempt attempts = 13;
+   */
+  attempts: Attempt[];
 };
 
 /**
@@ -364,7 +476,7 @@ export type Call = Message<"voicecode.v1.Call"> & {
  * Use `create(CallSchema)` to create a new message.
  */
 export const CallSchema: GenMessage<Call> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 6);
+  messageDesc(file_voicecode_v1_voicecode, 7);
 
 /**
  * StatusEvent is one recorded change of a call's state.
@@ -469,6 +581,15 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
    * @generated from field: bool provisional = 13;
    */
   provisional: boolean;
+
+  /**
+   * The attempt (Attempt.number) this event belongs to. A FAILED event that is
+   * followed by another attempt (outcome fallback) is not terminal; the next
+   * attempt's events follow on the same call.
+   *
+   * @generated from field: uint32 attempt = 14;
+   */
+  attempt: number;
 };
 
 /**
@@ -476,7 +597,84 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
  * Use `create(StatusEventSchema)` to create a new message.
  */
 export const StatusEventSchema: GenMessage<StatusEvent> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 7);
+  messageDesc(file_voicecode_v1_voicecode, 8);
+
+/**
+ * OutcomeFallback is a Send's choice about re-placing a call that ended badly.
+ *
+ * @generated from enum voicecode.v1.OutcomeFallback
+ */
+export enum OutcomeFallback {
+  /**
+   * Follow the route's configuration (off unless the route enables it).
+   *
+   * @generated from enum value: OUTCOME_FALLBACK_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Re-place through the route's next provider, with the route's limits (or
+   * the defaults: 2 attempts within 10 minutes of the Send).
+   *
+   * @generated from enum value: OUTCOME_FALLBACK_ENABLED = 1;
+   */
+  ENABLED = 1,
+
+  /**
+   * Never re-place this call.
+   *
+   * @generated from enum value: OUTCOME_FALLBACK_DISABLED = 2;
+   */
+  DISABLED = 2,
+}
+
+/**
+ * Describes the enum voicecode.v1.OutcomeFallback.
+ */
+export const OutcomeFallbackSchema: GenEnum<OutcomeFallback> = /*@__PURE__*/
+  enumDesc(file_voicecode_v1_voicecode, 0);
+
+/**
+ * AttemptOutcome is a provider's answer to one attempt.
+ *
+ * @generated from enum voicecode.v1.AttemptOutcome
+ */
+export enum AttemptOutcome {
+  /**
+   * Not yet answered.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider took the request; its callbacks follow.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_ACCEPTED = 1;
+   */
+  ACCEPTED = 1,
+
+  /**
+   * The provider definitively placed no call.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_REJECTED = 2;
+   */
+  REJECTED = 2,
+
+  /**
+   * The answer was lost (timeout after sending, reset, unreadable reply): the
+   * call may have been placed, so no other provider is tried.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_AMBIGUOUS = 3;
+   */
+  AMBIGUOUS = 3,
+}
+
+/**
+ * Describes the enum voicecode.v1.AttemptOutcome.
+ */
+export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
+  enumDesc(file_voicecode_v1_voicecode, 1);
 
 /**
  * CallState is the normalized lifecycle shared by every provider. States only
@@ -547,7 +745,7 @@ export enum CallState {
  * Describes the enum voicecode.v1.CallState.
  */
 export const CallStateSchema: GenEnum<CallState> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 0);
+  enumDesc(file_voicecode_v1_voicecode, 2);
 
 /**
  * FailureReason says why a call ended in CALL_STATE_FAILED.
@@ -665,7 +863,7 @@ export enum FailureReason {
  * Describes the enum voicecode.v1.FailureReason.
  */
 export const FailureReasonSchema: GenEnum<FailureReason> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 1);
+  enumDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * VoiceCode is the whole public API: place a call, look it up, watch its status.

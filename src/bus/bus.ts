@@ -7,6 +7,11 @@ export interface EventNotice {
   readonly sequence: number;
   readonly callId: string;
   readonly clientReference: string;
+  /**
+   * A FAILED event after which another attempt follows; set on notices published in
+   * this process (the outcome-fallback dispatcher reacts to it), absent on others.
+   */
+  readonly continues?: boolean;
 }
 
 export type NoticeListener = (notice: EventNotice) => void;

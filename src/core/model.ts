@@ -20,6 +20,10 @@ export interface CallRecord {
   readonly failureReason: FailureReason;
   /** FAILED with a reason a later, precise provider push may still replace. */
   readonly reasonProvisional: boolean;
+  /** The current attempt (1 for the first provider asked); provider fields are its. */
+  readonly attempt: number;
+  /** FAILED, and a next attempt has been decided: not terminal. */
+  readonly continues: boolean;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
 }
@@ -40,4 +44,24 @@ export interface EventRecord {
   readonly recordedAtMs: number;
   /** A FAILED event whose reason a later event for the same call may refine. */
   readonly provisional: boolean;
+  /** The attempt the event belongs to. */
+  readonly attempt: number;
+  /** A FAILED event after which another attempt follows: not terminal. */
+  readonly continues: boolean;
+}
+
+/** One provider request made for a call. */
+export interface AttemptRecord {
+  readonly callId: string;
+  readonly attempt: number;
+  readonly provider: string;
+  readonly providerCallId: string;
+  /** pending: no answer recorded yet. */
+  readonly outcome: "pending" | "accepted" | "rejected" | "ambiguous";
+  /** Why the provider refused (outcome rejected). */
+  readonly failureReason: FailureReason;
+  readonly providerCode: string;
+  readonly providerText: string;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number | undefined;
 }

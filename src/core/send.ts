@@ -3,30 +3,31 @@ import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import {
+  OutcomeFallback,
   type SendRequest,
   type SendResponse,
   SendResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
+import type { RoutePlan, Router } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
-import { VoiceCodeError, invalidArgument } from "./errors.js";
+import type { CallRoute } from "./attempts.js";
+import { VoiceCodeError } from "./errors.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
-import type { Provider, SendOutcome } from "./provider.js";
-import type { ProviderRegistry } from "./providers.js";
+import { type PlaceDeps, type PlaceRequest, placeAttempts } from "./place-attempts.js";
+import { attemptsToProto } from "./to-proto.js";
 import { type ValidSend, validateSend } from "./validate-send.js";
 
-export interface SendDeps {
+export interface SendDeps extends PlaceDeps {
   readonly store: Store;
   readonly bus: Bus;
-  readonly providers: ProviderRegistry;
+  readonly router: Router;
   readonly keyring: Keyring;
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
-  /** Upper bound for one provider request, in milliseconds. */
-  readonly providerTimeoutMs: number;
   readonly now: () => number;
   readonly newCallId: () => string;
 }
@@ -34,35 +35,44 @@ export interface SendDeps {
 export const defaultCallId = (): string => ulid();
 
 /**
- * Send: validate, record the call (PENDING) before any network call so nothing is lost,
- * ask the provider, record its answer, publish.
+ * Send: validate, plan the route, record the call (PENDING) before any network call so
+ * nothing is lost, then place attempts along the route until one is accepted, refused
+ * for good, or ends ambiguous.
  */
 export async function send(deps: SendDeps, request: SendRequest): Promise<SendResponse> {
   const input = validateSend(request);
-  const provider = deps.providers.resolve(input.provider);
-  const problem = provider.check?.({
-    callId: "",
-    phoneNumber: input.phoneNumber,
-    code: input.code,
-    playTimes: input.playTimes,
-  });
-  if (problem !== undefined) throw invalidArgument(problem.field, problem.problem);
+  const placed: PlaceRequest = { phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes };
+  const plan = deps.router.plan(input.provider, { callId: "", ...placed });
+  const first = plan.guarded ? await deps.router.acquire(plan.providers) : { provider: plan.providers[0], skipped: [] };
+  if (first.provider === undefined) {
+    throw new VoiceCodeError(
+      "UNAVAILABLE",
+      `no provider of the route for ${plan.route} is available now (${first.skipped.map((s) => `${s.provider}: ${s.why}`).join(", ")}); retry later`,
+    );
+  }
+  const provider = first.provider;
 
   const callId = deps.newCallId();
   const phoneMasked = maskPhone(input.phoneNumber);
-  const log = deps.logger.child({ callId, provider: provider.name, phone: phoneMasked });
+  const log = deps.logger.child({ callId, phone: phoneMasked });
+  const route = callRoute(plan, request.outcomeFallback, deps.now());
   const created = await deps.store.createCall({
     callId,
     provider: provider.name,
+    route,
+    // Kept only while a fallback may need to say the code again; sealed, and cleared
+    // when the call ends.
+    sealedRequest: route?.fallback === undefined ? undefined : deps.keyring.seal("fallback-request", JSON.stringify(placed)),
     phoneMasked,
     playTimes: input.playTimes,
     clientReference: input.clientReference,
     metadata: input.metadata,
     idempotencyKey: input.idempotencyKey,
-    requestHash: requestFingerprint(deps.keyring, input, provider.name),
+    requestHash: requestFingerprint(deps.keyring, input, plan.guarded ? `route:${plan.route}` : provider.name),
     nowMs: deps.now(),
   });
   if (!created.created) {
+    if (plan.guarded) deps.router.release(provider.name);
     if (!created.sameRequest) {
       throw new VoiceCodeError(
         "ALREADY_EXISTS",
@@ -72,56 +82,35 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
     }
     deps.metrics.sendFinished(created.call.provider, "replayed");
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
-    return response(created.call, true);
+    return response(deps, created.call, true);
   }
-
-  const outcome = await ask(provider, input, callId, deps.providerTimeoutMs, log);
-  deps.metrics.sendFinished(provider.name, outcome.kind);
-  if (outcome.kind === "ambiguous") {
-    // The call may have been placed: keep it PENDING; the provider's callbacks carry our
-    // call id and will move it on. Retrying elsewhere could ring the phone twice.
-    log.warn({ detail: outcome.detail }, "provider outcome unknown; call left pending");
-    const call = await deps.store.getCall(callId);
-    if (call === undefined) throw new VoiceCodeError("INTERNAL", "internal error");
-    return response(call, false);
-  }
-  const applied = await deps.store.recordSendResult(callId, outcome, deps.now());
-  deps.bus.publish(applied.events);
-  if (outcome.kind === "rejected") {
-    log.info({ providerCode: outcome.providerCode }, "provider refused the call");
-  } else {
-    log.info({ providerCallId: outcome.providerCallId }, "call accepted");
-  }
-  return response(applied.call, false);
+  if (first.skipped.length > 0) log.info({ skipped: first.skipped }, "route: providers passed over");
+  const call = await placeAttempts(deps, {
+    callId,
+    attempt: 1,
+    provider,
+    candidates: plan.providers,
+    tried: [provider.name],
+    failover: !plan.pinned,
+    request: placed,
+    log,
+  });
+  return response(deps, call, false);
 }
 
-async function ask(
-  provider: Provider,
-  input: ValidSend,
-  callId: string,
-  timeoutMs: number,
-  log: Logger,
-): Promise<SendOutcome> {
-  // Deliberately not the caller's signal: once we decided to place the call, a client
-  // hanging up must not leave the record without the provider's answer.
-  try {
-    return await provider.send(
-      { callId, phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes },
-      AbortSignal.timeout(timeoutMs),
-    );
-  } catch (err) {
-    log.error({ err: errorSummary(err) }, "provider adapter threw");
-    return { kind: "ambiguous", detail: "provider adapter failed" };
-  }
+/** What routing decided, kept on the call when a later attempt may need it. */
+function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): CallRoute | undefined {
+  if (plan.pinned) return undefined;
+  const providers = plan.providers.map((p) => p.name);
+  const fallback = choice === OutcomeFallback.DISABLED ? undefined : plan.fallback ?? (choice === OutcomeFallback.ENABLED ? plan.defaultFallback : undefined);
+  if (fallback === undefined || providers.length < 2) return { providers };
+  return {
+    providers,
+    fallback: { on: fallback.on, maxAttempts: fallback.maxAttempts, deadlineAtMs: nowMs + fallback.deadlineMs },
+  };
 }
 
-function errorSummary(err: unknown): { name: string; message: string } {
-  return err instanceof Error
-    ? { name: err.name, message: err.message }
-    : { name: "unknown", message: String(err) };
-}
-
-function response(call: CallRecord, replay: boolean): SendResponse {
+async function response(deps: SendDeps, call: CallRecord, replay: boolean): Promise<SendResponse> {
   return create(SendResponseSchema, {
     callId: call.callId,
     provider: call.provider,
@@ -129,6 +118,7 @@ function response(call: CallRecord, replay: boolean): SendResponse {
     state: call.state,
     failureReason: call.failureReason,
     idempotentReplay: replay,
+    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER)),
   });
 }
 
@@ -136,9 +126,11 @@ function response(call: CallRecord, replay: boolean): SendResponse {
  * Fingerprint of a Send, to tell a genuine retry from a reused key. It covers the code
  * (a retry with another code is a different request), so it is keyed: an unkeyed hash
  * of a 4-digit code and a masked number is reversed by trying every value. The inner
- * SHA-256 is what rows stored before the key existed hold; migrations key those.
+ * SHA-256 is what rows stored before the key existed hold; migrations key those. A
+ * routed Send is fingerprinted by its route, not by the provider routing chose, which
+ * may change between a request and its retry.
  */
-function requestFingerprint(keyring: Keyring, input: ValidSend, provider: string): string {
+function requestFingerprint(keyring: Keyring, input: ValidSend, target: string): string {
   const metadata = Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1));
   const plain = createHash("sha256")
     .update(
@@ -146,7 +138,7 @@ function requestFingerprint(keyring: Keyring, input: ValidSend, provider: string
         input.phoneNumber,
         input.code,
         input.playTimes,
-        provider,
+        target,
         input.clientReference,
         metadata,
       ]),

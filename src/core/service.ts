@@ -5,20 +5,25 @@ import {
   WatchStatusResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
+import { FALLBACK_DEFAULTS } from "../routing/parse-routes.js";
+import { type Router, createRouter } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
 import { type WatchTarget, watchEvents } from "../streams/watch-events.js";
 import { VoiceCodeError, invalidArgument, notFound } from "./errors.js";
+import { FailureReason } from "./model.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
 import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
-import { callToProto, eventToProto } from "./to-proto.js";
+import { attemptsToProto, callToProto, eventToProto } from "./to-proto.js";
 
 export interface VoiceCodeServiceOptions {
   readonly store: Store;
   readonly bus: Bus;
   readonly providers: ProviderRegistry;
+  /** Default: no routing table (every Send to its named or the default provider). */
+  readonly router?: Router;
   /** Keys the hashes stored with calls (request fingerprints). */
   readonly keyring: Keyring;
   readonly logger: Logger;
@@ -44,15 +49,30 @@ const MAX_CALL_ID_CHARS = 64;
 
 export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceCodeService {
   const metrics = options.metrics ?? noopCoreMetrics;
+  const now = options.now ?? Date.now;
   const deps = {
     store: options.store,
     bus: options.bus,
-    providers: options.providers,
+    router:
+      options.router ??
+      createRouter({
+        registry: options.providers,
+        table: undefined,
+        breaker: { failureThreshold: 5, cooldownMs: 30_000 },
+        rateLimits: {},
+        maxRateWaitMs: 0,
+        defaultFallback: {
+          on: FALLBACK_DEFAULTS.on.map((name) => FailureReason[name]),
+          maxAttempts: FALLBACK_DEFAULTS.maxAttempts,
+          deadlineMs: FALLBACK_DEFAULTS.deadlineMs,
+        },
+        now,
+      }),
     keyring: options.keyring,
     logger: options.logger,
     metrics,
     providerTimeoutMs: options.providerTimeoutMs ?? 10_000,
-    now: options.now ?? Date.now,
+    now,
     newCallId: options.newCallId ?? defaultCallId,
   };
   const draining = new AbortController();
@@ -82,8 +102,9 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       const call = await deps.store.getCall(callId);
       if (call === undefined) throw notFound("call_id", "no such call");
       const events = await deps.store.listEvents({ callId }, 0, Number.MAX_SAFE_INTEGER);
+      const attempts = attemptsToProto(await deps.store.listAttempts(callId), events);
       return create(GetCallResponseSchema, {
-        call: callToProto(call),
+        call: callToProto(call, attempts),
         events: events.map(eventToProto),
       });
     },

@@ -2,15 +2,18 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  type Attempt,
+  AttemptOutcome,
+  AttemptSchema,
   type Call,
   CallSchema,
   type StatusEvent,
   StatusEventSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
-import type { CallRecord, EventRecord } from "./model.js";
+import { type AttemptRecord, type CallRecord, CallState, type EventRecord, FailureReason } from "./model.js";
 import { isTerminal } from "./states.js";
 
-export function callToProto(call: CallRecord): Call {
+export function callToProto(call: CallRecord, attempts: readonly Attempt[] = []): Call {
   return create(CallSchema, {
     callId: call.callId,
     provider: call.provider,
@@ -24,6 +27,7 @@ export function callToProto(call: CallRecord): Call {
     failureReasonProvisional: call.reasonProvisional,
     createTime: timestampFromMs(call.createdAtMs),
     updateTime: timestampFromMs(call.updatedAtMs),
+    attempts: [...attempts],
   });
 }
 
@@ -34,7 +38,7 @@ export function eventToProto(event: EventRecord): StatusEvent {
     clientReference: event.clientReference,
     state: event.state,
     failureReason: event.failureReason,
-    terminal: isTerminal(event.state) && !event.provisional,
+    terminal: isTerminal(event.state) && !event.provisional && !event.continues,
     provider: event.provider,
     providerCallId: event.providerCallId,
     providerCode: event.providerCode,
@@ -42,5 +46,33 @@ export function eventToProto(event: EventRecord): StatusEvent {
     occurTime: event.occurredAtMs === undefined ? undefined : timestampFromMs(event.occurredAtMs),
     recordTime: timestampFromMs(event.recordedAtMs),
     provisional: event.provisional,
+    attempt: event.attempt,
+  });
+}
+
+const OUTCOMES: Record<AttemptRecord["outcome"], AttemptOutcome> = {
+  pending: AttemptOutcome.UNSPECIFIED,
+  accepted: AttemptOutcome.ACCEPTED,
+  rejected: AttemptOutcome.REJECTED,
+  ambiguous: AttemptOutcome.AMBIGUOUS,
+};
+
+/** Each attempt with the state its call reached and, if it failed, why (from `events`). */
+export function attemptsToProto(attempts: readonly AttemptRecord[], events: readonly EventRecord[]): Attempt[] {
+  return attempts.map((a) => {
+    const own = events.filter((e) => e.callId === a.callId && e.attempt === a.attempt);
+    const last = own[own.length - 1];
+    return create(AttemptSchema, {
+      number: a.attempt,
+      provider: a.provider,
+      providerCallId: a.providerCallId,
+      outcome: OUTCOMES[a.outcome],
+      failureReason: last?.state === CallState.FAILED ? last.failureReason : a.failureReason,
+      providerCode: a.providerCode,
+      providerText: a.providerText,
+      startTime: timestampFromMs(a.startedAtMs),
+      endTime: a.endedAtMs === undefined ? undefined : timestampFromMs(a.endedAtMs),
+      state: last?.state ?? (a.outcome === "rejected" ? CallState.FAILED : CallState.PENDING),
+    });
   });
 }

@@ -22,6 +22,8 @@ export interface RouterOptions {
   readonly rateLimits: Readonly<Record<string, number>>;
   /** Longest a Send waits for its provider's rate limit before moving to the next one. */
   readonly maxRateWaitMs: number;
+  /** Used by a Send that asks for an outcome fallback on a route that configures none. */
+  readonly defaultFallback: OutcomeFallback;
   readonly now: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onBreakerChange?: (provider: string, state: BreakerState) => void;
@@ -35,7 +37,15 @@ export interface RoutePlan {
   readonly providers: readonly Provider[];
   /** True when the caller named the provider: no failover, no fallback. */
   readonly pinned: boolean;
+  /**
+   * True for a Send routed by the table: breakers and rate limits choose among the
+   * providers. A pinned or default Send goes to its one provider as it always did.
+   */
+  readonly guarded: boolean;
+  /** The route's outcome fallback, when it enables one. */
   readonly fallback: OutcomeFallback | undefined;
+  /** What a Send that asks for a fallback gets on a route that enables none. */
+  readonly defaultFallback: OutcomeFallback;
 }
 
 /** Why a provider of the route was passed over for one attempt. */
@@ -56,6 +66,8 @@ export interface Router {
    * request go now, after at most maxRateWaitMs; undefined when none does.
    */
   acquire(candidates: readonly Provider[]): Promise<{ provider: Provider; skipped: Skip[] } | { provider: undefined; skipped: Skip[] }>;
+  /** Gives back what acquire took for a request that was not sent after all. */
+  release(provider: string): void;
   /** Feeds the provider's answer to its breaker. */
   report(provider: string, outcome: SendOutcome): void;
   breakerState(provider: string): BreakerState;
@@ -89,7 +101,14 @@ export function createRouter(options: RouterOptions): Router {
         const provider = options.registry.resolve(pinned);
         const problem = provider.check?.(request);
         if (problem !== undefined) throw invalidArgument(problem.field, problem.problem);
-        return { route: pinned !== "" ? "pinned" : "default", providers: [provider], pinned: pinned !== "", fallback: undefined };
+        return {
+          route: pinned !== "" ? "pinned" : "default",
+          providers: [provider],
+          pinned: pinned !== "",
+          guarded: false,
+          fallback: undefined,
+          defaultFallback: options.defaultFallback,
+        };
       }
       const route = options.table.match(request.phoneNumber);
       if (route === undefined) {
@@ -114,7 +133,14 @@ export function createRouter(options: RouterOptions): Router {
           `no provider on the route for ${route.prefix} can take this request (${problems.join("; ")})`,
         );
       }
-      return { route: route.prefix, providers: capable, pinned: false, fallback: route.fallback };
+      return {
+        route: route.prefix,
+        providers: capable,
+        pinned: false,
+        guarded: true,
+        fallback: route.fallback,
+        defaultFallback: route.fallback ?? options.defaultFallback,
+      };
     },
 
     async acquire(candidates) {
@@ -138,6 +164,10 @@ export function createRouter(options: RouterOptions): Router {
         return { provider, skipped };
       }
       return { provider: undefined, skipped };
+    },
+
+    release(provider) {
+      breakers.get(provider)?.release();
     },
 
     report(provider, outcome) {

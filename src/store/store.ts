@@ -3,12 +3,21 @@
  * replicas) implement it, so every method is async and every multi-step change is one
  * transaction inside the store.
  */
-import type { CallRecord, EventRecord } from "../core/model.js";
+import type { CallRoute } from "../core/attempts.js";
+import type { AttemptRecord, CallRecord, EventRecord } from "../core/model.js";
 import type { InboundEvent, SendOutcome } from "../core/provider.js";
 
 export interface NewCall {
   readonly callId: string;
+  /** The first attempt's provider. */
   readonly provider: string;
+  /** Kept when routing may place another attempt later (outcome fallback). */
+  readonly route?: CallRoute | undefined;
+  /**
+   * The request, sealed (keyring "fallback-request"), kept only while an outcome
+   * fallback may still need to re-send it; cleared when the call ends.
+   */
+  readonly sealedRequest?: string | undefined;
   readonly phoneMasked: string;
   readonly playTimes: number;
   readonly clientReference: string;
@@ -44,16 +53,58 @@ export interface IngestResult {
   readonly parked: number;
 }
 
+export interface SendResultOptions {
+  readonly attempt?: number;
+  readonly next?: string;
+}
+
+/** A next attempt that routing decided (outcome fallback) and nobody has placed yet. */
+export interface DueFallback {
+  readonly callId: string;
+  /** The attempt number to place. */
+  readonly attempt: number;
+}
+
+/** What a fallback attempt needs to re-send the call. */
+export interface FallbackRequest {
+  readonly route: CallRoute;
+  readonly sealedRequest: string;
+}
+
 export type EventFilter = { readonly callId: string } | { readonly clientReference: string };
 
 export interface Store {
   /** Creates a call in PENDING, or returns the existing call for a used idempotency key. */
   createCall(call: NewCall): Promise<CreateCallResult>;
   /**
-   * Records the provider's answer to Send: accepted sets the provider call id, appends
-   * ACCEPTED and then applies any parked pushes for that call; rejected appends FAILED.
+   * Records the provider's answer to Send for the call's current attempt: accepted sets
+   * the provider call id, appends ACCEPTED and then applies any parked pushes for that
+   * call; rejected appends FAILED. With `next`, the refusal is failed over: the FAILED
+   * event continues, and the next attempt starts on provider `next`, PENDING, in the same
+   * transaction (durable before that provider is asked). `attempt`, when given, must be
+   * the current one (a guard against answering for a superseded attempt).
    */
-  recordSendResult(callId: string, result: SendResult, nowMs: number): Promise<Applied>;
+  recordSendResult(callId: string, result: SendResult, nowMs: number, options?: SendResultOptions): Promise<Applied>;
+  /** The provider's answer to the attempt was lost: the call stays as it is; the attempt says why. */
+  recordAmbiguous(callId: string, attempt: number, detail: string, nowMs: number): Promise<void>;
+  /** Every attempt of the call, oldest first. */
+  listAttempts(callId: string): Promise<AttemptRecord[]>;
+  /** Next attempts decided by an outcome fallback and not yet placed, oldest first. */
+  dueFallbacks(limit: number): Promise<DueFallback[]>;
+  /** The route and sealed request of a call that may still fall back. */
+  loadFallbackRequest(callId: string): Promise<FallbackRequest | undefined>;
+  /**
+   * Claims a due fallback exactly once (across replicas). With a provider, starts the
+   * attempt on it (PENDING, durable before it is asked) and returns claimed true; with
+   * none (no provider available), ends the call with its last failure, terminal.
+   * claimed false: another process claimed it first, nothing changed.
+   */
+  startFallback(
+    callId: string,
+    attempt: number,
+    provider: string | undefined,
+    nowMs: number,
+  ): Promise<{ readonly claimed: boolean; readonly applied: Applied | undefined }>;
   /**
    * Stores a batch of pushes atomically: dedupes on (provider, dedupeKey), applies the
    * ones that advance their call, keeps stale ones for audit and parks unknown ones.

@@ -35,6 +35,7 @@ function router(overrides: Partial<RouterOptions> = {}, now = () => 0) {
     breaker: { failureThreshold: 2, cooldownMs: 1000 },
     rateLimits: {},
     maxRateWaitMs: 0,
+    defaultFallback: { on: [FailureReason.BUSY], maxAttempts: 2, deadlineMs: 600_000 },
     now,
     ...overrides,
   });

@@ -36,4 +36,19 @@ describe("keyring", () => {
     expect(a.hash("phone-number", "+8613711112222")).not.toBe(b.hash("phone-number", "+8613711112222"));
     expect(() => createKeyring(Buffer.alloc(31))).toThrow(/32 bytes/);
   });
+
+  it("seals and opens per purpose and secret; tampering or another key opens nothing", () => {
+    const a = createKeyring(Buffer.alloc(32, 1));
+    const b = createKeyring(Buffer.alloc(32, 2));
+    const sealed = a.seal("fallback-request", '{"to":"+8613711112222","code":"1234"}');
+    expect(sealed).toMatch(/^s1:/);
+    expect(sealed).not.toContain("1234");
+    expect(a.open("fallback-request", sealed)).toBe('{"to":"+8613711112222","code":"1234"}');
+    expect(a.seal("fallback-request", "x")).not.toBe(a.seal("fallback-request", "x"));
+    expect(b.open("fallback-request", sealed)).toBeUndefined();
+    expect(a.open("phone-number", sealed)).toBeUndefined();
+    const flipped = sealed.slice(0, -2) + (sealed.endsWith("A") ? "B" : "A") + sealed.slice(-1);
+    expect(a.open("fallback-request", flipped)).toBeUndefined();
+    expect(a.open("fallback-request", "s1:")).toBeUndefined();
+  });
 });

@@ -1,0 +1,116 @@
+/**
+ * Places a call's attempts along its route: ask one provider; if it definitively placed
+ * no call for a reason on its side, record that and move to the next provider of the
+ * route (recorded before that provider is asked); stop at an acceptance, a final
+ * refusal, or an ambiguous answer (the phone may be ringing: never try another). Send
+ * and the outcome-fallback dispatcher both end here.
+ */
+import type { Logger } from "pino";
+import type { Bus } from "../bus/bus.js";
+import { mayFailOver } from "../routing/failover.js";
+import type { Router } from "../routing/router.js";
+import type { Store } from "../store/store.js";
+import { echoFor } from "./attempts.js";
+import { VoiceCodeError } from "./errors.js";
+import type { CoreMetrics } from "./metrics.js";
+import type { CallRecord } from "./model.js";
+import type { Provider, SendOutcome } from "./provider.js";
+
+export interface PlaceDeps {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly router: Router;
+  readonly metrics: CoreMetrics;
+  /** Upper bound for one provider request, in milliseconds. */
+  readonly providerTimeoutMs: number;
+  readonly now: () => number;
+}
+
+/** What a provider needs to say the code: never stored in clear, never logged. */
+export interface PlaceRequest {
+  readonly phoneNumber: string;
+  readonly code: string;
+  readonly playTimes: number;
+}
+
+export interface PlaceOptions {
+  readonly callId: string;
+  /** The attempt `provider` carries; already recorded PENDING. */
+  readonly attempt: number;
+  readonly provider: Provider;
+  /** The route's capable providers, in order. */
+  readonly candidates: readonly Provider[];
+  /** Providers used by this call's attempts so far, `provider` included. */
+  readonly tried: readonly string[];
+  /** False for a pinned provider: its refusal ends the call. */
+  readonly failover: boolean;
+  readonly request: PlaceRequest;
+  readonly log: Logger;
+}
+
+export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Promise<CallRecord> {
+  const { callId, request, log } = options;
+  const tried = [...options.tried];
+  let attempt = options.attempt;
+  let provider = options.provider;
+  for (;;) {
+    const alog = log.child({ provider: provider.name, attempt });
+    const outcome = await ask(provider, { callId: echoFor(callId, attempt), ...request }, deps.providerTimeoutMs, alog);
+    deps.router.report(provider.name, outcome);
+    deps.metrics.sendFinished(provider.name, outcome.kind);
+    if (outcome.kind === "ambiguous") {
+      // The call may have been placed: keep it PENDING; the provider's callbacks carry
+      // our call id and will move it on. Retrying elsewhere could ring the phone twice.
+      alog.warn({ detail: outcome.detail }, "provider outcome unknown; call left pending");
+      await deps.store.recordAmbiguous(callId, attempt, outcome.detail, deps.now());
+      const call = await deps.store.getCall(callId);
+      if (call === undefined) throw new VoiceCodeError("INTERNAL", "internal error");
+      return call;
+    }
+    let next: Provider | undefined;
+    if (options.failover && mayFailOver(outcome)) {
+      const acquired = await deps.router.acquire(options.candidates.filter((p) => !tried.includes(p.name)));
+      next = acquired.provider;
+      if (acquired.skipped.length > 0) alog.info({ skipped: acquired.skipped }, "route: providers passed over");
+    }
+    const applied = await deps.store.recordSendResult(callId, outcome, deps.now(), {
+      attempt,
+      ...(next === undefined ? {} : { next: next.name }),
+    });
+    deps.bus.publish(applied.events);
+    if (outcome.kind === "accepted") {
+      alog.info({ providerCallId: outcome.providerCallId }, "call accepted");
+      return applied.call;
+    }
+    if (next === undefined) {
+      alog.info({ providerCode: outcome.providerCode }, "provider refused the call");
+      return applied.call;
+    }
+    alog.info({ providerCode: outcome.providerCode, next: next.name }, "provider placed no call; failing over");
+    tried.push(next.name);
+    attempt += 1;
+    provider = next;
+  }
+}
+
+async function ask(
+  provider: Provider,
+  request: { callId: string } & PlaceRequest,
+  timeoutMs: number,
+  log: Logger,
+): Promise<SendOutcome> {
+  // Deliberately not the caller's signal: once we decided to place the call, a client
+  // hanging up must not leave the record without the provider's answer.
+  try {
+    return await provider.send(request, AbortSignal.timeout(timeoutMs));
+  } catch (err) {
+    log.error({ err: errorSummary(err) }, "provider adapter threw");
+    return { kind: "ambiguous", detail: "provider adapter failed" };
+  }
+}
+
+function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error
+    ? { name: err.name, message: err.message }
+    : { name: "unknown", message: String(err) };
+}

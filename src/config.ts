@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { PROVIDER_MODULES } from "./providers/index.js";
 import type { ProviderModule, ProviderSetup } from "./providers/module.js";
+import { parseRoutes } from "./routing/parse-routes.js";
+import type { Route } from "./routing/route-table.js";
 import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
 import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
 
@@ -43,6 +45,23 @@ const EnvSchema = z.object({
   VOICECODE_SANDBOX_STEP_MS: positiveMs.default(800),
   /** Secret in the sandbox's callback path; random per start when unset. */
   VOICECODE_SANDBOX_WEBHOOK_TOKEN: z.string().min(16).regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** Routing table: "+861=kingsoft,tencent;+86=tencent,huawei" or its JSON form. */
+  VOICECODE_ROUTES: z.string().optional(),
+  /** A JSON file holding the routing table (with outcome-fallback options). */
+  VOICECODE_ROUTES_FILE: z.string().optional(),
+  /** Consecutive provider-side failures that open a provider's circuit breaker. */
+  VOICECODE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** How long an open breaker skips its provider before one probe request. */
+  VOICECODE_BREAKER_COOLDOWN_MS: positiveMs.default(30_000),
+  /** "tencent=20,kingsoft=50": requests per second per provider (overrides documented defaults; 0 = unlimited). */
+  VOICECODE_PROVIDER_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*[a-z0-9_-]+\s*=\s*\d+(\s*,\s*[a-z0-9_-]+\s*=\s*\d+)*\s*$/, 'must be "<provider>=<per second>,..."')
+    .optional(),
+  /** Longest a routed Send waits for a provider's rate limit before trying the next one. */
+  VOICECODE_RATE_LIMIT_WAIT_MS: positiveMs.default(200),
+  /** How often each process looks for decided fallback attempts nobody placed. */
+  VOICECODE_FALLBACK_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
   /** Key of every keyed hash we store; generated beside the SQLite file when unset. */
   VOICECODE_SERVER_SECRET: z
     .string()
@@ -74,6 +93,16 @@ export interface Config {
     readonly enabled: boolean;
     readonly stepMs: number;
     readonly webhookToken: string | undefined;
+  };
+  readonly routing: {
+    /** Undefined: no table; every Send goes to its named or the default provider. */
+    readonly routes: readonly Route[] | undefined;
+    readonly breakerFailures: number;
+    readonly breakerCooldownMs: number;
+    /** Requests per second per provider; absent = unlimited. */
+    readonly rateLimits: Readonly<Record<string, number>>;
+    readonly rateLimitWaitMs: number;
+    readonly fallbackPollMs: number;
   };
   /** Real providers with any variable set; absent ones are not listed. */
   readonly providers: readonly ProviderEntry[];
@@ -126,6 +155,10 @@ export function parseConfig(
         : `it is not configured; usable: ${routable.join(", ") || "none"}`;
     return { ok: false, errors: [`VOICECODE_DEFAULT_PROVIDER: "${e.VOICECODE_DEFAULT_PROVIDER}" cannot be used: ${why}`] };
   }
+  const routes = parseRoutes({ inline: e.VOICECODE_ROUTES, file: e.VOICECODE_ROUTES_FILE }, routable);
+  const rateLimits = providerRateLimits(modules, e.VOICECODE_PROVIDER_RATE_LIMITS, routable);
+  const routingErrors = [...(routes.ok ? [] : routes.errors), ...rateLimits.errors];
+  if (!routes.ok || routingErrors.length > 0) return { ok: false, errors: routingErrors };
   const config: Config = {
     host: e.VOICECODE_HOST,
     grpcPort: e.VOICECODE_GRPC_PORT,
@@ -152,6 +185,14 @@ export function parseConfig(
       stepMs: e.VOICECODE_SANDBOX_STEP_MS,
       webhookToken: e.VOICECODE_SANDBOX_WEBHOOK_TOKEN,
     },
+    routing: {
+      routes: routes.routes,
+      breakerFailures: e.VOICECODE_BREAKER_FAILURES,
+      breakerCooldownMs: e.VOICECODE_BREAKER_COOLDOWN_MS,
+      rateLimits: rateLimits.limits,
+      rateLimitWaitMs: e.VOICECODE_RATE_LIMIT_WAIT_MS,
+      fallbackPollMs: e.VOICECODE_FALLBACK_POLL_MS,
+    },
     providers,
   };
   return { ok: true, config: Object.freeze(config) };
@@ -161,4 +202,28 @@ function secretSource(configured: string | undefined, databaseUrl: string | unde
   if (configured !== undefined) return { kind: "configured", value: configured };
   if (databaseUrl === undefined && dbPath !== ":memory:") return { kind: "file", path: secretFileFor(dbPath) };
   return { kind: "ephemeral" };
+}
+
+/** The documented defaults of the provider modules, overridden per provider (0 = unlimited). */
+function providerRateLimits(
+  modules: readonly ProviderModule[],
+  overrides: string | undefined,
+  usable: readonly string[],
+): { limits: Record<string, number>; errors: string[] } {
+  const limits: Record<string, number> = {};
+  for (const module of modules) {
+    if (module.requestsPerSecond !== undefined) limits[module.name] = module.requestsPerSecond;
+  }
+  const errors: string[] = [];
+  for (const entry of overrides?.split(",") ?? []) {
+    const [name = "", value = ""] = entry.split("=").map((part) => part.trim());
+    if (!usable.includes(name)) {
+      errors.push(`VOICECODE_PROVIDER_RATE_LIMITS: "${name}" is not a usable provider; usable: ${usable.join(", ")}`);
+      continue;
+    }
+    const perSecond = Number(value);
+    if (perSecond === 0) delete limits[name];
+    else limits[name] = perSecond;
+  }
+  return { limits, errors };
 }

@@ -39,5 +39,10 @@ export interface ProviderModule {
   readonly name: string;
   /** Every variable the module reads, for docs and the README test. */
   readonly envVars: readonly string[];
+  /**
+   * The request rate the provider documents as its default limit, if any: routing keeps
+   * below it (VOICECODE_PROVIDER_RATE_LIMITS overrides) instead of collecting refusals.
+   */
+  readonly requestsPerSecond?: number;
   configure(env: Env): ProviderSetup;
 }

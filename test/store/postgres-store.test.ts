@@ -23,6 +23,7 @@ import {
   terminateBackends,
   useTestDatabase,
 } from "../support/postgres.js";
+import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 
@@ -109,6 +110,7 @@ describePostgres("PostgreSQL store (shared database)", () => {
   const db = useTestDatabase();
   const open = () => createPostgresStore({ connectionString: db.url, poolSize: 4 });
   describeStoreContract("postgres", open);
+  describeAttemptsContract("postgres", open);
   describeStoreProperties("postgres", open);
 });
 

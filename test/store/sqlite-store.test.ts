@@ -12,10 +12,12 @@ import {
   openDatabase,
 } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
 
 const NOW = 1_700_000_000_000;
 

@@ -89,6 +89,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           state: CallState.PENDING,
           failureReason: FailureReason.UNSPECIFIED,
           reasonProvisional: false,
+          attempt: 1,
+          continues: false,
           createdAtMs: NOW,
           updatedAtMs: NOW,
         };

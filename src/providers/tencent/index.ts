@@ -29,6 +29,8 @@ export function createTencentProvider(options: TencentProviderOptions): Provider
 export const tencentModule: ProviderModule = {
   name: TENCENT_PROVIDER_NAME,
   envVars: TENCENT_ENV_VARS,
+  // SendCodeVoice's documented default frequency limit (cloud.tencent.com/document/product/1128/51559).
+  requestsPerSecond: 20,
   configure(env): ProviderSetup {
     const read = readTencentConfig(env);
     if (read.status !== "ok") return read;

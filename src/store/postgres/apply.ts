@@ -3,6 +3,7 @@
  * (src/store/sqlite/apply.ts). Every function runs inside the caller's transaction,
  * which holds the event-order lock, so the re-reads here see every committed change.
  */
+import { type CallRoute, echoFor, fallbackDue, pushBelongsToCurrent } from "../../core/attempts.js";
 import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import { changesCall, stateRank } from "../../core/states.js";
@@ -35,12 +36,16 @@ export async function mustLoadCall(db: q.Db, callId: string): Promise<CallRecord
   return call;
 }
 
-/** Appends an event and moves the call; the caller has checked `changesCall`. */
+/**
+ * Appends an event to the call's current attempt and moves the call; the caller has
+ * checked `changesCall`. `continues`: a FAILED after which another attempt follows.
+ */
 export async function appendEvent(
   db: q.Db,
   call: CallRecord,
   fields: EventFields,
   nowMs: number,
+  continues = false,
 ): Promise<EventRecord> {
   const failed = fields.state === CallState.FAILED;
   // A reason only means something on FAILED; providers attach codes to other states too.
@@ -59,9 +64,22 @@ export async function appendEvent(
     occurred_at_ms: fields.occurredAtMs ?? null,
     recorded_at_ms: nowMs,
     provisional,
+    attempt: call.attempt,
+    continues,
   });
-  await q.setCallState(db, call.callId, fields.state, failureReason, provisional, nowMs);
+  await q.setCallState(db, call.callId, fields.state, failureReason, provisional, nowMs, continues);
   return toEventRecord(row);
+}
+
+/** The route stored with the call, when a later attempt may follow it. */
+export async function loadRoute(db: q.Db, callId: string): Promise<CallRoute | undefined> {
+  const row = await q.callRoute(db, callId);
+  return row?.route == null ? undefined : (row.route as CallRoute);
+}
+
+/** Moves the call to its next attempt, on `provider`, PENDING. */
+export async function startNextAttempt(db: q.Db, call: CallRecord, provider: string, nowMs: number): Promise<void> {
+  await q.startAttempt(db, call.callId, call.attempt + 1, provider, nowMs);
 }
 
 /**
@@ -78,21 +96,41 @@ export async function claimProviderCallId(
   if (call.providerCallId !== "" || providerCallId === "") return false;
   if ((await q.callByProviderCallId(db, call.provider, providerCallId)) !== undefined) return false;
   await q.setProviderCallId(db, call.callId, providerCallId, nowMs);
+  await q.setAttemptProviderCallId(db, call.callId, call.attempt, providerCallId);
   return true;
 }
 
-/** Applies one push to the call it belongs to and records the push's disposition. */
+/**
+ * Applies one push of attempt `from.attempt` (default: the call's current one) to the
+ * call it belongs to and records the push's disposition. The first FAILED of an attempt
+ * may decide the next one (outcome fallback), durably, in this transaction.
+ */
 export async function applyPush(
   db: q.Db,
   callId: string,
   push: InboundEvent,
   nowMs: number,
+  from?: { readonly attempt: number; readonly provider: string },
 ): Promise<{ readonly disposition: Disposition; readonly event: EventRecord | undefined }> {
   const call = await mustLoadCall(db, callId);
-  const event = changesCall(call, push) ? await appendEvent(db, call, push, nowMs) : undefined;
+  let event: EventRecord | undefined;
+  if (pushBelongsToCurrent(call, from?.attempt ?? call.attempt) && changesCall(call, push)) {
+    const continues =
+      push.state === CallState.FAILED &&
+      call.state !== CallState.FAILED &&
+      fallbackDue(
+        await loadRoute(db, callId),
+        call.attempt,
+        push.failureReason,
+        (await q.attemptsByCall(db, callId)).map((a) => a.provider),
+        nowMs,
+      );
+    event = await appendEvent(db, call, push, nowMs, continues);
+    if (continues) await q.insertFallback(db, callId, call.attempt + 1, nowMs);
+  }
   const disposition: Disposition = event === undefined ? "stale" : "applied";
   await q.setDisposition(db, {
-    provider: call.provider,
+    provider: from?.provider ?? call.provider,
     dedupeKey: push.dedupeKey,
     disposition,
     callId: call.callId,
@@ -113,7 +151,7 @@ export async function adoptParked(
   onSettle: SettleListener,
 ): Promise<EventRecord[]> {
   const call = await mustLoadCall(db, callId);
-  const parked = (await q.parkedFor(db, call.provider, call.providerCallId, call.callId))
+  const parked = (await q.parkedFor(db, call.provider, call.providerCallId, echoFor(call.callId, call.attempt)))
     .map(toInboundEvent)
     // Array.prototype.sort is stable, and the rows come in arrival order.
     .sort((a, b) => stateRank(a.state) - stateRank(b.state));

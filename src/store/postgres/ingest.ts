@@ -3,6 +3,7 @@
  * discards the whole batch, dedupe rows included, so the provider's retry counts as new.
  * Mirrors src/store/sqlite/ingest.ts.
  */
+import { parseEcho } from "../../core/attempts.js";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import type { IngestResult } from "../store.js";
@@ -15,19 +16,29 @@ import {
 import * as q from "./queries.js";
 import { type Disposition, storablePush, toCallRecord } from "./rows.js";
 
-/** The echo wins when it names one of this provider's calls; the provider id otherwise. */
+/**
+ * The call and attempt a push belongs to. The echo wins when it names an attempt this
+ * provider carried; the provider id otherwise (the call's current attempt, or an
+ * earlier one, whose pushes are then stale). Mirrors src/store/sqlite/ingest.ts.
+ */
 async function findCall(
   db: q.Db,
   provider: string,
   push: InboundEvent,
-): Promise<CallRecord | undefined> {
+): Promise<{ readonly call: CallRecord; readonly attempt: number } | undefined> {
   if (push.callId !== undefined && push.callId !== "") {
-    const echoed = await loadCall(db, push.callId);
-    if (echoed !== undefined && echoed.provider === provider) return echoed;
+    const echo = parseEcho(push.callId);
+    const echoed = await loadCall(db, echo.callId);
+    if (echoed !== undefined && (await q.attempt(db, echoed.callId, echo.attempt))?.provider === provider) {
+      return { call: echoed, attempt: echo.attempt };
+    }
   }
   if (push.providerCallId === "") return undefined;
   const row = await q.callByProviderCallId(db, provider, push.providerCallId);
-  return row === undefined ? undefined : toCallRecord(row);
+  if (row !== undefined) return { call: toCallRecord(row), attempt: row.attempt };
+  const earlier = await q.attemptByProviderCallId(db, provider, push.providerCallId);
+  const call = earlier === undefined ? undefined : await loadCall(db, earlier.call_id);
+  return call === undefined || earlier === undefined ? undefined : { call, attempt: earlier.attempt };
 }
 
 export async function ingest(
@@ -63,13 +74,14 @@ export async function ingest(
       continue;
     }
     settled.set(push.dedupeKey, "parked");
-    const call = await findCall(db, provider, push);
-    if (call === undefined) continue;
-    if (await claimProviderCallId(db, call, push.providerCallId, nowMs)) {
+    const found = await findCall(db, provider, push);
+    if (found === undefined) continue;
+    const { call, attempt } = found;
+    if (attempt === call.attempt && (await claimProviderCallId(db, call, push.providerCallId, nowMs))) {
       // The push (still parked) and any earlier ones for this provider id now match.
       appended.push(...(await adoptParked(db, call.callId, nowMs, onSettle)));
     } else {
-      const { disposition, event } = await applyPush(db, call.callId, push, nowMs);
+      const { disposition, event } = await applyPush(db, call.callId, push, nowMs, { attempt, provider });
       if (event !== undefined) appended.push(event);
       settled.set(push.dedupeKey, disposition);
     }

@@ -7,13 +7,21 @@
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import { advances } from "../../core/states.js";
-import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
-import { adoptParked, appendEvent, mustLoadCall } from "./apply.js";
+import type {
+  Applied,
+  CreateCallResult,
+  EventFilter,
+  NewCall,
+  SendResult,
+  SendResultOptions,
+  Store,
+} from "../store.js";
+import { adoptParked, appendEvent, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
 import { ingest } from "./ingest.js";
 import { applyMigrations } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
-import { storable, toCallRecord, toEventRecord } from "./rows.js";
+import { storable, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {}
@@ -24,8 +32,16 @@ export interface PostgresStore extends Store {
 }
 
 async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
-  const inserted = await q.insertCall(db, { ...call, state: CallState.PENDING });
-  if (inserted !== undefined) return { created: true, call: toCallRecord(inserted) };
+  const inserted = await q.insertCall(db, {
+    ...call,
+    route: call.route,
+    sealedRequest: call.sealedRequest ?? null,
+    state: CallState.PENDING,
+  });
+  if (inserted !== undefined) {
+    await q.insertAttempt(db, call.callId, 1, call.provider, call.nowMs);
+    return { created: true, call: toCallRecord(inserted) };
+  }
   // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
   const existing = await q.callByIdempotencyKey(db, call.idempotencyKey);
   if (existing === undefined) throw new Error("postgres store: idempotency conflict without owner");
@@ -41,9 +57,23 @@ async function recordSendResult(
   callId: string,
   result: SendResult,
   nowMs: number,
+  options: SendResultOptions = {},
 ): Promise<Applied> {
   const call = await mustLoadCall(db, callId);
+  if (options.attempt !== undefined && options.attempt !== call.attempt) {
+    throw new Error(`postgres store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
+  }
   const events: EventRecord[] = [];
+  await q.setAttemptAnswer(db, {
+    callId,
+    attempt: call.attempt,
+    outcome: result.kind,
+    providerCallId: result.kind === "accepted" ? result.providerCallId : "",
+    failureReason: result.kind === "rejected" ? result.reason : FailureReason.UNSPECIFIED,
+    providerCode: result.providerCode,
+    providerText: result.providerText,
+    endedAtMs: nowMs,
+  });
   const done = async (): Promise<Applied> => {
     return { call: await mustLoadCall(db, callId), events };
   };
@@ -57,7 +87,8 @@ async function recordSendResult(
         providerText: result.providerText,
         occurredAtMs: undefined,
       };
-      events.push(await appendEvent(db, call, fields, nowMs));
+      events.push(await appendEvent(db, call, fields, nowMs, options.next !== undefined));
+      if (options.next !== undefined) await startNextAttempt(db, call, options.next, nowMs);
     }
     return done();
   }
@@ -88,6 +119,39 @@ async function recordSendResult(
   return done();
 }
 
+async function startFallback(
+  db: q.Db,
+  callId: string,
+  attempt: number,
+  provider: string | undefined,
+  nowMs: number,
+): Promise<{ claimed: boolean; applied: Applied | undefined }> {
+  if (!(await q.claimFallback(db, callId, attempt))) return { claimed: false, applied: undefined };
+  const call = await mustLoadCall(db, callId);
+  if (call.attempt !== attempt - 1 || !call.continues) {
+    throw new Error(`postgres store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
+  }
+  if (provider !== undefined) {
+    await startNextAttempt(db, call, provider, nowMs);
+    return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [] } };
+  }
+  // Nobody can carry another attempt: the failure that asked for one is final after all.
+  const event = await appendEvent(
+    db,
+    call,
+    {
+      state: CallState.FAILED,
+      failureReason: call.failureReason,
+      providerCallId: "",
+      providerCode: "",
+      providerText: "no provider left on the route for another attempt",
+      occurredAtMs: undefined,
+    },
+    nowMs,
+  );
+  return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [event] } };
+}
+
 /** Opens the pool and migrates (under the migration lock) before returning. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const pool = createPool(options);
@@ -104,7 +168,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     createCall(call) {
       return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, call));
     },
-    recordSendResult(callId, answer, nowMs) {
+    recordSendResult(callId, answer, nowMs, options) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
       // The provider's answer may carry U+0000 too (see storable).
       const result: SendResult =
@@ -116,7 +180,40 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
               providerText: storable(answer.providerText),
             }
           : { ...answer, providerCode: storable(answer.providerCode), providerText: storable(answer.providerText) };
-      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs));
+      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs, options));
+    },
+    async recordAmbiguous(callId, attempt, detail) {
+      await inTransaction(pool, hooks, { method: "recordAmbiguous" }, (db) =>
+        q.setAttemptAnswer(db, {
+          callId,
+          attempt,
+          outcome: "ambiguous",
+          providerCallId: "",
+          failureReason: FailureReason.UNSPECIFIED,
+          providerCode: "",
+          providerText: storable(detail),
+          endedAtMs: null,
+        }),
+      );
+    },
+    async listAttempts(callId) {
+      return (await q.attemptsByCall(pool, callId)).map(toAttemptRecord);
+    },
+    async dueFallbacks(limit) {
+      const rows = await q.dueFallbacks(pool, Math.max(0, Math.floor(limit)));
+      return rows.map((r) => ({ callId: r.call_id, attempt: r.attempt }));
+    },
+    async loadFallbackRequest(callId) {
+      const route = await loadRoute(pool, callId);
+      const sealed = (await q.callRoute(pool, callId))?.sealed_request;
+      return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
+    },
+    startFallback(callId, attempt, provider, nowMs) {
+      const spec = {
+        method: "startFallback",
+        appended: (r: { applied: Applied | undefined }) => r.applied?.events ?? [],
+      };
+      return inTransaction(pool, hooks, spec, (db) => startFallback(db, callId, attempt, provider, nowMs));
     },
     ingest(provider, events, nowMs) {
       const spec = { method: "ingest", appended: (r: { appended: readonly EventRecord[] }) => r.appended };

@@ -1,6 +1,6 @@
 /** Every SQL statement the store runs, as typed functions over one connection. */
 import type pg from "pg";
-import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
 
 /** A pooled client inside a transaction, or the pool itself for single reads. */
 export type Db = Pick<pg.ClientBase, "query">;
@@ -15,6 +15,8 @@ export interface InsertCallParams {
   readonly requestHash: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly state: number;
+  readonly route: unknown;
+  readonly sealedRequest: string | null;
   readonly nowMs: number;
 }
 
@@ -27,7 +29,7 @@ export type InsertInboundParams = Omit<
 
 const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
-  reason_provisional, created_at_ms, updated_at_ms`;
+  reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 /**
  * Conflict target is the idempotency index only: a clashing call_id is a bug and must
@@ -37,9 +39,9 @@ const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_ti
 export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow | undefined> {
   const { rows } = await db.query<CallRow>(
     `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
-       idempotency_key, request_hash, metadata, state, failure_reason,
+       idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
        created_at_ms, updated_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $10, $10)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $11::jsonb, $12, $10, $10)
      ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
      RETURNING ${CALL_COLUMNS}`,
     [
@@ -53,6 +55,8 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
       JSON.stringify(p.metadata),
       p.state,
       p.nowMs,
+      p.route === undefined ? null : JSON.stringify(p.route),
+      p.sealedRequest,
     ],
   );
   return rows[0];
@@ -95,6 +99,7 @@ export async function setProviderCallId(
   ]);
 }
 
+/** Moves the call; the sealed request goes as soon as the call has ended for good. */
 export async function setCallState(
   db: Db,
   callId: string,
@@ -102,20 +107,122 @@ export async function setCallState(
   failureReason: number,
   reasonProvisional: boolean,
   nowMs: number,
+  continues = false,
 ): Promise<void> {
   await db.query(
-    `UPDATE calls SET state = $1, failure_reason = $2, reason_provisional = $3, updated_at_ms = $4
+    `UPDATE calls SET state = $1, failure_reason = $2, reason_provisional = $3, updated_at_ms = $4,
+       continues = $6,
+       sealed_request = CASE WHEN $1 IN (6, 7) AND NOT $6 THEN NULL ELSE sealed_request END
      WHERE call_id = $5`,
-    [state, failureReason, reasonProvisional, nowMs, callId],
+    [state, failureReason, reasonProvisional, nowMs, callId, continues],
   );
+}
+
+export async function startAttempt(db: Db, callId: string, attempt: number, provider: string, nowMs: number): Promise<void> {
+  await db.query(
+    `UPDATE calls SET attempt = $2, provider = $3, provider_call_id = '', state = 1,
+       failure_reason = 0, reason_provisional = false, continues = false, updated_at_ms = $4
+     WHERE call_id = $1`,
+    [callId, attempt, provider, nowMs],
+  );
+  await insertAttempt(db, callId, attempt, provider, nowMs);
+}
+
+export async function insertAttempt(db: Db, callId: string, attempt: number, provider: string, nowMs: number): Promise<void> {
+  await db.query("INSERT INTO attempts (call_id, attempt, provider, started_at_ms) VALUES ($1, $2, $3, $4)", [
+    callId,
+    attempt,
+    provider,
+    nowMs,
+  ]);
+}
+
+export async function setAttemptAnswer(
+  db: Db,
+  p: {
+    callId: string;
+    attempt: number;
+    outcome: AttemptRow["outcome"];
+    providerCallId: string;
+    failureReason: number;
+    providerCode: string;
+    providerText: string;
+    endedAtMs: number | null;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE attempts SET outcome = $3,
+       provider_call_id = CASE WHEN $4 <> '' THEN $4 ELSE provider_call_id END,
+       failure_reason = $5, provider_code = $6, provider_text = $7, ended_at_ms = $8
+     WHERE call_id = $1 AND attempt = $2`,
+    [p.callId, p.attempt, p.outcome, p.providerCallId, p.failureReason, p.providerCode, p.providerText, p.endedAtMs],
+  );
+}
+
+export async function setAttemptProviderCallId(db: Db, callId: string, attempt: number, providerCallId: string): Promise<void> {
+  await db.query(
+    "UPDATE attempts SET provider_call_id = $3 WHERE call_id = $1 AND attempt = $2 AND provider_call_id = ''",
+    [callId, attempt, providerCallId],
+  );
+}
+
+export async function attemptsByCall(db: Db, callId: string): Promise<AttemptRow[]> {
+  const { rows } = await db.query<AttemptRow>("SELECT * FROM attempts WHERE call_id = $1 ORDER BY attempt", [callId]);
+  return rows;
+}
+
+export async function attempt(db: Db, callId: string, number: number): Promise<AttemptRow | undefined> {
+  const { rows } = await db.query<AttemptRow>("SELECT * FROM attempts WHERE call_id = $1 AND attempt = $2", [
+    callId,
+    number,
+  ]);
+  return rows[0];
+}
+
+export async function attemptByProviderCallId(db: Db, provider: string, providerCallId: string): Promise<AttemptRow | undefined> {
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT * FROM attempts WHERE provider = $1 AND provider_call_id = $2 AND provider_call_id <> ''
+     ORDER BY attempt DESC LIMIT 1`,
+    [provider, providerCallId],
+  );
+  return rows[0];
+}
+
+export async function insertFallback(db: Db, callId: string, attempt: number, nowMs: number): Promise<void> {
+  await db.query(
+    "INSERT INTO fallbacks (call_id, attempt, decided_at_ms) VALUES ($1, $2, $3) ON CONFLICT (call_id) DO NOTHING",
+    [callId, attempt, nowMs],
+  );
+}
+
+/** Deleting the decision is the claim: of two replicas, the second deletes nothing. */
+export async function claimFallback(db: Db, callId: string, attempt: number): Promise<boolean> {
+  const { rowCount } = await db.query("DELETE FROM fallbacks WHERE call_id = $1 AND attempt = $2", [callId, attempt]);
+  return rowCount === 1;
+}
+
+export async function dueFallbacks(db: Db, limit: number): Promise<Array<{ call_id: string; attempt: number }>> {
+  const { rows } = await db.query<{ call_id: string; attempt: number }>(
+    "SELECT call_id, attempt FROM fallbacks ORDER BY decided_at_ms, call_id LIMIT $1",
+    [limit],
+  );
+  return rows;
+}
+
+export async function callRoute(db: Db, callId: string): Promise<{ route: unknown; sealed_request: string | null } | undefined> {
+  const { rows } = await db.query<{ route: unknown; sealed_request: string | null }>(
+    "SELECT route, sealed_request FROM calls WHERE call_id = $1",
+    [callId],
+  );
+  return rows[0];
 }
 
 export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRow> {
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-       provisional)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       provisional, attempt, continues)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      RETURNING *`,
     [
       p.call_id,
@@ -129,6 +236,8 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
       p.occurred_at_ms,
       p.recorded_at_ms,
       p.provisional,
+      p.attempt,
+      p.continues,
     ],
   );
   const row = rows[0];

@@ -2,7 +2,7 @@
  * Row shapes as node-postgres returns them (BIGINT already numbers, see pool.ts) and
  * their mapping to the domain records; column names are the SQLite engine's.
  */
-import type { CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
@@ -18,8 +18,23 @@ export interface CallRow {
   state: number;
   failure_reason: number;
   reason_provisional: boolean;
+  attempt: number;
+  continues: boolean;
   created_at_ms: number;
   updated_at_ms: number;
+}
+
+export interface AttemptRow {
+  call_id: string;
+  attempt: number;
+  provider: string;
+  provider_call_id: string;
+  outcome: AttemptRecord["outcome"];
+  failure_reason: number;
+  provider_code: string;
+  provider_text: string;
+  started_at_ms: number;
+  ended_at_ms: number | null;
 }
 
 export interface EventRow {
@@ -35,6 +50,8 @@ export interface EventRow {
   occurred_at_ms: number | null;
   recorded_at_ms: number;
   provisional: boolean;
+  attempt: number;
+  continues: boolean;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -79,6 +96,8 @@ export function toCallRecord(row: CallRow): CallRecord {
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,
     reasonProvisional: row.reason_provisional,
+    attempt: row.attempt,
+    continues: row.continues,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };
@@ -98,6 +117,23 @@ export function toEventRecord(row: EventRow): EventRecord {
     occurredAtMs: row.occurred_at_ms ?? undefined,
     recordedAtMs: row.recorded_at_ms,
     provisional: row.provisional,
+    attempt: row.attempt,
+    continues: row.continues,
+  };
+}
+
+export function toAttemptRecord(row: AttemptRow): AttemptRecord {
+  return {
+    callId: row.call_id,
+    attempt: row.attempt,
+    provider: row.provider,
+    providerCallId: row.provider_call_id,
+    outcome: row.outcome,
+    failureReason: row.failure_reason as FailureReason,
+    providerCode: row.provider_code,
+    providerText: row.provider_text,
+    startedAtMs: row.started_at_ms,
+    endedAtMs: row.ended_at_ms ?? undefined,
   };
 }
 

@@ -3,6 +3,7 @@
  * runs inside the caller's transaction and re-reads the call it changes, because one
  * batch may move the same call several times.
  */
+import { type CallRoute, echoFor, fallbackDue, pushBelongsToCurrent } from "../../core/attempts.js";
 import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import { changesCall, stateRank } from "../../core/states.js";
@@ -34,12 +35,16 @@ export function mustLoadCall(st: Statements, callId: string): CallRecord {
   return call;
 }
 
-/** Appends an event and moves the call; the caller has checked `changesCall`. */
+/**
+ * Appends an event to the call's current attempt and moves the call; the caller has
+ * checked `changesCall`. `continues`: a FAILED after which another attempt follows.
+ */
 export function appendEvent(
   st: Statements,
   call: CallRecord,
   fields: EventFields,
   nowMs: number,
+  continues = false,
 ): EventRecord {
   // A reason only means something on FAILED; providers attach codes to other states too.
   const failureReason =
@@ -58,10 +63,32 @@ export function appendEvent(
     occurred_at_ms: fields.occurredAtMs ?? null,
     recorded_at_ms: nowMs,
     provisional: provisional ? 1 : 0,
+    attempt: call.attempt,
+    continues: continues ? 1 : 0,
   });
   if (row === undefined) throw new Error("sqlite store: event insert returned no row");
-  st.setCallState.run(fields.state, failureReason, provisional ? 1 : 0, nowMs, call.callId);
+  st.setCallState.run({
+    call_id: call.callId,
+    state: fields.state,
+    failure_reason: failureReason,
+    reason_provisional: provisional ? 1 : 0,
+    continues: continues ? 1 : 0,
+    now_ms: nowMs,
+  });
   return toEventRecord(row);
+}
+
+/** The route stored with the call, when a later attempt may follow it. */
+export function loadRoute(st: Statements, callId: string): CallRoute | undefined {
+  const row = st.callRoute.get(callId);
+  return row?.route == null ? undefined : (JSON.parse(row.route) as CallRoute);
+}
+
+/** Moves the call to its next attempt, on `provider`, PENDING. */
+export function startNextAttempt(st: Statements, call: CallRecord, provider: string, nowMs: number): void {
+  const attempt = call.attempt + 1;
+  st.startAttempt.run(attempt, provider, nowMs, call.callId);
+  st.insertAttempt.run(call.callId, attempt, provider, nowMs);
 }
 
 /**
@@ -78,24 +105,43 @@ export function claimProviderCallId(
   if (call.providerCallId !== "" || providerCallId === "") return false;
   if (st.callByProviderCallId.get(call.provider, providerCallId) !== undefined) return false;
   st.setProviderCallId.run(providerCallId, nowMs, call.callId);
+  st.setAttemptProviderCallId.run(providerCallId, call.callId, call.attempt);
   return true;
 }
 
-/** Applies one push to the call it belongs to and records the push's disposition. */
+/**
+ * Applies one push of attempt `attempt` (default: the call's current one) to the call
+ * it belongs to and records the push's disposition. The first FAILED of an attempt may
+ * decide the next one (outcome fallback), durably, in this transaction.
+ */
 export function applyPush(
   st: Statements,
   callId: string,
   push: InboundEvent,
   nowMs: number,
+  from?: { readonly attempt: number; readonly provider: string },
 ): { readonly disposition: Disposition; readonly event: EventRecord | undefined } {
   const row = st.callById.get(callId);
   if (row === undefined) throw new Error(`sqlite store: unknown call ${callId}`);
   const call = toCallRecord(row);
-  const position = { state: call.state, reasonProvisional: row.reason_provisional === 1 };
-  const event = changesCall(position, push) ? appendEvent(st, call, push, nowMs) : undefined;
+  let event: EventRecord | undefined;
+  if (pushBelongsToCurrent(call, from?.attempt ?? call.attempt) && changesCall(call, push)) {
+    const continues =
+      push.state === CallState.FAILED &&
+      call.state !== CallState.FAILED &&
+      fallbackDue(
+        loadRoute(st, callId),
+        call.attempt,
+        push.failureReason,
+        st.attemptsByCall.all(callId).map((a) => a.provider),
+        nowMs,
+      );
+    event = appendEvent(st, call, push, nowMs, continues);
+    if (continues) st.insertFallback.run(callId, call.attempt + 1, nowMs);
+  }
   const disposition: Disposition = event === undefined ? "stale" : "applied";
   st.setDisposition.run({
-    provider: call.provider,
+    provider: from?.provider ?? call.provider,
     dedupe_key: push.dedupeKey,
     disposition,
     call_id: call.callId,
@@ -117,7 +163,7 @@ export function adoptParked(
 ): EventRecord[] {
   const call = mustLoadCall(st, callId);
   const parked = st.parkedFor
-    .all({ provider: call.provider, provider_call_id: call.providerCallId, call_id: call.callId })
+    .all({ provider: call.provider, provider_call_id: call.providerCallId, call_id: echoFor(call.callId, call.attempt) })
     .map(toInboundEvent)
     // Array.prototype.sort is stable, and the rows come in arrival order.
     .sort((a, b) => stateRank(a.state) - stateRank(b.state));

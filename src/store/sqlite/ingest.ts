@@ -3,6 +3,7 @@
  * anywhere discards the whole batch, dedupe rows included, and the provider's retry
  * is treated as new.
  */
+import { parseEcho } from "../../core/attempts.js";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import type { IngestResult } from "../store.js";
@@ -10,15 +11,29 @@ import { adoptParked, applyPush, claimProviderCallId, loadCall } from "./apply.j
 import { toCallRecord, type Disposition } from "./rows.js";
 import type { Statements } from "./statements.js";
 
-/** The echo wins when it names one of this provider's calls; the provider id otherwise. */
-function findCall(st: Statements, provider: string, push: InboundEvent): CallRecord | undefined {
+/**
+ * The call and attempt a push belongs to. The echo wins when it names an attempt this
+ * provider carried; the provider id otherwise (the call's current attempt, or an
+ * earlier one, whose pushes are then stale).
+ */
+function findCall(
+  st: Statements,
+  provider: string,
+  push: InboundEvent,
+): { readonly call: CallRecord; readonly attempt: number } | undefined {
   if (push.callId !== undefined && push.callId !== "") {
-    const echoed = loadCall(st, push.callId);
-    if (echoed !== undefined && echoed.provider === provider) return echoed;
+    const echo = parseEcho(push.callId);
+    const echoed = loadCall(st, echo.callId);
+    if (echoed !== undefined && st.attempt.get(echoed.callId, echo.attempt)?.provider === provider) {
+      return { call: echoed, attempt: echo.attempt };
+    }
   }
   if (push.providerCallId === "") return undefined;
   const row = st.callByProviderCallId.get(provider, push.providerCallId);
-  return row === undefined ? undefined : toCallRecord(row);
+  if (row !== undefined) return { call: toCallRecord(row), attempt: row.attempt };
+  const earlier = st.attemptByProviderCallId.get(provider, push.providerCallId);
+  const call = earlier === undefined ? undefined : loadCall(st, earlier.call_id);
+  return call === undefined || earlier === undefined ? undefined : { call, attempt: earlier.attempt };
 }
 
 export function ingest(
@@ -54,13 +69,14 @@ export function ingest(
       continue;
     }
     settled.set(push.dedupeKey, "parked");
-    const call = findCall(st, provider, push);
-    if (call === undefined) continue;
-    if (claimProviderCallId(st, call, push.providerCallId, nowMs)) {
+    const found = findCall(st, provider, push);
+    if (found === undefined) continue;
+    const { call, attempt } = found;
+    if (attempt === call.attempt && claimProviderCallId(st, call, push.providerCallId, nowMs)) {
       // The push (still parked) and any earlier ones for this provider id now match.
       appended.push(...adoptParked(st, call.callId, nowMs, onSettle));
     } else {
-      const { disposition, event } = applyPush(st, call.callId, push, nowMs);
+      const { disposition, event } = applyPush(st, call.callId, push, nowMs, { attempt, provider });
       if (event !== undefined) appended.push(event);
       settled.set(push.dedupeKey, disposition);
     }

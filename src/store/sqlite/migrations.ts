@@ -78,6 +78,51 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE inbound ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE events  ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3 (routing): a call is carried by one or more attempts, one provider request each.
+  `
+  ALTER TABLE calls  ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
+  -- FAILED, and a next attempt has been decided: not terminal.
+  ALTER TABLE calls  ADD COLUMN continues      INTEGER NOT NULL DEFAULT 0;
+  -- JSON CallRoute (src/core/attempts.ts) when a later attempt may follow it.
+  ALTER TABLE calls  ADD COLUMN route          TEXT    NULL;
+  -- The request sealed with the server secret, only while an outcome fallback may need it.
+  ALTER TABLE calls  ADD COLUMN sealed_request TEXT    NULL;
+  ALTER TABLE events ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE events ADD COLUMN continues      INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE attempts (
+    call_id          TEXT    NOT NULL REFERENCES calls (call_id),
+    attempt          INTEGER NOT NULL,
+    provider         TEXT    NOT NULL,
+    provider_call_id TEXT    NOT NULL DEFAULT '',
+    outcome          TEXT    NOT NULL DEFAULT 'pending'
+                     CHECK (outcome IN ('pending', 'accepted', 'rejected', 'ambiguous')),
+    failure_reason   INTEGER NOT NULL DEFAULT 0,
+    provider_code    TEXT    NOT NULL DEFAULT '',
+    provider_text    TEXT    NOT NULL DEFAULT '',
+    started_at_ms    INTEGER NOT NULL,
+    ended_at_ms      INTEGER NULL,
+    PRIMARY KEY (call_id, attempt)
+  );
+  -- Late pushes of an earlier attempt are recognised by its provider id.
+  CREATE INDEX attempts_provider_call_id ON attempts (provider, provider_call_id)
+    WHERE provider_call_id <> '';
+  INSERT INTO attempts (call_id, attempt, provider, provider_call_id, outcome, started_at_ms, ended_at_ms)
+    SELECT c.call_id, 1, c.provider, c.provider_call_id,
+           CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.call_id = c.call_id AND e.state = 2) THEN 'accepted'
+                WHEN c.state = 7 THEN 'rejected'
+                ELSE 'pending' END,
+           c.created_at_ms, NULL
+    FROM calls c;
+
+  -- A next attempt decided by an outcome fallback and not yet placed. The primary key
+  -- makes the decision once per call; deleting the row is the claim to place it.
+  CREATE TABLE fallbacks (
+    call_id        TEXT    PRIMARY KEY REFERENCES calls (call_id),
+    attempt        INTEGER NOT NULL,
+    decided_at_ms  INTEGER NOT NULL
+  );
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

@@ -2,7 +2,7 @@
  * Row shapes as SQLite returns them, and their mapping to the domain records. Column
  * names are the ones the PostgreSQL engine will share.
  */
-import type { CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
@@ -19,8 +19,23 @@ export interface CallRow {
   failure_reason: number;
   /** 0 or 1: the failure reason may still be refined (see core/states changesCall). */
   reason_provisional: number;
+  attempt: number;
+  continues: number;
   created_at_ms: number;
   updated_at_ms: number;
+}
+
+export interface AttemptRow {
+  call_id: string;
+  attempt: number;
+  provider: string;
+  provider_call_id: string;
+  outcome: AttemptRecord["outcome"];
+  failure_reason: number;
+  provider_code: string;
+  provider_text: string;
+  started_at_ms: number;
+  ended_at_ms: number | null;
 }
 
 export interface EventRow {
@@ -36,6 +51,8 @@ export interface EventRow {
   occurred_at_ms: number | null;
   recorded_at_ms: number;
   provisional: number;
+  attempt: number;
+  continues: number;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -80,6 +97,8 @@ export function toCallRecord(row: CallRow): CallRecord {
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,
     reasonProvisional: row.reason_provisional === 1,
+    attempt: row.attempt,
+    continues: row.continues === 1,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
   };
@@ -99,6 +118,23 @@ export function toEventRecord(row: EventRow): EventRecord {
     occurredAtMs: row.occurred_at_ms ?? undefined,
     recordedAtMs: row.recorded_at_ms,
     provisional: row.provisional === 1,
+    attempt: row.attempt,
+    continues: row.continues === 1,
+  };
+}
+
+export function toAttemptRecord(row: AttemptRow): AttemptRecord {
+  return {
+    callId: row.call_id,
+    attempt: row.attempt,
+    provider: row.provider,
+    providerCallId: row.provider_call_id,
+    outcome: row.outcome,
+    failureReason: row.failure_reason as FailureReason,
+    providerCode: row.provider_code,
+    providerText: row.provider_text,
+    startedAtMs: row.started_at_ms,
+    endedAtMs: row.ended_at_ms ?? undefined,
   };
 }
 

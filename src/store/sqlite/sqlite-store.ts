@@ -6,11 +6,20 @@
  */
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import { advances } from "../../core/states.js";
-import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
-import { adoptParked, appendEvent, loadCall, mustLoadCall } from "./apply.js";
+import type {
+  Applied,
+  CreateCallResult,
+  EventFilter,
+  FallbackRequest,
+  NewCall,
+  SendResult,
+  SendResultOptions,
+  Store,
+} from "../store.js";
+import { adoptParked, appendEvent, loadCall, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
 import { openDatabase, type SqliteStoreOptions } from "./database.js";
 import { ingest } from "./ingest.js";
-import { toCallRecord, toEventRecord } from "./rows.js";
+import { toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export type { SqliteStoreOptions };
@@ -26,9 +35,14 @@ function createCall(st: Statements, call: NewCall): CreateCallResult {
     request_hash: call.requestHash,
     metadata: JSON.stringify(call.metadata),
     state: CallState.PENDING,
+    route: call.route === undefined ? null : JSON.stringify(call.route),
+    sealed_request: call.sealedRequest ?? null,
     now_ms: call.nowMs,
   });
-  if (inserted.changes === 1) return { created: true, call: mustLoadCall(st, call.callId) };
+  if (inserted.changes === 1) {
+    st.insertAttempt.run(call.callId, 1, call.provider, call.nowMs);
+    return { created: true, call: mustLoadCall(st, call.callId) };
+  }
   // Only the idempotency index is a DO NOTHING target, so the key's owner exists.
   const existing = st.callByIdempotencyKey.get(call.idempotencyKey);
   if (existing === undefined) throw new Error("sqlite store: idempotency conflict without owner");
@@ -44,9 +58,23 @@ function recordSendResult(
   callId: string,
   result: SendResult,
   nowMs: number,
+  options: SendResultOptions = {},
 ): Applied {
   const call = mustLoadCall(st, callId);
+  if (options.attempt !== undefined && options.attempt !== call.attempt) {
+    throw new Error(`sqlite store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
+  }
   const events: EventRecord[] = [];
+  st.setAttemptAnswer.run({
+    call_id: callId,
+    attempt: call.attempt,
+    outcome: result.kind,
+    provider_call_id: result.kind === "accepted" ? result.providerCallId : "",
+    failure_reason: result.kind === "rejected" ? result.reason : FailureReason.UNSPECIFIED,
+    provider_code: result.providerCode,
+    provider_text: result.providerText,
+    ended_at_ms: nowMs,
+  });
   if (result.kind === "rejected") {
     if (advances(call.state, CallState.FAILED)) {
       const fields = {
@@ -57,7 +85,8 @@ function recordSendResult(
         providerText: result.providerText,
         occurredAtMs: undefined,
       };
-      events.push(appendEvent(st, call, fields, nowMs));
+      events.push(appendEvent(st, call, fields, nowMs, options.next !== undefined));
+      if (options.next !== undefined) startNextAttempt(st, call, options.next, nowMs);
     }
     return { call: mustLoadCall(st, callId), events };
   }
@@ -94,6 +123,58 @@ function recordSendResult(
   return { call: mustLoadCall(st, callId), events };
 }
 
+function recordAmbiguous(st: Statements, callId: string, attempt: number, detail: string): void {
+  st.setAttemptAnswer.run({
+    call_id: callId,
+    attempt,
+    outcome: "ambiguous",
+    provider_call_id: "",
+    failure_reason: FailureReason.UNSPECIFIED,
+    provider_code: "",
+    provider_text: detail,
+    ended_at_ms: null,
+  });
+}
+
+function loadFallbackRequest(st: Statements, callId: string): FallbackRequest | undefined {
+  const route = loadRoute(st, callId);
+  const sealed = st.callRoute.get(callId)?.sealed_request;
+  return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
+}
+
+function startFallback(
+  st: Statements,
+  callId: string,
+  attempt: number,
+  provider: string | undefined,
+  nowMs: number,
+): { claimed: boolean; applied: Applied | undefined } {
+  if (st.claimFallback.run(callId, attempt).changes === 0) return { claimed: false, applied: undefined };
+  const call = mustLoadCall(st, callId);
+  if (call.attempt !== attempt - 1 || !call.continues) {
+    throw new Error(`sqlite store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
+  }
+  if (provider !== undefined) {
+    startNextAttempt(st, call, provider, nowMs);
+    return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [] } };
+  }
+  // Nobody can carry another attempt: the failure that asked for one is final after all.
+  const event = appendEvent(
+    st,
+    call,
+    {
+      state: CallState.FAILED,
+      failureReason: call.failureReason,
+      providerCallId: "",
+      providerCode: "",
+      providerText: "no provider left on the route for another attempt",
+      occurredAtMs: undefined,
+    },
+    nowMs,
+  );
+  return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [event] } };
+}
+
 function listEvents(
   st: Statements,
   filter: EventFilter,
@@ -115,14 +196,31 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const tx = {
     createCall: db.transaction(createCall),
     recordSendResult: db.transaction(recordSendResult),
+    recordAmbiguous: db.transaction(recordAmbiguous),
+    startFallback: db.transaction(startFallback),
     ingest: db.transaction(ingest),
   };
   return {
     async createCall(call) {
       return tx.createCall.immediate(st, call);
     },
-    async recordSendResult(callId, result, nowMs) {
-      return tx.recordSendResult.immediate(st, callId, result, nowMs);
+    async recordSendResult(callId, result, nowMs, options) {
+      return tx.recordSendResult.immediate(st, callId, result, nowMs, options);
+    },
+    async recordAmbiguous(callId, attempt, detail) {
+      tx.recordAmbiguous.immediate(st, callId, attempt, detail);
+    },
+    async listAttempts(callId) {
+      return st.attemptsByCall.all(callId).map(toAttemptRecord);
+    },
+    async dueFallbacks(limit) {
+      return st.dueFallbacks.all(Math.max(0, Math.floor(limit))).map((r) => ({ callId: r.call_id, attempt: r.attempt }));
+    },
+    async loadFallbackRequest(callId) {
+      return loadFallbackRequest(st, callId);
+    },
+    async startFallback(callId, attempt, provider, nowMs) {
+      return tx.startFallback.immediate(st, callId, attempt, provider, nowMs);
     },
     async ingest(provider, events, nowMs) {
       return tx.ingest.immediate(st, provider, events, nowMs);

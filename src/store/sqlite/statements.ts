@@ -1,6 +1,6 @@
 /** Every SQL statement the store runs, prepared once per connection. */
 import type Database from "better-sqlite3";
-import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
 
 export interface InsertCallParams {
   call_id: string;
@@ -12,7 +12,29 @@ export interface InsertCallParams {
   request_hash: string;
   metadata: string;
   state: number;
+  route: string | null;
+  sealed_request: string | null;
   now_ms: number;
+}
+
+export interface SetCallStateParams {
+  call_id: string;
+  state: number;
+  failure_reason: number;
+  reason_provisional: number;
+  continues: number;
+  now_ms: number;
+}
+
+export interface AttemptAnswerParams {
+  call_id: string;
+  attempt: number;
+  outcome: AttemptRow["outcome"];
+  provider_call_id: string;
+  failure_reason: number;
+  provider_code: string;
+  provider_text: string;
+  ended_at_ms: number | null;
 }
 
 export type InsertEventParams = Omit<EventRow, "sequence">;
@@ -38,7 +60,7 @@ export interface ParkedForParams {
 
 const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
-  reason_provisional, created_at_ms, updated_at_ms`;
+  reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -46,10 +68,11 @@ export function prepareStatements(db: Database.Database) {
     // must throw, not silently return someone else's call.
     insertCall: db.prepare<InsertCallParams>(
       `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
-         idempotency_key, request_hash, metadata, state, failure_reason,
+         idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
          created_at_ms, updated_at_ms)
        VALUES (@call_id, @provider, @phone_masked, @play_times, @client_reference,
-         @idempotency_key, @request_hash, @metadata, @state, 0, @now_ms, @now_ms)
+         @idempotency_key, @request_hash, @metadata, @state, 0, @route, @sealed_request,
+         @now_ms, @now_ms)
        ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
     ),
     callById: db.prepare<[string], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ?`),
@@ -63,17 +86,59 @@ export function prepareStatements(db: Database.Database) {
     setProviderCallId: db.prepare<[string, number, string]>(
       `UPDATE calls SET provider_call_id = ?, updated_at_ms = ? WHERE call_id = ?`,
     ),
-    setCallState: db.prepare<[number, number, number, number, string]>(
-      `UPDATE calls SET state = ?, failure_reason = ?, reason_provisional = ?, updated_at_ms = ?
+    // The sealed request goes as soon as the call has ended for good.
+    setCallState: db.prepare<SetCallStateParams>(
+      `UPDATE calls SET state = @state, failure_reason = @failure_reason,
+         reason_provisional = @reason_provisional, continues = @continues, updated_at_ms = @now_ms,
+         sealed_request = CASE WHEN @state IN (6, 7) AND @continues = 0 THEN NULL ELSE sealed_request END
+       WHERE call_id = @call_id`,
+    ),
+    startAttempt: db.prepare<[number, string, number, string]>(
+      `UPDATE calls SET attempt = ?, provider = ?, provider_call_id = '', state = 1,
+         failure_reason = 0, reason_provisional = 0, continues = 0, updated_at_ms = ?
        WHERE call_id = ?`,
+    ),
+    insertAttempt: db.prepare<[string, number, string, number]>(
+      `INSERT INTO attempts (call_id, attempt, provider, started_at_ms) VALUES (?, ?, ?, ?)`,
+    ),
+    setAttemptAnswer: db.prepare<AttemptAnswerParams>(
+      `UPDATE attempts SET outcome = @outcome,
+         provider_call_id = CASE WHEN @provider_call_id <> '' THEN @provider_call_id ELSE provider_call_id END,
+         failure_reason = @failure_reason, provider_code = @provider_code,
+         provider_text = @provider_text, ended_at_ms = @ended_at_ms
+       WHERE call_id = @call_id AND attempt = @attempt`,
+    ),
+    setAttemptProviderCallId: db.prepare<[string, string, number]>(
+      `UPDATE attempts SET provider_call_id = ? WHERE call_id = ? AND attempt = ? AND provider_call_id = ''`,
+    ),
+    attemptsByCall: db.prepare<[string], AttemptRow>(
+      `SELECT * FROM attempts WHERE call_id = ? ORDER BY attempt`,
+    ),
+    attempt: db.prepare<[string, number], AttemptRow>(
+      `SELECT * FROM attempts WHERE call_id = ? AND attempt = ?`,
+    ),
+    attemptByProviderCallId: db.prepare<[string, string], AttemptRow>(
+      `SELECT * FROM attempts WHERE provider = ? AND provider_call_id = ? AND provider_call_id <> ''
+       ORDER BY attempt DESC LIMIT 1`,
+    ),
+    insertFallback: db.prepare<[string, number, number]>(
+      `INSERT INTO fallbacks (call_id, attempt, decided_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (call_id) DO NOTHING`,
+    ),
+    claimFallback: db.prepare<[string, number]>(`DELETE FROM fallbacks WHERE call_id = ? AND attempt = ?`),
+    dueFallbacks: db.prepare<[number], { call_id: string; attempt: number }>(
+      `SELECT call_id, attempt FROM fallbacks ORDER BY decided_at_ms, call_id LIMIT ?`,
+    ),
+    callRoute: db.prepare<[string], { route: string | null; sealed_request: string | null }>(
+      `SELECT route, sealed_request FROM calls WHERE call_id = ?`,
     ),
     insertEvent: db.prepare<InsertEventParams, EventRow>(
       `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
          provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-         provisional)
+         provisional, attempt, continues)
        VALUES (@call_id, @client_reference, @state, @failure_reason, @provider,
          @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms,
-         @provisional)
+         @provisional, @attempt, @continues)
        RETURNING *`,
     ),
     // Inserted as parked; the disposition is settled once the push has been matched.

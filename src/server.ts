@@ -55,8 +55,9 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics();
+  // Before the store: it needs the keyring to key fingerprints stored before the upgrade.
   const keyring = createKeyring(loadServerSecret(config.serverSecret));
-  const storage = await openStorage(config, logger, options.store);
+  const storage = await openStorage(config, logger, keyring, options.store);
   const { store, bus } = storage;
   const health = createHealth();
 

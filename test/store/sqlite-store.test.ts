@@ -14,8 +14,9 @@ import {
 import type { Store } from "../../src/store/store.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
+import { testKeyring } from "../support/keyring.js";
 
-describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 
 const NOW = 1_700_000_000_000;
 
@@ -41,7 +42,8 @@ async function seedAcceptedCall(store: Store): Promise<void> {
     clientReference: "ref-1",
     metadata: { k: "v" },
     idempotencyKey: "key-1",
-    requestHash: "h",
+    // Keyed, as Send stores it: a bare value would be re-keyed as a legacy row at reopen.
+    requestHash: "k1:h",
     nowMs: NOW,
   });
   await store.recordSendResult(
@@ -57,7 +59,7 @@ describe("sqlite store on a file", () => {
   const open: Store[] = [];
 
   const openStore = (): Store => {
-    const store = createSqliteStore({ path: file });
+    const store = createSqliteStore({ path: file, keyring: testKeyring() });
     open.push(store);
     return store;
   };
@@ -107,7 +109,7 @@ describe("sqlite store on a file", () => {
       clientReference: "ref-1",
       metadata: {},
       idempotencyKey: "key-1",
-      requestHash: "h",
+      requestHash: "k1:h",
       nowMs: NOW + 4,
     });
     expect(again).toMatchObject({ created: false, sameRequest: true });
@@ -152,7 +154,7 @@ describe("sqlite store on a file", () => {
     const db = new Database(file);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    expect(() => createSqliteStore({ path: file })).toThrow(/newer than this build supports/);
+    expect(() => createSqliteStore({ path: file, keyring: testKeyring() })).toThrow(/newer than this build supports/);
   });
 
   it("keeps nothing of a batch when a later push fails to store", async () => {
@@ -200,4 +202,4 @@ describe("sqlite store on a file", () => {
   });
 });
 
-describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));

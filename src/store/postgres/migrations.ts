@@ -81,6 +81,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_parked_call_id_hint ON inbound (provider, call_id_hint)
     WHERE disposition = 'parked';
   `,
+  // 2: request fingerprints are keyed ("k1:..."); rows holding a bare digest are re-keyed
+  // under the migration lock at every start (src/store/fingerprints.ts). This partial
+  // index holds only those rows, so once they are done the check is one empty probe.
+  `
+  CREATE INDEX calls_legacy_request_hash ON calls (call_id)
+    WHERE request_hash <> '' AND substr(request_hash, 1, 3) <> 'k1:';
+  `,
 ];
 
 /**
@@ -93,6 +100,8 @@ export const MIGRATIONS: readonly string[] = [
 export async function applyMigrations(
   pool: pg.Pool,
   migrations: readonly string[] = MIGRATIONS,
+  /** Data upkeep that must run once per start under the same lock, after the steps. */
+  afterSteps?: (client: pg.PoolClient) => Promise<unknown>,
 ): Promise<number> {
   return withClient(pool, async (client) => {
     // Explicit: a replica that queued on the lock must read the version the one before it
@@ -121,6 +130,7 @@ export async function applyMigrations(
         await client.query(migrations[version - 1] ?? "");
         await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
       }
+      await afterSteps?.(client);
       await client.query("COMMIT");
       return migrations.length - current;
     } catch (err) {

@@ -9,21 +9,27 @@ import { CallState, FailureReason, type EventRecord } from "../../core/model.js"
 import { advances } from "../../core/states.js";
 import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
 import { adoptParked, appendEvent, mustLoadCall } from "./apply.js";
+import type { Keyring } from "../../secrets/keyring.js";
+import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
-import { applyMigrations } from "./migrations.js";
+import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
+import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
 import { storable, toCallRecord, toEventRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
-export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {}
+export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
+  /** Keys the request fingerprints of rows written before fingerprints were keyed. */
+  readonly keyring: Keyring;
+}
 
 export interface PostgresStore extends Store {
   /** The store's pool, for callers that share its connections (tests, diagnostics). */
   readonly pool: pg.Pool;
 }
 
-async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
+async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<CreateCallResult> {
   const inserted = await q.insertCall(db, { ...call, state: CallState.PENDING });
   if (inserted !== undefined) return { created: true, call: toCallRecord(inserted) };
   // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
@@ -32,7 +38,7 @@ async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
   return {
     created: false,
     call: toCallRecord(existing),
-    sameRequest: existing.request_hash === call.requestHash,
+    sameRequest: sameFingerprint(keyring, existing.request_hash, call.requestHash),
   };
 }
 
@@ -88,11 +94,14 @@ async function recordSendResult(
   return done();
 }
 
-/** Opens the pool and migrates (under the migration lock) before returning. */
+/**
+ * Opens the pool, migrates and re-keys legacy request fingerprints (both under the
+ * migration lock) before returning.
+ */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const pool = createPool(options);
   try {
-    await applyMigrations(pool);
+    await applyMigrations(pool, MIGRATIONS, (client) => keyLegacyFingerprints(client, options.keyring));
   } catch (err) {
     await pool.end();
     throw err;
@@ -102,7 +111,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     pool,
     createCall(call) {
-      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, call));
+      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, options.keyring, call));
     },
     recordSendResult(callId, answer, nowMs) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };

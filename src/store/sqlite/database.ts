@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { applyMigrations } from "./migrations.js";
 
-export interface SqliteStoreOptions {
+export interface SqliteDatabaseOptions {
   /** A file path (parent directories are created), or ":memory:" for tests. */
   readonly path: string;
 }
@@ -15,7 +15,7 @@ function isMemory(file: string): boolean {
 }
 
 /** Opens the database with the durability settings the store relies on, migrated. */
-export function openDatabase(options: SqliteStoreOptions): Database.Database {
+export function openDatabase(options: SqliteDatabaseOptions): Database.Database {
   if (!isMemory(options.path)) {
     fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
   }

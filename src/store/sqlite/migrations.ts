@@ -78,6 +78,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE inbound ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE events  ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: request fingerprints are keyed ("k1:..."); rows holding a bare digest are re-keyed
+  // at every open (src/store/fingerprints.ts). This partial index holds only those rows,
+  // so once they are done the check costs one empty index probe, not a table scan.
+  `
+  CREATE INDEX calls_legacy_request_hash ON calls (call_id)
+    WHERE request_hash <> '' AND substr(request_hash, 1, 3) <> 'k1:';
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

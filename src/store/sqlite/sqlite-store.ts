@@ -8,14 +8,20 @@ import { CallState, FailureReason, type EventRecord } from "../../core/model.js"
 import { advances } from "../../core/states.js";
 import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
 import { adoptParked, appendEvent, loadCall, mustLoadCall } from "./apply.js";
-import { openDatabase, type SqliteStoreOptions } from "./database.js";
+import type { Keyring } from "../../secrets/keyring.js";
+import { sameFingerprint } from "../fingerprints.js";
+import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
 import { ingest } from "./ingest.js";
+import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import { toCallRecord, toEventRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
-export type { SqliteStoreOptions };
+export interface SqliteStoreOptions extends SqliteDatabaseOptions {
+  /** Keys the request fingerprints of rows written before fingerprints were keyed. */
+  readonly keyring: Keyring;
+}
 
-function createCall(st: Statements, call: NewCall): CreateCallResult {
+function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCallResult {
   const inserted = st.insertCall.run({
     call_id: call.callId,
     provider: call.provider,
@@ -35,7 +41,7 @@ function createCall(st: Statements, call: NewCall): CreateCallResult {
   return {
     created: false,
     call: toCallRecord(existing),
-    sameRequest: existing.request_hash === call.requestHash,
+    sameRequest: sameFingerprint(keyring, existing.request_hash, call.requestHash),
   };
 }
 
@@ -111,7 +117,14 @@ function listEvents(
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options);
-  const st = prepareStatements(db);
+  let st: Statements;
+  try {
+    keyLegacyFingerprints(db, options.keyring);
+    st = prepareStatements(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const tx = {
     createCall: db.transaction(createCall),
     recordSendResult: db.transaction(recordSendResult),
@@ -119,7 +132,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
   return {
     async createCall(call) {
-      return tx.createCall.immediate(st, call);
+      return tx.createCall.immediate(st, options.keyring, call);
     },
     async recordSendResult(callId, result, nowMs) {
       return tx.recordSendResult.immediate(st, callId, result, nowMs);

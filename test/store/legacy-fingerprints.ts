@@ -17,6 +17,7 @@ import { createProviderRegistry } from "../../src/core/providers.js";
 import { createVoiceCodeService } from "../../src/core/service.js";
 import { createKeyring, type Keyring } from "../../src/secrets/keyring.js";
 import type { Store } from "../../src/store/store.js";
+import { legacyFingerprintInput } from "../support/scan-storage.js";
 
 /** A calls row as the pre-keyring build wrote it. */
 export interface LegacyRow {
@@ -46,7 +47,7 @@ const PROVIDER = "keeper";
 const PHONE = "+8613711112222";
 
 /** The fingerprint exactly as the pre-keyring build computed it (src/core/send.ts then). */
-export function legacyFingerprint(
+function legacyFingerprint(
   phone: string,
   code: string,
   playTimes: number,
@@ -54,10 +55,8 @@ export function legacyFingerprint(
   clientReference: string,
   metadata: Readonly<Record<string, string>>,
 ): string {
-  const sorted = Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash("sha256")
-    .update(JSON.stringify([phone, code, playTimes, provider, clientReference, sorted]))
-    .digest("hex");
+  const input = legacyFingerprintInput({ phone, code, playTimes, provider, clientReference, metadata });
+  return createHash("sha256").update(input).digest("hex");
 }
 
 function legacyRow(n: string, code = "4821", overrides: Partial<LegacyRow> = {}): LegacyRow {

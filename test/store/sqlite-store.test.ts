@@ -80,7 +80,8 @@ describe("sqlite store on a file", () => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
       expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
-      expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+      // Never wait for a lock (it would block the event loop); see sqlite-ownership.test.ts.
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(0);
       expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     } finally {
       db.close();
@@ -158,12 +159,22 @@ describe("sqlite store on a file", () => {
   });
 
   it("keeps nothing of a batch when a later push fails to store", async () => {
-    const store = openStore();
-    await seedAcceptedCall(store);
-    // A real SQL error in the middle of the batch, raised by the engine itself: a trigger
-    // added through a second connection aborts the insert of the second event.
-    const admin = new Database(file);
-    admin.exec(`CREATE TRIGGER fail_boom BEFORE INSERT ON events
+    const seeded = openStore();
+    await seedAcceptedCall(seeded);
+    await seeded.close();
+    // A real SQL error in the middle of the batch, raised by the engine itself: a trigger,
+    // added while the store is closed (the file belongs to one connection while open),
+    // aborts the insert of the second event.
+    const withAdmin = (sql: string): unknown => {
+      const admin = new Database(file);
+      try {
+        admin.exec(sql);
+        return admin.prepare("SELECT COUNT(*) AS n FROM inbound").get();
+      } finally {
+        admin.close();
+      }
+    };
+    withAdmin(`CREATE TRIGGER fail_boom BEFORE INSERT ON events
       WHEN NEW.provider_code = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
 
     const batch = [
@@ -171,6 +182,7 @@ describe("sqlite store on a file", () => {
       push("r", CallState.RINGING, "boom"),
       push("a", CallState.ANSWERED),
     ];
+    const store = openStore();
     await expect(store.ingest("sandbox", batch, NOW + 2)).rejects.toThrow(/injected failure/);
 
     expect(await store.getCall("call-1")).toMatchObject({
@@ -180,12 +192,11 @@ describe("sqlite store on a file", () => {
     expect((await store.listEvents({ callId: "call-1" }, 0, 10)).map((e) => e.state)).toEqual([
       CallState.ACCEPTED,
     ]);
-    expect(admin.prepare("SELECT COUNT(*) AS n FROM inbound").get()).toEqual({ n: 0 });
+    await store.close();
+    expect(withAdmin("DROP TRIGGER fail_boom")).toEqual({ n: 0 });
 
     // The provider's retry of the same batch is therefore not mistaken for duplicates.
-    admin.exec("DROP TRIGGER fail_boom");
-    admin.close();
-    const retry = await store.ingest("sandbox", batch, NOW + 3);
+    const retry = await openStore().ingest("sandbox", batch, NOW + 3);
     expect(retry.duplicates).toBe(0);
     expect(retry.appended.map((e) => e.state)).toEqual([
       CallState.DIALING,

@@ -10,6 +10,7 @@ import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store
 import { adoptParked, appendEvent, loadCall, mustLoadCall } from "./apply.js";
 import { openDatabase, type SqliteStoreOptions } from "./database.js";
 import { ingest } from "./ingest.js";
+import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
 import { toCallRecord, toEventRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -112,10 +113,13 @@ function listEvents(
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options);
   const st = prepareStatements(db);
+  const ls = prepareLifecycleStatements(db);
   const tx = {
     createCall: db.transaction(createCall),
     recordSendResult: db.transaction(recordSendResult),
     ingest: db.transaction(ingest),
+    expireCalls: db.transaction(expireCalls),
+    prune: db.transaction(prune),
   };
   return {
     async createCall(call) {
@@ -132,6 +136,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async listEvents(filter, afterSequence, limit) {
       return listEvents(st, filter, afterSequence, limit);
+    },
+    async expireCalls(request) {
+      return tx.expireCalls.immediate(st, ls, request);
+    },
+    async listOpenCalls(provider, afterCallId, limit) {
+      return listOpenCalls(ls, provider, afterCallId, limit);
+    },
+    async prune(request) {
+      return tx.prune.immediate(ls, request);
     },
     async close() {
       if (db.open) db.close();

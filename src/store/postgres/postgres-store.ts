@@ -10,6 +10,7 @@ import { advances } from "../../core/states.js";
 import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
 import { adoptParked, appendEvent, mustLoadCall } from "./apply.js";
 import { ingest } from "./ingest.js";
+import * as lifecycle from "./lifecycle.js";
 import { applyMigrations } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
@@ -134,6 +135,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           : (["client_reference", filter.clientReference] as const);
       const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
       return rows.map(toEventRecord);
+    },
+    expireCalls(request) {
+      return lifecycle.expireCalls(pool, hooks, request);
+    },
+    listOpenCalls(provider, afterCallId, limit) {
+      return lifecycle.listOpenCalls(pool, provider, afterCallId, limit);
+    },
+    prune(request) {
+      return lifecycle.prune(pool, hooks, request);
     },
     close() {
       closing ??= pool.end();

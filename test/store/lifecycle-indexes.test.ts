@@ -4,7 +4,7 @@
  * `inbound.applied_sequence` and deleting one call checks `inbound.call_id` by reading
  * the whole inbound table.
  */
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallState } from "../../src/core/model.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";

@@ -13,6 +13,7 @@ import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
+import * as lifecycle from "./lifecycle.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
@@ -143,6 +144,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           : (["client_reference", filter.clientReference] as const);
       const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
       return rows.map(toEventRecord);
+    },
+    expireCalls(request) {
+      return lifecycle.expireCalls(pool, hooks, request);
+    },
+    listOpenCalls(provider, afterCallId, limit) {
+      return lifecycle.listOpenCalls(pool, provider, afterCallId, limit);
+    },
+    prune(request) {
+      return lifecycle.prune(pool, hooks, request);
     },
     close() {
       closing ??= pool.end();

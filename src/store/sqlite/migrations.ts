@@ -85,6 +85,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_legacy_request_hash ON calls (call_id)
     WHERE request_hash <> '' AND substr(request_hash, 1, 3) <> 'k1:';
   `,
+  // 4: call deadlines and retention (src/store/sqlite/lifecycle.ts). 6 and 7 are
+  // COMPLETED and FAILED; the queries repeat these predicates verbatim, which is what
+  // lets SQLite use a partial index. The inbound foreign keys get indexes so deleting an
+  // event or a call checks its referencing pushes without a full scan.
+  `
+  CREATE INDEX calls_open_created   ON calls (created_at_ms)    WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_open_provider  ON calls (provider, call_id) WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_closed_updated ON calls (updated_at_ms)    WHERE state IN (6, 7);
+  CREATE INDEX inbound_call_id          ON inbound (call_id);
+  CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
+  CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

@@ -13,6 +13,7 @@ import { sameFingerprint } from "../fingerprints.js";
 import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
 import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
+import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
 import { toCallRecord, toEventRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -118,9 +119,11 @@ function listEvents(
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options);
   let st: Statements;
+  let ls: ReturnType<typeof prepareLifecycleStatements>;
   try {
     keyLegacyFingerprints(db, options.keyring);
     st = prepareStatements(db);
+    ls = prepareLifecycleStatements(db);
   } catch (err) {
     db.close();
     throw err;
@@ -129,6 +132,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     createCall: db.transaction(createCall),
     recordSendResult: db.transaction(recordSendResult),
     ingest: db.transaction(ingest),
+    expireCalls: db.transaction(expireCalls),
+    prune: db.transaction(prune),
   };
   return {
     async createCall(call) {
@@ -145,6 +150,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async listEvents(filter, afterSequence, limit) {
       return listEvents(st, filter, afterSequence, limit);
+    },
+    async expireCalls(request) {
+      return tx.expireCalls.immediate(st, ls, request);
+    },
+    async listOpenCalls(provider, afterCallId, limit) {
+      return listOpenCalls(ls, provider, afterCallId, limit);
+    },
+    async prune(request) {
+      return tx.prune.immediate(ls, request);
     },
     async close() {
       if (db.open) db.close();

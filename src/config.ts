@@ -9,6 +9,7 @@ import { parseRoutes } from "./routing/parse-routes.js";
 import type { Route } from "./routing/route-table.js";
 import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
 import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
+import type { SweepSettings } from "./sweep/start-sweepers.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -40,6 +41,18 @@ const EnvSchema = z.object({
   VOICECODE_SHUTDOWN_GRACE_MS: positiveMs.default(15_000),
   /** How long a call watch waits for the precise reason after a provisional failure. */
   VOICECODE_REFINE_GRACE_MS: positiveMs.default(5_000),
+  /** A call not terminal this long after Send is recorded FAILED UNKNOWN, provisional. */
+  VOICECODE_CALL_DEADLINE_MS: z.coerce.number().int().min(1000).max(30 * 86_400_000).default(8 * 3_600_000),
+  /** Period of the deadline sweeper. */
+  VOICECODE_DEADLINE_SWEEP_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
+  /** Days an ended call (its events and pushes) is kept; 0 keeps it forever. */
+  VOICECODE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+  /** Days a parked push (for a call never known) is kept; 0 keeps it forever. */
+  VOICECODE_PARKED_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
+  /** Period of the retention sweeper. */
+  VOICECODE_RETENTION_SWEEP_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  /** Calls (and parked pushes) deleted per retention transaction. */
+  VOICECODE_RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   VOICECODE_SANDBOX_ENABLED: boolean.default(true),
   /** Delay between the sandbox's simulated call steps. */
   VOICECODE_SANDBOX_STEP_MS: positiveMs.default(800),
@@ -89,6 +102,8 @@ export interface Config {
   readonly providerTimeoutMs: number;
   readonly shutdownGraceMs: number;
   readonly refineGraceMs: number;
+  /** Deadline expiry and retention (src/sweep/). */
+  readonly sweeps: SweepSettings;
   readonly sandbox: {
     readonly enabled: boolean;
     readonly stepMs: number;
@@ -180,6 +195,16 @@ export function parseConfig(
     providerTimeoutMs: e.VOICECODE_PROVIDER_TIMEOUT_MS,
     shutdownGraceMs: e.VOICECODE_SHUTDOWN_GRACE_MS,
     refineGraceMs: e.VOICECODE_REFINE_GRACE_MS,
+    sweeps: {
+      callDeadlineMs: e.VOICECODE_CALL_DEADLINE_MS,
+      deadlineSweepMs: e.VOICECODE_DEADLINE_SWEEP_MS,
+      retention: {
+        callDays: e.VOICECODE_RETENTION_DAYS,
+        parkedDays: e.VOICECODE_PARKED_RETENTION_DAYS,
+        sweepMs: e.VOICECODE_RETENTION_SWEEP_MS,
+        batchSize: e.VOICECODE_RETENTION_BATCH,
+      },
+    },
     sandbox: {
       enabled: e.VOICECODE_SANDBOX_ENABLED,
       stepMs: e.VOICECODE_SANDBOX_STEP_MS,

@@ -18,10 +18,13 @@ import { createWebhookServer } from "./ingress/webhook-server.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { createSandboxProvider } from "./providers/sandbox/index.js";
 import { type SandboxNetwork, createSandboxNetwork } from "./providers/sandbox/network.js";
+import { resumeSandboxCalls } from "./providers/sandbox/resume.js";
 import { createKeyring } from "./secrets/keyring.js";
 import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
+import { startSweepers } from "./sweep/start-sweepers.js";
+import type { SweepTimers } from "./sweep/timers.js";
 
 export interface StartOptions {
   readonly config: Config;
@@ -34,6 +37,10 @@ export interface StartOptions {
    */
   readonly sandboxNetwork?: SandboxNetwork;
   readonly metrics?: Metrics;
+  /** The clock of Send, ingest and the sweepers. Default Date.now. */
+  readonly now?: () => number;
+  /** Timers of the deadline and retention sweepers. Default: real, unref'd timers. */
+  readonly sweepTimers?: SweepTimers;
 }
 
 export interface RunningServer {
@@ -54,9 +61,11 @@ export interface RunningServer {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
+  const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
+  // Before the store: it needs the keyring to key fingerprints stored before the upgrade.
   const keyring = createKeyring(loadServerSecret(config.serverSecret));
-  const storage = await openStorage(config, logger, options.store);
+  const storage = await openStorage(config, logger, keyring, options.store);
   const { store, bus } = storage;
   const health = createHealth();
 
@@ -99,6 +108,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: metrics.core,
     providerTimeoutMs: config.providerTimeoutMs,
     refineGraceMs: config.refineGraceMs,
+    now,
   });
 
   const webhooks = createWebhookServer({
@@ -110,6 +120,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     bus,
     logger,
     metrics: metrics.webhook,
+    now,
   });
   const grpc = createGrpcServer({ handlers: service, health, logger });
   const api = createApiServer({
@@ -141,6 +152,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (options.store === undefined) await store.close();
     throw err;
   }
+  if (network !== undefined) {
+    try {
+      const resumed = await resumeSandboxCalls({ store, network });
+      if (resumed > 0) logger.info({ component: "sandbox", resumed }, "sandbox calls resumed after a restart");
+    } catch (err) {
+      // Not fatal: those calls still end, at their deadline.
+      logger.warn({ component: "sandbox", err: String(err) }, "sandbox calls not resumed");
+    }
+  }
+  // After listening: an expiry is published to watchers like any event.
+  const sweepers = startSweepers({
+    store,
+    bus,
+    logger,
+    settings: config.sweeps,
+    now,
+    timers: options.sweepTimers,
+  });
   health.setServing(true);
   logger.info(
     { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },
@@ -150,6 +179,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     health.setServing(false);
+    // First: a sweep in flight finishes before the store it writes to closes.
+    await sweepers.stop();
     const graceful = (async () => {
       // Order matters: end watches and finish Sends before the transports wait for
       // their calls to end, and keep the webhook port up until the Sends are done.

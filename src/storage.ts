@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { type Bus, createLocalBus } from "./bus/bus.js";
 import { createPostgresBus } from "./bus/postgres-bus.js";
 import type { Config } from "./config.js";
+import type { Keyring } from "./secrets/keyring.js";
 import { createPostgresStore } from "./store/postgres/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
@@ -30,11 +31,20 @@ export function redactUrl(url: string): string {
   }
 }
 
-export async function openStorage(config: Config, logger: Logger, given?: Store): Promise<Storage> {
+/**
+ * `keyring` is the server's: the store keys, when it opens, the request fingerprints
+ * written before fingerprints were keyed, so it must be the one Send uses.
+ */
+export async function openStorage(
+  config: Config,
+  logger: Logger,
+  keyring: Keyring,
+  given?: Store,
+): Promise<Storage> {
   const pg = config.postgres;
   if (pg === undefined) {
     return {
-      store: given ?? createSqliteStore({ path: config.dbPath }),
+      store: given ?? createSqliteStore({ path: config.dbPath, keyring }),
       bus: createLocalBus(),
       description: config.dbPath,
       closeBus: async () => undefined,
@@ -46,6 +56,7 @@ export async function openStorage(config: Config, logger: Logger, given?: Store)
     (await createPostgresStore({
       connectionString: pg.url,
       poolSize: pg.poolSize,
+      keyring,
       onError: (err) => log.warn({ err: err.message }, "idle database connection failed"),
     }));
   const bus = createPostgresBus({

@@ -61,6 +61,49 @@ describe("parseConfig", () => {
     expect(r.ok && r.config.grpcPort).toBe(50051);
   });
 
+  it("defaults the call deadline above Huawei's hourly CDR re-sends, and retention to 90 and 7 days", () => {
+    const r = parseConfig({});
+    expect(r.ok && r.config.sweeps).toEqual({
+      callDeadlineMs: 8 * 3_600_000,
+      deadlineSweepMs: 60_000,
+      retention: { callDays: 90, parkedDays: 7, sweepMs: 3_600_000, batchSize: 500 },
+    });
+    const set = parseConfig({
+      VOICECODE_CALL_DEADLINE_MS: "120000",
+      VOICECODE_DEADLINE_SWEEP_MS: "5000",
+      VOICECODE_RETENTION_DAYS: "0",
+      VOICECODE_PARKED_RETENTION_DAYS: "1",
+      VOICECODE_RETENTION_SWEEP_MS: "60000",
+      VOICECODE_RETENTION_BATCH: "50",
+    });
+    expect(set.ok && set.config.sweeps).toEqual({
+      callDeadlineMs: 120_000,
+      deadlineSweepMs: 5_000,
+      retention: { callDays: 0, parkedDays: 1, sweepMs: 60_000, batchSize: 50 },
+    });
+  });
+
+  it("lists every bad deadline and retention variable", () => {
+    const r = parseConfig({
+      VOICECODE_CALL_DEADLINE_MS: "10",
+      VOICECODE_DEADLINE_SWEEP_MS: "soon",
+      VOICECODE_RETENTION_DAYS: "-1",
+      VOICECODE_PARKED_RETENTION_DAYS: "1.5",
+      VOICECODE_RETENTION_SWEEP_MS: "0",
+      VOICECODE_RETENTION_BATCH: "0",
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.split(":")[0]).sort()).toEqual([
+      "VOICECODE_CALL_DEADLINE_MS",
+      "VOICECODE_DEADLINE_SWEEP_MS",
+      "VOICECODE_PARKED_RETENTION_DAYS",
+      "VOICECODE_RETENTION_BATCH",
+      "VOICECODE_RETENTION_DAYS",
+      "VOICECODE_RETENTION_SWEEP_MS",
+    ]);
+  });
+
   describe("real providers", () => {
     it("does not list a provider none of whose variables is set", () => {
       const r = parseConfig({}, [acme]);

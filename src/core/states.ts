@@ -37,10 +37,13 @@ export interface CallPosition {
 }
 
 /**
- * True when a push changes the call: it advances the lifecycle, or it is a precise
- * failure for a call whose failure reason is only provisional (a provider that sends
- * a coarse result and the exact failure code separately, in either order). Both
- * engines apply exactly this rule.
+ * True when a push changes the call: it advances the lifecycle, or it is a definitive
+ * terminal report for a call whose failure is only provisional. A provisional FAILED
+ * is a stand-in verdict: a provider's coarse result whose exact failure code comes
+ * separately, in either order (Tencent, Huawei), or our own deadline expiry, which
+ * knows only that no final report came. So a precise FAILED replaces it, and so does a
+ * COMPLETED (a late report that the call was answered after all), once: what replaces
+ * it is not provisional. Both engines apply exactly this rule.
  */
 export function changesCall(
   call: CallPosition,
@@ -49,7 +52,7 @@ export function changesCall(
   if (advances(call.state, push.state)) return true;
   return (
     call.state === CallState.FAILED &&
-    push.state === CallState.FAILED &&
+    isTerminal(push.state) &&
     call.reasonProvisional &&
     push.provisional !== true
   );

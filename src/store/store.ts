@@ -71,6 +71,37 @@ export interface FallbackRequest {
   readonly sealedRequest: string;
 }
 
+/** Ends calls no provider report ended (see Store.expireCalls). */
+export interface ExpireRequest {
+  /** Calls created before this instant that are still not terminal expire. */
+  readonly createdBeforeMs: number;
+  readonly nowMs: number;
+  /** The expiry event's raw text: why the call was ended by us, not by its provider. */
+  readonly providerText: string;
+  /** At most this many calls per call of the method. */
+  readonly limit: number;
+}
+
+/** Which old rows one retention batch deletes (see Store.prune). */
+export interface PruneRequest {
+  /** Terminal calls last changed before this instant go, with their events and pushes. */
+  readonly callsBeforeMs: number;
+  /** Parked pushes (for calls never known) received before this instant go. */
+  readonly parkedBeforeMs: number;
+  /** At most this many calls, and this many parked pushes, per batch. */
+  readonly limit: number;
+}
+
+export interface PruneResult {
+  readonly calls: number;
+  readonly events: number;
+  /** Pushes deleted with their calls (applied or stale). */
+  readonly pushes: number;
+  readonly parked: number;
+  /** Another replica is pruning right now (PostgreSQL); nothing was deleted. */
+  readonly busy: boolean;
+}
+
 export type EventFilter = { readonly callId: string } | { readonly clientReference: string };
 
 export interface Store {
@@ -113,5 +144,23 @@ export interface Store {
   getCall(callId: string): Promise<CallRecord | undefined>;
   /** Events matching `filter` with sequence > afterSequence, ascending, at most `limit`. */
   listEvents(filter: EventFilter, afterSequence: number, limit: number): Promise<EventRecord[]>;
+  /**
+   * Records the deadline expiry of at most `limit` calls created before
+   * `createdBeforeMs` that are still not terminal: each gets a FAILED event with reason
+   * UNKNOWN, marked provisional, so a late provider report still replaces it. Claimed
+   * by a conditional update, so across replicas each expiry is recorded exactly once.
+   * Returns the appended events (publish them on the bus).
+   */
+  expireCalls(request: ExpireRequest): Promise<readonly EventRecord[]>;
+  /**
+   * Calls of `provider` that are not terminal, by call id ascending, after `afterCallId`
+   * ("" for the first page): what a provider that resumes its work at start still owes.
+   */
+  listOpenCalls(provider: string, afterCallId: string, limit: number): Promise<CallRecord[]>;
+  /**
+   * Deletes one batch of old rows: terminal calls with their events and pushes, and
+   * parked pushes for calls never known. Never touches a call that is not terminal.
+   */
+  prune(request: PruneRequest): Promise<PruneResult>;
   close(): Promise<void>;
 }

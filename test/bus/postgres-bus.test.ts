@@ -18,6 +18,7 @@ import {
   useTestDatabase,
 } from "../support/postgres.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+import { testKeyring } from "../support/keyring.js";
 
 const PROVIDER = "sandbox";
 const NOW = 1_700_000_000_000;
@@ -59,7 +60,7 @@ describePostgres("PostgreSQL bus", () => {
   });
 
   async function replica(name: string, bus: Partial<PostgresBusOptions> = {}) {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 4 });
+    const store = await createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: testKeyring() });
     cleanup.push(() => store.close());
     const pgBus = createPostgresBus({
       connectionString: db.url,

@@ -12,6 +12,7 @@ import { createVoiceCodeService, type VoiceCodeService } from "../../src/core/se
 import { createKeyring } from "../../src/secrets/keyring.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { testKeyring } from "../support/keyring.js";
 
 /** A provider whose answers the test releases by hand. */
 function gatedProvider() {
@@ -34,7 +35,7 @@ let gates: Array<(o: SendOutcome) => void>;
 const bus = createLocalBus();
 
 beforeEach(() => {
-  store = createSqliteStore({ path: ":memory:" });
+  store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
   const gated = gatedProvider();
   gates = gated.gates;
   service = createVoiceCodeService({

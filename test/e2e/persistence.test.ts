@@ -71,4 +71,34 @@ describe("SQLite file: restart in the middle of a call", () => {
     await second.stop();
     carrier.network.close();
   });
+
+  it("the sandbox finishes, after a restart, the calls whose callbacks died with the process", async () => {
+    const env = { VOICECODE_DB_PATH: join(dir, "resume.db") };
+    const before = createCarrier();
+    const first = await startTestServer(before, env);
+    const c1 = grpcJsClient(first.grpcUrl);
+    const placed = await c1.send({ phoneNumber: "+8613711112222", code: "1234" });
+    const busy = await c1.send({ phoneNumber: "+8613711110001", code: "1234" });
+    const lost = await c1.send({ phoneNumber: "+8613711110009", code: "1234" });
+    expect(lost.state).toBe(CallState.PENDING);
+    await before.scheduler.runNext(); // the first call's DIALING is delivered and stored
+    c1.close();
+    await first.stop();
+    // The process is gone, and its carrier's timers with it.
+    before.network.close();
+
+    const after = createCarrier();
+    const second = await startTestServer(after, env);
+    await after.scheduler.runAll();
+    const c2 = grpcJsClient(second.grpcUrl);
+    const states = async (callId: string) =>
+      (await c2.getCall(callId)).events.map((e) => `${CallState[e.state]} ${e.providerCode}`);
+    expect(await states(placed.callId)).toEqual(["ACCEPTED 200", "DIALING 100", "RINGING 180", "ANSWERED 200", "COMPLETED 200"]);
+    expect(await states(busy.callId)).toEqual(["ACCEPTED 200", "DIALING 100", "FAILED 486"]);
+    expect(await states(lost.callId)).toEqual(["DIALING 100", "RINGING 180", "ANSWERED 200", "COMPLETED 200"]);
+    expect((await c2.getCall(lost.callId)).call?.providerCallId).toMatch(/^sbx_/);
+    c2.close();
+    await second.stop();
+    after.network.close();
+  });
 });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { failureOf, grpcJsClient } from "../support/clients.js";
+import { startServerProcess } from "../support/server-process.js";
 
 // The real process: env parsing, start-up, SIGTERM. Run through tsx so no build is needed.
 const root = join(import.meta.dirname, "..", "..");
@@ -86,5 +87,49 @@ describe("the voicecode process", () => {
       "not offered: kingsoft (missing VOICECODE_KINGSOFT_SECRET_KEY, VOICECODE_KINGSOFT_WEBHOOK_TOKEN)",
     );
     client.close();
+  });
+});
+
+describe("one process per SQLite file", () => {
+  it("refuses a second process at once, naming the file, while the first keeps serving; restarts after SIGKILL and after a clean stop", async () => {
+    const db = join(dir, "owned.db");
+    const owner = await startServerProcess({ VOICECODE_DB_PATH: db, VOICECODE_SANDBOX_STEP_MS: "60000" }, dir);
+    let callId = "";
+    try {
+      const second = start({
+        VOICECODE_HOST: "127.0.0.1",
+        VOICECODE_GRPC_PORT: "0",
+        VOICECODE_API_PORT: "0",
+        VOICECODE_WEBHOOK_PORT: "0",
+        VOICECODE_DB_PATH: db,
+      });
+      const failed = await logLine(second.child, "start-up failed");
+      expect(failed.err).toContain(db);
+      expect(failed.err).toMatch(/in use by another process/);
+      const [code] = await second.exited;
+      expect(code).toBe(1);
+
+      // The owner never waited on the other process: it answers and writes as before.
+      expect((await fetch(`${owner.apiUrl}/healthz`)).status).toBe(200);
+      const client = grpcJsClient(owner.grpcUrl);
+      callId = (await client.send({ phoneNumber: "+8613711112222", code: "1234", clientReference: "own" })).callId;
+      client.close();
+    } finally {
+      // No clean-up at all: the file lock must not outlive the process.
+      owner.child.kill("SIGKILL");
+      await owner.stop();
+    }
+
+    const afterKill = await startServerProcess({ VOICECODE_DB_PATH: db }, dir);
+    const client = grpcJsClient(afterKill.grpcUrl);
+    expect((await client.getCall(callId)).call?.callId).toBe(callId);
+    client.close();
+    expect(await afterKill.stop()).toBe(0);
+
+    const afterStop = await startServerProcess({ VOICECODE_DB_PATH: db }, dir);
+    // One request served first: main.ts installs its signal handlers only after the
+    // "listening" line, so a SIGTERM sent on that line alone could come before them.
+    expect((await fetch(`${afterStop.apiUrl}/healthz`)).status).toBe(200);
+    expect(await afterStop.stop()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { type InboundEvent, type Provider, WebhookParseError } from "../../src/c
 import { createWebhookServer, type WebhookServer } from "../../src/ingress/webhook-server.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { testKeyring } from "../support/keyring.js";
 
 const TOKEN = "t0ken-with-enough-entropy-123";
 const order: string[] = [];
@@ -77,7 +78,7 @@ beforeEach(async () => {
   order.length = 0;
   notices = [];
   failStore = false;
-  const real = createSqliteStore({ path: ":memory:" });
+  const real = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
   store = {
     ...real,
     createCall: (c) => real.createCall(c),

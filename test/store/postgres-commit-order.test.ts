@@ -12,6 +12,7 @@ import type { InboundEvent } from "../../src/core/provider.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
 import type { TransactionHooks } from "../../src/store/postgres/transaction.js";
 import { adminQuery, describePostgres, useTestDatabase } from "../support/postgres.js";
+import { testKeyring } from "../support/keyring.js";
 
 const PROVIDER = "sandbox";
 const NOW = 1_700_000_000_000;
@@ -65,7 +66,7 @@ describePostgres("PostgreSQL event sequences become visible in commit order", ()
   const db = useTestDatabase();
   const stores: PostgresStore[] = [];
   const open = async (options: { applicationName: string } & TransactionHooks): Promise<PostgresStore> => {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, ...options });
+    const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, keyring: testKeyring(), ...options });
     stores.push(store);
     return store;
   };

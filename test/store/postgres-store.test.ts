@@ -26,6 +26,7 @@ import {
 import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
+import { testKeyring } from "../support/keyring.js";
 
 const NOW = 1_700_000_000_000;
 
@@ -108,7 +109,7 @@ async function seedAcceptedCall(store: PostgresStore): Promise<void> {
 
 describePostgres("PostgreSQL store (shared database)", () => {
   const db = useTestDatabase();
-  const open = () => createPostgresStore({ connectionString: db.url, poolSize: 4 });
+  const open = () => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: testKeyring() });
   describeStoreContract("postgres", open);
   describeAttemptsContract("postgres", open);
   describeStoreProperties("postgres", open);
@@ -119,7 +120,7 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
   const stores: PostgresStore[] = [];
   const pools: pg.Pool[] = [];
   const openStore = async (options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 3, ...options });
+    const store = await createPostgresStore({ connectionString: db.url, poolSize: 3, keyring: testKeyring(), ...options });
     stores.push(store);
     return store;
   };
@@ -307,7 +308,7 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
       try {
         // As if another replica were migrating: the new one queues on the migration lock.
         await holder.query("SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
-        const opening = createPostgresStore({ connectionString: db.url, applicationName: "migrating" });
+        const opening = createPostgresStore({ connectionString: db.url, applicationName: "migrating", keyring: testKeyring() });
         opening.catch(() => undefined); // asserted below; it may reject before that
         await until(() => waitingOnAdvisoryLock("migrating"));
         expect(await terminateBackends(db.name, "migrating")).toBe(1);
@@ -425,6 +426,6 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
   it("fails to open, without leaking a pool, when the server is unreachable", async () => {
     const url = new URL(db.url);
     url.port = "1";
-    await expect(createPostgresStore({ connectionString: url.toString() })).rejects.toThrow();
+    await expect(createPostgresStore({ connectionString: url.toString(), keyring: testKeyring() })).rejects.toThrow();
   });
 });

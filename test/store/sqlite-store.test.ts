@@ -15,9 +15,10 @@ import type { Store } from "../../src/store/store.js";
 import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
+import { testKeyring } from "../support/keyring.js";
 
-describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
-describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
+describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 
 const NOW = 1_700_000_000_000;
 
@@ -43,7 +44,8 @@ async function seedAcceptedCall(store: Store): Promise<void> {
     clientReference: "ref-1",
     metadata: { k: "v" },
     idempotencyKey: "key-1",
-    requestHash: "h",
+    // Keyed, as Send stores it: a bare value would be re-keyed as a legacy row at reopen.
+    requestHash: "k1:h",
     nowMs: NOW,
   });
   await store.recordSendResult(
@@ -59,7 +61,7 @@ describe("sqlite store on a file", () => {
   const open: Store[] = [];
 
   const openStore = (): Store => {
-    const store = createSqliteStore({ path: file });
+    const store = createSqliteStore({ path: file, keyring: testKeyring() });
     open.push(store);
     return store;
   };
@@ -80,7 +82,8 @@ describe("sqlite store on a file", () => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
       expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
-      expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+      // Never wait for a lock (it would block the event loop); see sqlite-ownership.test.ts.
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(0);
       expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     } finally {
       db.close();
@@ -109,7 +112,7 @@ describe("sqlite store on a file", () => {
       clientReference: "ref-1",
       metadata: {},
       idempotencyKey: "key-1",
-      requestHash: "h",
+      requestHash: "k1:h",
       nowMs: NOW + 4,
     });
     expect(again).toMatchObject({ created: false, sameRequest: true });
@@ -154,16 +157,26 @@ describe("sqlite store on a file", () => {
     const db = new Database(file);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    expect(() => createSqliteStore({ path: file })).toThrow(/newer than this build supports/);
+    expect(() => createSqliteStore({ path: file, keyring: testKeyring() })).toThrow(/newer than this build supports/);
   });
 
   it("keeps nothing of a batch when a later push fails to store", async () => {
-    const store = openStore();
-    await seedAcceptedCall(store);
-    // A real SQL error in the middle of the batch, raised by the engine itself: a trigger
-    // added through a second connection aborts the insert of the second event.
-    const admin = new Database(file);
-    admin.exec(`CREATE TRIGGER fail_boom BEFORE INSERT ON events
+    const seeded = openStore();
+    await seedAcceptedCall(seeded);
+    await seeded.close();
+    // A real SQL error in the middle of the batch, raised by the engine itself: a trigger,
+    // added while the store is closed (the file belongs to one connection while open),
+    // aborts the insert of the second event.
+    const withAdmin = (sql: string): unknown => {
+      const admin = new Database(file);
+      try {
+        admin.exec(sql);
+        return admin.prepare("SELECT COUNT(*) AS n FROM inbound").get();
+      } finally {
+        admin.close();
+      }
+    };
+    withAdmin(`CREATE TRIGGER fail_boom BEFORE INSERT ON events
       WHEN NEW.provider_code = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
 
     const batch = [
@@ -171,6 +184,7 @@ describe("sqlite store on a file", () => {
       push("r", CallState.RINGING, "boom"),
       push("a", CallState.ANSWERED),
     ];
+    const store = openStore();
     await expect(store.ingest("sandbox", batch, NOW + 2)).rejects.toThrow(/injected failure/);
 
     expect(await store.getCall("call-1")).toMatchObject({
@@ -180,12 +194,11 @@ describe("sqlite store on a file", () => {
     expect((await store.listEvents({ callId: "call-1" }, 0, 10)).map((e) => e.state)).toEqual([
       CallState.ACCEPTED,
     ]);
-    expect(admin.prepare("SELECT COUNT(*) AS n FROM inbound").get()).toEqual({ n: 0 });
+    await store.close();
+    expect(withAdmin("DROP TRIGGER fail_boom")).toEqual({ n: 0 });
 
     // The provider's retry of the same batch is therefore not mistaken for duplicates.
-    admin.exec("DROP TRIGGER fail_boom");
-    admin.close();
-    const retry = await store.ingest("sandbox", batch, NOW + 3);
+    const retry = await openStore().ingest("sandbox", batch, NOW + 3);
     expect(retry.duplicates).toBe(0);
     expect(retry.appended.map((e) => e.state)).toEqual([
       CallState.DIALING,
@@ -202,4 +215,4 @@ describe("sqlite store on a file", () => {
   });
 });
 
-describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:" }));
+describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));

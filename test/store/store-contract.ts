@@ -550,6 +550,237 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe("deadline expiry (expireCalls)", () => {
+      // Long before NOW: an engine sharing its database between tests holds calls created
+      // at NOW (and earlier) by other tests, which a cutoff above them would expire too.
+      const OLD = NOW - 10 * 86_400_000;
+      const TEXT = "no final status arrived before the call deadline";
+      const mine = (events: readonly { callId: string }[]) => events.filter((e) => e.callId.startsWith(u));
+
+      /** Runs expiry batches until one comes back short, as the sweeper does. */
+      const expireAll = async (createdBeforeMs: number, nowMs: number, limit = 50) => {
+        const all = [];
+        for (;;) {
+          const batch = await store.expireCalls({ createdBeforeMs, nowMs, providerText: TEXT, limit });
+          expect(batch.length).toBeLessThanOrEqual(limit);
+          all.push(...batch);
+          if (batch.length < limit) return mine(all);
+        }
+      };
+
+      it("ends every non-terminal call past its deadline with a provisional FAILED UNKNOWN, once", async () => {
+        const pending = newCall({ nowMs: OLD });
+        await store.createCall(pending);
+        const dialing = await acceptedCall({ nowMs: OLD });
+        await store.ingest(PROVIDER, [push("d", CallState.DIALING)], OLD + 2);
+        const done = newCall({ nowMs: OLD });
+        await store.createCall(done);
+        await store.recordSendResult(
+          done.callId,
+          { kind: "rejected", reason: FailureReason.BUSY, providerCode: "x", providerText: "y" },
+          OLD + 1,
+        );
+        const young = newCall({ nowMs: OLD + 100 });
+        await store.createCall(young);
+
+        const events = await expireAll(OLD + 50, OLD + 60);
+        expect(events.map((e) => e.callId).sort()).toEqual([pending.callId, dialing].sort());
+        for (const e of events) {
+          expect(e).toMatchObject({
+            state: CallState.FAILED,
+            failureReason: FailureReason.UNKNOWN,
+            provisional: true,
+            providerText: TEXT,
+            recordedAtMs: OLD + 60,
+          });
+        }
+        expect(await store.getCall(dialing)).toMatchObject({
+          state: CallState.FAILED,
+          failureReason: FailureReason.UNKNOWN,
+          reasonProvisional: true,
+          updatedAtMs: OLD + 60,
+          providerCallId: `${u}-pc`,
+        });
+        expect(await states(dialing)).toEqual([CallState.ACCEPTED, CallState.DIALING, CallState.FAILED]);
+        expect(await store.getCall(done.callId)).toMatchObject({ failureReason: FailureReason.BUSY });
+        expect(await store.getCall(young.callId)).toMatchObject({ state: CallState.PENDING });
+        expect(await expireAll(OLD + 50, OLD + 70)).toEqual([]);
+      });
+
+      it("never returns more than `limit` expiries per batch", async () => {
+        for (let i = 0; i < 3; i++) await store.createCall(newCall({ nowMs: OLD }));
+        const events = await expireAll(OLD + 1, OLD + 2, 1);
+        expect(events).toHaveLength(3);
+      });
+
+      it("a late final report replaces the expiry: a precise failure or a completion", async () => {
+        const failed = await acceptedCall({ nowMs: OLD });
+        const completed = newCall({ nowMs: OLD });
+        await store.createCall(completed);
+        await store.recordSendResult(completed.callId, accepted(`${u}-pc2`), OLD + 1);
+        expect(await expireAll(OLD + 1, OLD + 2)).toHaveLength(2);
+
+        const progress = await store.ingest(PROVIDER, [push("r", CallState.RINGING)], OLD + 3);
+        expect(progress).toMatchObject({ appended: [], stale: 1 });
+        await store.ingest(PROVIDER, [push("f", CallState.FAILED, { failureReason: FailureReason.BUSY })], OLD + 4);
+        expect(await store.getCall(failed)).toMatchObject({
+          state: CallState.FAILED,
+          failureReason: FailureReason.BUSY,
+          reasonProvisional: false,
+        });
+        const late = await store.ingest(
+          PROVIDER,
+          [push("c", CallState.COMPLETED, { providerCallId: `${u}-pc2` })],
+          OLD + 5,
+        );
+        expect(late.appended.map((e) => [e.state, e.provisional])).toEqual([[CallState.COMPLETED, false]]);
+        expect(await store.getCall(completed.callId)).toMatchObject({
+          state: CallState.COMPLETED,
+          failureReason: FailureReason.UNSPECIFIED,
+          reasonProvisional: false,
+        });
+        expect(await states(completed.callId)).toEqual([
+          CallState.ACCEPTED,
+          CallState.FAILED,
+          CallState.COMPLETED,
+        ]);
+      });
+
+      it("a final status ingested concurrently with the sweeper: one clean outcome, no event lost", async () => {
+        for (let i = 0; i < 8; i++) {
+          const pc = `${u}-race-${i}`;
+          const input = newCall({ nowMs: OLD });
+          await store.createCall(input);
+          await store.recordSendResult(input.callId, accepted(pc), OLD + 1);
+          const final =
+            i % 2 === 0
+              ? push(`race-${i}`, CallState.COMPLETED, { providerCallId: pc })
+              : push(`race-${i}`, CallState.FAILED, { providerCallId: pc, failureReason: FailureReason.BUSY });
+          const [ingested, expired] = await Promise.all([
+            store.ingest(PROVIDER, [final], OLD + 3),
+            store.expireCalls({ createdBeforeMs: OLD + 1, nowMs: OLD + 3, providerText: TEXT, limit: 1000 }),
+          ]);
+          // The provider's report is never lost: applied whether it came first or second.
+          expect(ingested).toMatchObject({ stale: 0, parked: 0, duplicates: 0 });
+          expect(ingested.appended.map((e) => e.state)).toEqual([final.state]);
+          const stored = await store.listEvents({ callId: input.callId }, 0, 100);
+          const expiry = expired.filter((e) => e.callId === input.callId);
+          expect(stored.map((e) => e.sequence)).toEqual(
+            [stored[0]!, ...expiry, ...ingested.appended].map((e) => e.sequence).sort((a, b) => a - b),
+          );
+          // Either the report won (no expiry) or the expiry came first and the report refined it.
+          const shape = stored.map((e) => `${CallState[e.state]}${e.provisional ? "?" : ""}`);
+          expect([
+            ["ACCEPTED", CallState[final.state]],
+            ["ACCEPTED", "FAILED?", CallState[final.state]],
+          ]).toContainEqual(shape);
+          expect(await store.getCall(input.callId)).toMatchObject({
+            state: final.state,
+            failureReason: final.failureReason,
+            reasonProvisional: false,
+          });
+        }
+      });
+    });
+
+    describe("listOpenCalls", () => {
+      it("lists a provider's non-terminal calls by call id, in pages", async () => {
+        const provider = `${u}-prov`;
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const input = newCall({ provider, callId: `${u}-open-${i}` });
+          await store.createCall(input);
+          ids.push(input.callId);
+        }
+        await store.recordSendResult(ids[1]!, accepted(`${u}-o1`), NOW + 1);
+        await store.recordSendResult(
+          ids[3]!,
+          { kind: "rejected", reason: FailureReason.BUSY, providerCode: "x", providerText: "y" },
+          NOW + 1,
+        );
+        await store.createCall(newCall({ callId: `${u}-other-provider` }));
+
+        const first = await store.listOpenCalls(provider, "", 2);
+        expect(first.map((c) => c.callId)).toEqual([ids[0], ids[1]]);
+        expect(first[1]).toMatchObject({ state: CallState.ACCEPTED, providerCallId: `${u}-o1`, playTimes: 2 });
+        const rest = await store.listOpenCalls(provider, first[1]!.callId, 10);
+        expect(rest.map((c) => c.callId)).toEqual([ids[2], ids[4]]);
+      });
+    });
+
+    describe("retention (prune)", () => {
+      const OLD = NOW - 100 * 86_400_000;
+
+      /** Runs batches until nothing is left, as the sweeper does. */
+      const pruneAll = async (callsBeforeMs: number, parkedBeforeMs: number, limit = 50) => {
+        const total = { calls: 0, events: 0, pushes: 0, parked: 0 };
+        for (;;) {
+          const r = await store.prune({ callsBeforeMs, parkedBeforeMs, limit });
+          expect(r.busy).toBe(false);
+          expect(r.calls).toBeLessThanOrEqual(limit);
+          expect(r.parked).toBeLessThanOrEqual(limit);
+          total.calls += r.calls;
+          total.events += r.events;
+          total.pushes += r.pushes;
+          total.parked += r.parked;
+          if (r.calls === 0 && r.parked === 0) return total;
+        }
+      };
+
+      it("deletes old terminal calls with their events and pushes, and old parked pushes; nothing else", async () => {
+        const ended = newCall({ nowMs: OLD });
+        await store.createCall(ended);
+        await store.recordSendResult(ended.callId, accepted(`${u}-pc`), OLD + 1);
+        await store.ingest(
+          PROVIDER,
+          [push("r", CallState.RINGING), push("c", CallState.COMPLETED), push("late", CallState.ANSWERED)],
+          OLD + 2,
+        );
+        const open = newCall({ nowMs: OLD });
+        await store.createCall(open);
+        const recent = newCall({ nowMs: OLD });
+        await store.createCall(recent);
+        await store.recordSendResult(
+          recent.callId,
+          { kind: "rejected", reason: FailureReason.BUSY, providerCode: "x", providerText: "y" },
+          NOW,
+        );
+        const stray = (key: string) => push(key, CallState.RINGING, { providerCallId: `${u}-${key}-unknown` });
+        await store.ingest(PROVIDER, [stray("old-parked")], OLD + 3);
+        await store.ingest(PROVIDER, [stray("new-parked")], NOW);
+
+        await pruneAll(OLD + 10, OLD + 10);
+
+        expect(await store.getCall(ended.callId)).toBeUndefined();
+        expect(await store.listEvents({ callId: ended.callId }, 0, 10)).toEqual([]);
+        expect(await store.getCall(open.callId)).toMatchObject({ state: CallState.PENDING });
+        expect(await store.getCall(recent.callId)).toMatchObject({ state: CallState.FAILED });
+        expect(await states(recent.callId)).toEqual([CallState.FAILED]);
+        // A deleted push is no longer a duplicate; a kept one still is.
+        expect(await store.ingest(PROVIDER, [stray("old-parked")], NOW)).toMatchObject({ parked: 1 });
+        expect(await store.ingest(PROVIDER, [stray("new-parked")], NOW)).toMatchObject({ duplicates: 1 });
+        expect(await store.ingest(PROVIDER, [push("c", CallState.COMPLETED)], NOW)).toMatchObject({
+          duplicates: 0,
+          parked: 1,
+        });
+      });
+
+      it("counts what it deleted and works in batches of `limit`", async () => {
+        for (let i = 0; i < 3; i++) {
+          const input = newCall({ nowMs: OLD });
+          await store.createCall(input);
+          const pc = `${u}-batch-${i}`;
+          await store.recordSendResult(input.callId, accepted(pc), OLD + 1);
+          await store.ingest(PROVIDER, [push(`b-${i}`, CallState.COMPLETED, { providerCallId: pc })], OLD + 2);
+        }
+        const total = await pruneAll(OLD + 10, OLD + 10, 1);
+        // Other tests sharing the database may own more old rows; ours are all counted.
+        expect(total.calls).toBeGreaterThanOrEqual(3);
+        expect(total.events).toBeGreaterThanOrEqual(6);
+        expect(total.pushes).toBeGreaterThanOrEqual(3);
+      });
+    });
+
     describe("listEvents", () => {
       it("pages by call id and by client reference", async () => {
         const a = newCall({ clientReference: `${u}-shared` });

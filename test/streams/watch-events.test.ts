@@ -9,13 +9,14 @@ import type { InboundEvent } from "../../src/core/provider.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { testKeyring } from "../support/keyring.js";
 
 let store: Store;
 let bus: Bus;
 const CALL = "01JDXYZABCDEFGHJKMNPQRSTVW";
 
 beforeEach(async () => {
-  store = createSqliteStore({ path: ":memory:" });
+  store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
   bus = createLocalBus();
   await store.createCall({
     callId: CALL,

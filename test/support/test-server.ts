@@ -11,7 +11,7 @@ import {
   type ManualScheduler,
   type SandboxNetwork,
 } from "../../src/providers/sandbox/index.js";
-import { type RunningServer, startServer } from "../../src/server.js";
+import { type RunningServer, type StartOptions, startServer } from "../../src/server.js";
 
 export const SANDBOX_TOKEN = "test-sandbox-token-0123456789";
 
@@ -58,14 +58,17 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return parsed.config;
 }
 
+/** `edges`: the clock and sweep timers, for tests that drive deadlines and retention. */
 export async function startTestServer(
   carrier: Carrier,
   env: Record<string, string> = {},
+  edges: Pick<StartOptions, "now" | "sweepTimers"> = {},
 ): Promise<TestServer> {
   const server = await startServer({
     config: testConfig(env),
     logger: pino({ level: "silent" }),
     sandboxNetwork: carrier.network,
+    ...edges,
   });
   carrier.target = server.sandboxCallbackUrl;
   return {

@@ -75,7 +75,9 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
 }
 
 export { createSandboxNetwork, SandboxDeliveryError } from "./network.js";
-export type { PlaceCallRequest, SandboxNetwork, SandboxNetworkOptions } from "./network.js";
+export type { PlaceCallRequest, ResumeCallRequest, SandboxNetwork, SandboxNetworkOptions } from "./network.js";
+export { resumeSandboxCalls } from "./resume.js";
+export type { ResumeSandboxOptions } from "./resume.js";
 export { createManualScheduler, createRealtimeScheduler } from "./scheduler.js";
 export type { ManualScheduler, Scheduler, ScheduledTask } from "./scheduler.js";
 export { DEFAULT_SCENARIO, SCENARIOS, describeScenarios, scenarioFor } from "./scenarios.js";

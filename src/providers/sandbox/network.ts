@@ -5,6 +5,9 @@
  * earlier ones, so per-call order holds. It lives apart from the adapter so a test can
  * keep it running while the server under test restarts.
  */
+import type { CallState } from "../../core/model.js";
+import { stateRank } from "../../core/states.js";
+import { stateForEvent } from "./normalize.js";
 import { postCallback } from "./post.js";
 import { scenarioFor } from "./scenarios.js";
 import { createRealtimeScheduler, type Scheduler } from "./scheduler.js";
@@ -38,9 +41,30 @@ export interface PlaceCallRequest {
   readonly playTimes: number;
 }
 
+/** A call placed before a restart, as the store remembers it (resume.ts). */
+export interface ResumeCallRequest {
+  readonly callId: string;
+  readonly providerCallId: string;
+  /**
+   * The stored, masked number: it keeps the last four digits in clear (core/phone.ts
+   * maskPhone), which is all the script is chosen by.
+   */
+  readonly phoneNumber: string;
+  readonly playTimes: number;
+  /** The call's stored state: callbacks up to this state were delivered already. */
+  readonly reached: CallState;
+}
+
 export interface SandboxNetwork {
   /** Schedules the call's callbacks; throws once the network is closed. */
   placeCall(request: PlaceCallRequest): void;
+  /**
+   * Schedules what is left of a call's script after a restart: the callbacks for states
+   * beyond `reached`, each after its scripted delay counted from now. Returns false (and schedules
+   * nothing) when this network is still playing that call or nothing is left; throws
+   * once the network is closed.
+   */
+  resumeCall(request: ResumeCallRequest): boolean;
   /** Scripted callbacks not yet acknowledged or given up. */
   readonly pendingCount: number;
   /** Resolves when pendingCount reaches zero (or the network closes). */
@@ -155,24 +179,40 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     if (!closed) advance(call);
   };
 
+  const start = (
+    request: { readonly callId: string; readonly providerCallId: string },
+    steps: readonly Step[],
+  ): boolean => {
+    const first = steps[0];
+    if (first === undefined) return false;
+    const call: ActiveCall = {
+      callId: request.callId,
+      providerCallId: request.providerCallId,
+      steps,
+      index: 0,
+      body: undefined,
+      attempt: 0,
+      cancel: undefined,
+    };
+    calls.add(call);
+    pending += steps.length;
+    scheduleStep(call, first.delayMs);
+    return true;
+  };
+
   return {
     placeCall(request) {
       if (closed) throw new Error("sandbox network is closed");
-      const steps = scriptFor(request.phoneNumber, request.playTimes, stepDelayMs);
-      const first = steps[0];
-      if (first === undefined) return;
-      const call: ActiveCall = {
-        callId: request.callId,
-        providerCallId: request.providerCallId,
-        steps,
-        index: 0,
-        body: undefined,
-        attempt: 0,
-        cancel: undefined,
-      };
-      calls.add(call);
-      pending += steps.length;
-      scheduleStep(call, first.delayMs);
+      start(request, scriptFor(request.phoneNumber, request.playTimes, stepDelayMs));
+    },
+    resumeCall(request) {
+      if (closed) throw new Error("sandbox network is closed");
+      for (const call of calls) if (call.callId === request.callId) return false;
+      const rank = stateRank(request.reached);
+      const steps = scriptFor(request.phoneNumber, request.playTimes, stepDelayMs).filter(
+        (step) => stateRank(stateForEvent(step.event)) > rank,
+      );
+      return start(request, steps);
     },
     get pendingCount() {
       return pending;

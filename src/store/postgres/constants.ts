@@ -14,3 +14,6 @@ export const MIGRATION_LOCK = 1;
 
 /** Held from the start of any event-appending transaction until its commit (see transaction.ts). */
 export const EVENT_ORDER_LOCK = 2;
+
+/** Tried (never waited for) by each retention batch, so one replica prunes at a time. */
+export const RETENTION_LOCK = 3;

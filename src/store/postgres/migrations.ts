@@ -81,7 +81,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_parked_call_id_hint ON inbound (provider, call_id_hint)
     WHERE disposition = 'parked';
   `,
-  // (routing): a call is carried by one or more attempts, one provider request each.
+  // 2: request fingerprints are keyed ("k1:..."); rows holding a bare digest are re-keyed
+  // under the migration lock at every start (src/store/fingerprints.ts). This partial
+  // index holds only those rows, so once they are done the check is one empty probe.
+  `
+  CREATE INDEX calls_legacy_request_hash ON calls (call_id)
+    WHERE request_hash <> '' AND substr(request_hash, 1, 3) <> 'k1:';
+  `,
+  // 3: call deadlines and retention (lifecycle.ts). 6 and 7 are COMPLETED and FAILED;
+  // the queries repeat these predicates so the planner can use the partial indexes. The
+  // inbound foreign keys get indexes so deleting an event or a call checks its
+  // referencing pushes without a sequential scan.
+  `
+  CREATE INDEX calls_open_created   ON calls (created_at_ms)     WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_open_provider  ON calls (provider, call_id) WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_closed_updated ON calls (updated_at_ms)     WHERE state IN (6, 7);
+  CREATE INDEX inbound_call_id          ON inbound (call_id);
+  CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
+  CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
+  `,
+  // 4 (routing): a call is carried by one or more attempts, one provider request each.
   `
   ALTER TABLE calls  ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
   -- FAILED, and a next attempt has been decided: not terminal.
@@ -138,6 +157,8 @@ export const MIGRATIONS: readonly string[] = [
 export async function applyMigrations(
   pool: pg.Pool,
   migrations: readonly string[] = MIGRATIONS,
+  /** Data upkeep that must run once per start under the same lock, after the steps. */
+  afterSteps?: (client: pg.PoolClient) => Promise<unknown>,
 ): Promise<number> {
   return withClient(pool, async (client) => {
     // Explicit: a replica that queued on the lock must read the version the one before it
@@ -166,6 +187,7 @@ export async function applyMigrations(
         await client.query(migrations[version - 1] ?? "");
         await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
       }
+      await afterSteps?.(client);
       await client.query("COMMIT");
       return migrations.length - current;
     } catch (err) {

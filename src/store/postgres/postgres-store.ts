@@ -17,21 +17,28 @@ import type {
   Store,
 } from "../store.js";
 import { adoptParked, appendEvent, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
+import type { Keyring } from "../../secrets/keyring.js";
+import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
-import { applyMigrations } from "./migrations.js";
+import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
+import * as lifecycle from "./lifecycle.js";
+import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
 import { storable, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
-export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {}
+export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
+  /** Keys the request fingerprints of rows written before fingerprints were keyed. */
+  readonly keyring: Keyring;
+}
 
 export interface PostgresStore extends Store {
   /** The store's pool, for callers that share its connections (tests, diagnostics). */
   readonly pool: pg.Pool;
 }
 
-async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
+async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<CreateCallResult> {
   const inserted = await q.insertCall(db, {
     ...call,
     route: call.route,
@@ -48,7 +55,7 @@ async function createCall(db: q.Db, call: NewCall): Promise<CreateCallResult> {
   return {
     created: false,
     call: toCallRecord(existing),
-    sameRequest: existing.request_hash === call.requestHash,
+    sameRequest: sameFingerprint(keyring, existing.request_hash, call.requestHash),
   };
 }
 
@@ -152,11 +159,14 @@ async function startFallback(
   return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [event] } };
 }
 
-/** Opens the pool and migrates (under the migration lock) before returning. */
+/**
+ * Opens the pool, migrates and re-keys legacy request fingerprints (both under the
+ * migration lock) before returning.
+ */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const pool = createPool(options);
   try {
-    await applyMigrations(pool);
+    await applyMigrations(pool, MIGRATIONS, (client) => keyLegacyFingerprints(client, options.keyring));
   } catch (err) {
     await pool.end();
     throw err;
@@ -166,9 +176,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     pool,
     createCall(call) {
-      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, call));
+      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, options.keyring, call));
     },
-    recordSendResult(callId, answer, nowMs, options) {
+    recordSendResult(callId, answer, nowMs, attemptOptions) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
       // The provider's answer may carry U+0000 too (see storable).
       const result: SendResult =
@@ -180,7 +190,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
               providerText: storable(answer.providerText),
             }
           : { ...answer, providerCode: storable(answer.providerCode), providerText: storable(answer.providerText) };
-      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs, options));
+      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs, attemptOptions));
     },
     async recordAmbiguous(callId, attempt, detail) {
       await inTransaction(pool, hooks, { method: "recordAmbiguous" }, (db) =>
@@ -231,6 +241,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           : (["client_reference", filter.clientReference] as const);
       const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
       return rows.map(toEventRecord);
+    },
+    expireCalls(request) {
+      return lifecycle.expireCalls(pool, hooks, request);
+    },
+    listOpenCalls(provider, afterCallId, limit) {
+      return lifecycle.listOpenCalls(pool, provider, afterCallId, limit);
+    },
+    prune(request) {
+      return lifecycle.prune(pool, hooks, request);
     },
     close() {
       closing ??= pool.end();

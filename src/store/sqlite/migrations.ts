@@ -78,7 +78,26 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE inbound ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE events  ADD COLUMN provisional        INTEGER NOT NULL DEFAULT 0;
   `,
-  // 3 (routing): a call is carried by one or more attempts, one provider request each.
+  // 3: request fingerprints are keyed ("k1:..."); rows holding a bare digest are re-keyed
+  // at every open (src/store/fingerprints.ts). This partial index holds only those rows,
+  // so once they are done the check costs one empty index probe, not a table scan.
+  `
+  CREATE INDEX calls_legacy_request_hash ON calls (call_id)
+    WHERE request_hash <> '' AND substr(request_hash, 1, 3) <> 'k1:';
+  `,
+  // 4: call deadlines and retention (src/store/sqlite/lifecycle.ts). 6 and 7 are
+  // COMPLETED and FAILED; the queries repeat these predicates verbatim, which is what
+  // lets SQLite use a partial index. The inbound foreign keys get indexes so deleting an
+  // event or a call checks its referencing pushes without a full scan.
+  `
+  CREATE INDEX calls_open_created   ON calls (created_at_ms)    WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_open_provider  ON calls (provider, call_id) WHERE state NOT IN (6, 7);
+  CREATE INDEX calls_closed_updated ON calls (updated_at_ms)    WHERE state IN (6, 7);
+  CREATE INDEX inbound_call_id          ON inbound (call_id);
+  CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
+  CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
+  `,
+  // 5 (routing): a call is carried by one or more attempts, one provider request each.
   `
   ALTER TABLE calls  ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
   -- FAILED, and a next attempt has been decided: not terminal.

@@ -17,14 +17,21 @@ import type {
   Store,
 } from "../store.js";
 import { adoptParked, appendEvent, loadCall, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
-import { openDatabase, type SqliteStoreOptions } from "./database.js";
+import type { Keyring } from "../../secrets/keyring.js";
+import { sameFingerprint } from "../fingerprints.js";
+import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
 import { ingest } from "./ingest.js";
+import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
+import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
 import { toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
-export type { SqliteStoreOptions };
+export interface SqliteStoreOptions extends SqliteDatabaseOptions {
+  /** Keys the request fingerprints of rows written before fingerprints were keyed. */
+  readonly keyring: Keyring;
+}
 
-function createCall(st: Statements, call: NewCall): CreateCallResult {
+function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCallResult {
   const inserted = st.insertCall.run({
     call_id: call.callId,
     provider: call.provider,
@@ -49,7 +56,7 @@ function createCall(st: Statements, call: NewCall): CreateCallResult {
   return {
     created: false,
     call: toCallRecord(existing),
-    sameRequest: existing.request_hash === call.requestHash,
+    sameRequest: sameFingerprint(keyring, existing.request_hash, call.requestHash),
   };
 }
 
@@ -192,20 +199,31 @@ function listEvents(
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options);
-  const st = prepareStatements(db);
+  let st: Statements;
+  let ls: ReturnType<typeof prepareLifecycleStatements>;
+  try {
+    keyLegacyFingerprints(db, options.keyring);
+    st = prepareStatements(db);
+    ls = prepareLifecycleStatements(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const tx = {
     createCall: db.transaction(createCall),
     recordSendResult: db.transaction(recordSendResult),
     recordAmbiguous: db.transaction(recordAmbiguous),
     startFallback: db.transaction(startFallback),
     ingest: db.transaction(ingest),
+    expireCalls: db.transaction(expireCalls),
+    prune: db.transaction(prune),
   };
   return {
     async createCall(call) {
-      return tx.createCall.immediate(st, call);
+      return tx.createCall.immediate(st, options.keyring, call);
     },
-    async recordSendResult(callId, result, nowMs, options) {
-      return tx.recordSendResult.immediate(st, callId, result, nowMs, options);
+    async recordSendResult(callId, result, nowMs, answer) {
+      return tx.recordSendResult.immediate(st, callId, result, nowMs, answer);
     },
     async recordAmbiguous(callId, attempt, detail) {
       tx.recordAmbiguous.immediate(st, callId, attempt, detail);
@@ -230,6 +248,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async listEvents(filter, afterSequence, limit) {
       return listEvents(st, filter, afterSequence, limit);
+    },
+    async expireCalls(request) {
+      return tx.expireCalls.immediate(st, ls, request);
+    },
+    async listOpenCalls(provider, afterCallId, limit) {
+      return listOpenCalls(ls, provider, afterCallId, limit);
+    },
+    async prune(request) {
+      return tx.prune.immediate(ls, request);
     },
     async close() {
       if (db.open) db.close();

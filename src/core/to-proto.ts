@@ -10,7 +10,7 @@ import {
   type StatusEvent,
   StatusEventSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
-import { type AttemptRecord, type CallRecord, CallState, type EventRecord, FailureReason } from "./model.js";
+import { type AttemptRecord, type CallRecord, CallState, type EventRecord } from "./model.js";
 import { isTerminal } from "./states.js";
 
 export function callToProto(call: CallRecord, attempts: readonly Attempt[] = []): Call {

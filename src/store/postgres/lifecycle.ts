@@ -93,6 +93,8 @@ async function deleteCalls(db: Db, request: PruneRequest, limit: number) {
   // Children first: inbound references events and calls, events reference calls.
   const pushes = await db.query("DELETE FROM inbound WHERE call_id = ANY($1)", [ids]);
   const events = await db.query("DELETE FROM events WHERE call_id = ANY($1)", [ids]);
+  await db.query("DELETE FROM attempts WHERE call_id = ANY($1)", [ids]);
+  await db.query("DELETE FROM fallbacks WHERE call_id = ANY($1)", [ids]);
   const calls = await db.query("DELETE FROM calls WHERE call_id = ANY($1)", [ids]);
   return { calls: calls.rowCount ?? 0, events: events.rowCount ?? 0, pushes: pushes.rowCount ?? 0 };
 }

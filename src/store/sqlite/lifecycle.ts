@@ -34,6 +34,8 @@ export function prepareLifecycleStatements(db: Database.Database) {
     // Children first: inbound references events and calls, events reference calls.
     deletePushesOf: db.prepare<[string]>("DELETE FROM inbound WHERE call_id = ?"),
     deleteEventsOf: db.prepare<[string]>("DELETE FROM events WHERE call_id = ?"),
+    deleteAttemptsOf: db.prepare<[string]>("DELETE FROM attempts WHERE call_id = ?"),
+    deleteFallbackOf: db.prepare<[string]>("DELETE FROM fallbacks WHERE call_id = ?"),
     deleteCall: db.prepare<[string]>("DELETE FROM calls WHERE call_id = ?"),
     deleteParked: db.prepare<[number, number]>(
       `DELETE FROM inbound WHERE received_seq IN (
@@ -76,6 +78,8 @@ export function prune(ls: LifecycleStatements, request: PruneRequest): PruneResu
   for (const { call_id } of ls.closedCallIds.all(request.callsBeforeMs, limit)) {
     result.pushes += ls.deletePushesOf.run(call_id).changes;
     result.events += ls.deleteEventsOf.run(call_id).changes;
+    ls.deleteAttemptsOf.run(call_id);
+    ls.deleteFallbackOf.run(call_id);
     result.calls += ls.deleteCall.run(call_id).changes;
   }
   result.parked = ls.deleteParked.run(request.parkedBeforeMs, limit).changes;

@@ -29,7 +29,7 @@
  * | 0007   | report FAIL DH:0020 被叫不在服务区               | FAILED UNREACHABLE  |
  * | 0008   | report FAIL DH:0019 被叫停机                    | FAILED SUSPENDED    |
  * | 0009   | report FAIL DH:0010 号码为黑名单                 | FAILED BLOCKED      |
- * | 0010   | report FAIL 480 (numeric ErrCode, as the doc's example) | FAILED NO_ANSWER |
+ * | 0010   | report FAIL 480 用户拒接 (numeric ErrCode, as the doc's example) | FAILED REJECTED |
  * | 0011   | API refuses: 400 MobileFrequencyLimit          | RATE_LIMITED        |
  * | 0012   | API refuses: 400 TrialTimesLimit               | INSUFFICIENT_BALANCE |
  * | other  | report SUCCESS with AnswerTime                 | ANSWERED, COMPLETED |

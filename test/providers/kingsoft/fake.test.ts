@@ -59,7 +59,8 @@ describe("kingsoft fake pushing to our webhook", () => {
       ["0007", FailureReason.UNREACHABLE],
       ["0008", FailureReason.SUSPENDED],
       ["0009", FailureReason.BLOCKED],
-      ["0010", FailureReason.NO_ANSWER],
+      // 480 with ErrDesc 用户拒接, as the doc's example pairs them.
+      ["0010", FailureReason.REJECTED],
     ];
     const ids = new Map<string, FailureReason>();
     for (const [i, [suffix, reason]] of table.entries()) {
@@ -120,7 +121,11 @@ describe("kingsoft fake pushing to our webhook", () => {
     expect(keys.slice(2)).toEqual(keys.slice(0, 2));
     expect(keys[0]).toBe(`${providerCallId}:answered`);
 
-    const malformed = await fake.pushRaw('[{"Status":"SUCCESS",}]');
+    const malformed = await fake.pushRaw('[{"Status":"SUCCESS",');
     expect(malformed.status).toBe(400);
+    // Reports, with the doc's trailing comma, but no CallId: acknowledged and kept aside.
+    const unusable = await fake.pushRaw('[{"Status":"SUCCESS",}]');
+    expect(unusable).toEqual({ status: 200, body: '{"code":0,"msg":"success"}' });
+    expect(receiver.events.at(-1)).toMatchObject({ unreadable: true, providerCallId: "" });
   });
 });

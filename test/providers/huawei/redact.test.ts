@@ -35,7 +35,7 @@ describe("huawei text redaction of the webhook token", () => {
   });
 
   it("still masks phone numbers and the spoken code", () => {
-    expect(redact("calleeNbr +8613800001234, verifyCode 482913, token " + TOKEN, ["482913"])).toBe(
+    expect(redact(`calleeNbr +8613800001234, verifyCode 482913, token ${TOKEN}`, ["482913"])).toBe(
       "calleeNbr ***, verifyCode ***, token ***",
     );
   });

@@ -111,6 +111,30 @@ describe("kingsoft fake pushing to our webhook", () => {
     );
   });
 
+  it("shapeReports prints a batch as the doc does and leaves out the fields asked", async () => {
+    const unread = ["StartTime", "Duration", "Mobile", "PressKey", "Caller", "CallerDisplay", "VoiceType"];
+    fake.shapeReports({ printAsDoc: true, omit: unread });
+    fake.batchNext(2);
+    const ids = [await send("+8613712345678", callId(1)), await send("+8613700000010", callId(2))];
+    await fake.settled();
+    const body = receiver.bodies[0] ?? "";
+    expect(receiver.bodies).toHaveLength(1);
+    expect(() => JSON.parse(body)).toThrow(SyntaxError);
+    expect(body).toMatch(/^\[\n {4}\{\n {8}"Status": "(SUCCESS|FAIL)",\n/);
+    expect(body).toMatch(/,\n {4}\},\n {4}\{\n/);
+    expect(body.endsWith(",\n    }\n]")).toBe(true);
+    for (const field of unread) expect(body).not.toContain(`"${field}"`);
+    expect(fake.deliveries.map((d) => d.acked)).toEqual([true]);
+    // The two reports are batched in the order they became ready, which timing decides.
+    const byCall = (id: string | undefined) =>
+      receiver.events.filter((e) => e.providerCallId === id).map((e) => [e.state, e.failureReason]);
+    expect(byCall(ids[0])).toEqual([
+      [CallState.ANSWERED, FailureReason.UNSPECIFIED],
+      [CallState.COMPLETED, FailureReason.UNSPECIFIED],
+    ]);
+    expect(byCall(ids[1])).toEqual([[CallState.FAILED, FailureReason.REJECTED]]);
+  });
+
   it("pushRaw delivers duplicates, out-of-order and malformed bodies as given", async () => {
     const providerCallId = await send("+8613712345678", callId(1));
     await fake.settled();

@@ -9,7 +9,8 @@
  *     "PressKey":"","Caller":"875100000","CallerDisplay":"875100000","VoiceType":1}, ...]
  *
  * ErrCode is a string ("SUCCESS", "DH:0001") or a number (480) in the doc's example,
- * which also has trailing commas (lenient-json.ts reads them).
+ * which also has trailing commas (lenient-json.ts reads them). A batch larger than the
+ * documented 200 is read whole: the webhook server's body limit is the bound.
  *
  * Kingsoft re-pushes a batch until it gets its documented ack, so a batch is never
  * refused over one report: each report is checked on its own, and only the three fields
@@ -19,9 +20,6 @@
  * are not in the schema at all, so they may be missing, null or of any type.
  */
 import { z } from "zod";
-
-/** The batch size the doc allows; larger batches are read too (never bounced forever). */
-export const MAX_REPORTS_PER_PUSH = 200;
 
 /** A field read when it has a usable type; anything else reads as absent. */
 const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);

@@ -140,9 +140,9 @@ const {
  *   is a connected call. Our model's COMPLETED is "answered and the code was played,
  *   whether or not the user stayed to the end"; a code call plays the code as soon as
  *   it connects. Kingsoft files it as a FAIL because one receipt table serves its IVR
- *   and notification calls too, where hanging up early breaks the flow (DH:0006, no
- *   key pressed, is the same kind of entry). So COMPLETED, not REJECTED (which means
- *   the callee declined the call, before answering).
+ *   and notification calls too, where hanging up early breaks the flow (the table's
+ *   DH:0006, no key pressed, only means something for IVR). So COMPLETED, not REJECTED
+ *   (which means the callee declined the call, before answering).
  * - calling-line (主叫) troubles are the provider's, except its arrears (DH:0016).
  */
 export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {

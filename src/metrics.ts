@@ -25,6 +25,12 @@ export function createMetrics(): Metrics {
     labelNames: ["provider", "result"] as const,
     registers: [registry],
   });
+  const unreadable = new Counter({
+    name: "voicecode_webhook_unreadable_reports_total",
+    help: "Reports in provider callbacks that could not be used: acknowledged, kept masked for audit, applied to no call",
+    labelNames: ["provider"] as const,
+    registers: [registry],
+  });
   const watches = new Gauge({
     name: "voicecode_watch_streams",
     help: "Open WatchStatus streams",
@@ -36,7 +42,10 @@ export function createMetrics(): Metrics {
       watchOpened: () => watches.inc(),
       watchClosed: () => watches.dec(),
     },
-    webhook: { request: (provider, result) => webhooks.inc({ provider, result }) },
+    webhook: {
+      request: (provider, result) => webhooks.inc({ provider, result }),
+      unreadable: (provider, count) => unreadable.inc({ provider }, count),
+    },
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };

@@ -23,6 +23,8 @@ export interface WebhookRoute {
 export interface WebhookMetrics {
   /** result: accepted | duplicate | unauthorized | malformed | store_error | not_found */
   request(provider: string, result: string): void;
+  /** Reports in a stored push that the provider's adapter could not use (InboundEvent.unreadable). */
+  unreadable?(provider: string, count: number): void;
 }
 
 export interface WebhookServerOptions {
@@ -113,6 +115,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
     options.bus.publish(result.appended);
     metrics.request(name, result.appended.length === 0 && result.duplicates > 0 ? "duplicate" : "accepted");
+    const unreadable = events.filter((e) => e.unreadable === true).length;
+    if (unreadable > 0) {
+      metrics.unreadable?.(name, unreadable);
+      log.warn({ provider: name, unreadable }, "webhook had reports we cannot use: acknowledged and kept masked (parked)");
+    }
     log.info(
       {
         provider: name,

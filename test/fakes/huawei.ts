@@ -36,7 +36,8 @@
  *
  * (Huawei's API has no balance error: an account frozen for arrears shows up as hang-up
  * cause 7108, hence 0007.) failNext() forces the next request's answer instead; pushRaw() sends
- * any body once, for duplicate, out-of-order and malformed pushes.
+ * any body once, for duplicate, out-of-order and malformed pushes; dropStateCodeNext()
+ * sends the next disconnect without its stateCode.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
@@ -75,6 +76,7 @@ export type HuaweiForcedOutcome =
   | "ports" // 400 1020165
   | "internal" // 400 1020002
   | "invalid-number" // 400 1010002 naming calleeNbr
+  | "quote-request" // 400 1010002 naming statusUrl and quoting the whole request body
   | "server-error" // 502 with an HTML page
   | "hang" // never answers
   | "reset" // destroys the socket once the request is read
@@ -106,6 +108,12 @@ export interface HuaweiFake extends ContractFake {
   failNext(outcome: HuaweiForcedOutcome): void;
   /** POSTs a raw body once, as a push (default URL: the callback URL), and returns the answer. */
   pushRaw(body: string | object, url?: string): Promise<{ status: number; body: string }>;
+  /**
+   * The next `count` (default 1) `disconnect` pushes leave out stateCode (the hang-up
+   * cause); stateDesc stays. The docs give stateCode with every disconnect, but Huawei
+   * never re-sends a status push, so a receiver must cope with one without it.
+   */
+  dropStateCodeNext(count?: number): void;
 }
 
 interface Rejection {
@@ -128,7 +136,7 @@ const AUTH: Record<string, string> = {
 
 const reject = (code: string, desc = AUTH[code] ?? "Error."): Rejection => ({ code, desc });
 
-const FORCED: Record<Exclude<HuaweiForcedOutcome, "server-error" | "hang" | "reset" | object>, Rejection> = {
+const FORCED: Record<Exclude<HuaweiForcedOutcome, "server-error" | "hang" | "reset" | "quote-request" | object>, Rejection> = {
   auth: reject("1023006"),
   "rate-limit": reject("1013001", "The number of calls exceeds the SP limit."),
   "app-rate-limit": reject("1013002", "The number of calls exceeds the APP limit."),
@@ -294,6 +302,7 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
   let fallbackUrl: string | undefined;
   let requestCount = 0;
   let sessionCounter = 0;
+  let dropStateCodes = 0;
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -386,13 +395,16 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
       }
       const eventType = step.kind === "disconnect" ? "disconnect" : step.eventType;
       times[eventType] = at;
+      const dropCode = step.kind === "disconnect" && dropStateCodes > 0;
+      if (dropCode) dropStateCodes--;
       const statusInfo = {
         sessionId: call.providerCallId,
         timestamp: at,
         caller: displayNumber,
         called: call.phoneNumber,
         ...(call.echo === undefined ? {} : { userData: call.echo }),
-        ...(step.kind === "disconnect" ? { stateCode: step.stateCode, stateDesc: step.stateDesc } : {}),
+        ...(step.kind === "disconnect" && !dropCode ? { stateCode: step.stateCode } : {}),
+        ...(step.kind === "disconnect" ? { stateDesc: step.stateDesc } : {}),
       };
       await deliver(() => call.statusUrl ?? fallbackUrl, JSON.stringify({ eventType, statusInfo }));
     }
@@ -423,6 +435,8 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
       res.writeHead(force.status, { "content-type": "application/json;charset=UTF-8" }).end(force.body);
       return;
     }
+    // Some gateways echo what they refused: the request body, Base64 URLs and all.
+    if (force === "quote-request") return refuse(res, reject("1010002", `Invalid request. The statusUrl is invalid: ${raw}`));
     if (force !== undefined) return refuse(res, FORCED[force]);
 
     const authProblem = verifyHuaweiAuth(req.headers, { appKey, appSecret }, now(), windowMs);
@@ -477,6 +491,9 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
     },
     failNext(outcome) {
       forced.push(outcome);
+    },
+    dropStateCodeNext(count = 1) {
+      dropStateCodes += Math.max(0, count);
     },
     async pushRaw(body, target) {
       const to = target ?? fallbackUrl;

@@ -16,7 +16,9 @@
  *
  * After accepting a call it pushes the call's one status report, as a JSON array, to
  * the callback URL, re-pushing until the answer is HTTP 200 with exactly
- * {"code":0,"msg":"success"} (up to maxAttempts, doubling from retryMs).
+ * {"code":0,"msg":"success"} (up to maxAttempts, doubling from retryMs). batchNext()
+ * groups reports into one push; shapeReports() writes later pushes the way the doc
+ * prints its example (trailing commas) and/or without some fields.
  *
  * Outcome by the callee's last four digits:
  * | digits | what happens                                   | normalized          |
@@ -29,7 +31,7 @@
  * | 0007   | report FAIL DH:0020 被叫不在服务区               | FAILED UNREACHABLE  |
  * | 0008   | report FAIL DH:0019 被叫停机                    | FAILED SUSPENDED    |
  * | 0009   | report FAIL DH:0010 号码为黑名单                 | FAILED BLOCKED      |
- * | 0010   | report FAIL 480 (numeric ErrCode, as the doc's example) | FAILED NO_ANSWER |
+ * | 0010   | report FAIL 480 用户拒接 (numeric ErrCode, as the doc's example) | FAILED REJECTED |
  * | 0011   | API refuses: 400 MobileFrequencyLimit          | RATE_LIMITED        |
  * | 0012   | API refuses: 400 TrialTimesLimit               | INSUFFICIENT_BALANCE |
  * | other  | report SUCCESS with AnswerTime                 | ANSWERED, COMPLETED |
@@ -94,6 +96,12 @@ export interface KingsoftFakeOptions {
   readonly now?: () => number;
 }
 
+/** How the fake writes its status pushes; see KingsoftFake.shapeReports. */
+export interface KingsoftReportShape {
+  readonly printAsDoc?: boolean;
+  readonly omit?: readonly string[];
+}
+
 /** One API request as received, with the error Code it got (undefined = success or transport fault). */
 export interface KingsoftFakeRequest {
   readonly params: Readonly<Record<string, string>>;
@@ -114,6 +122,13 @@ export interface KingsoftFake extends ContractFake {
   failNext(failure: KingsoftFakeFailure | KingsoftFakeErrorAnswer): void;
   /** Holds the next `count` reports and pushes them together in one POST. */
   batchNext(count: number): void;
+  /**
+   * How later pushes are written (default: strict JSON, every field). `printAsDoc`
+   * writes them the way the doc's example is printed: indented, a trailing comma after
+   * each report's last member (not valid JSON). `omit` leaves those fields out of every
+   * report (the doc marks none as always present).
+   */
+  shapeReports(shape: KingsoftReportShape): void;
   /** POSTs any body once to the callback URL, no retry; a non-string is JSON-encoded. */
   pushRaw(body: unknown): Promise<{ status: number; body: string }>;
   readonly requests: readonly KingsoftFakeRequest[];
@@ -202,6 +217,17 @@ function beijing(ms: number): string {
   return new Date(ms + BEIJING_MS).toISOString().slice(0, 19).replace("T", " ");
 }
 
+/**
+ * A batch written as the doc's example is (语音HTTP批量推送状态报告): one member per line,
+ * a comma after every member of a report, the last one included.
+ */
+export function printLikeKingsoftDoc(reports: readonly object[]): string {
+  const printed = reports.map(
+    (report) => `    {\n${Object.entries(report).map(([k, v]) => `        ${JSON.stringify(k)}: ${JSON.stringify(v)},`).join("\n")}\n    }`,
+  );
+  return `[\n${printed.join(",\n")}\n]`;
+}
+
 function isAck(status: number, body: string): boolean {
   if (status !== 200) return false;
   try {
@@ -228,6 +254,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   const cancel = new AbortController();
   let held: object[] = [];
+  let shape: KingsoftReportShape = {};
   let holdCount = 0;
   let pending = 0;
   let waiters: (() => void)[] = [];
@@ -282,9 +309,11 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
   };
 
   const deliver = (reports: object[]): void => {
-    for (let i = 0; i < reports.length; i += 200) {
-      const chunk = reports.slice(i, i + 200);
-      void attempt(JSON.stringify(chunk), chunk.length, 1);
+    const omit = new Set(shape.omit ?? []);
+    const shaped = reports.map((report) => Object.fromEntries(Object.entries(report).filter(([key]) => !omit.has(key))));
+    for (let i = 0; i < shaped.length; i += 200) {
+      const chunk = shaped.slice(i, i + 200);
+      void attempt(shape.printAsDoc === true ? printLikeKingsoftDoc(chunk) : JSON.stringify(chunk), chunk.length, 1);
     }
   };
 
@@ -484,6 +513,9 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
     },
     batchNext(count) {
       holdCount += Math.max(0, count);
+    },
+    shapeReports(next) {
+      shape = { ...next };
     },
     pushRaw(body) {
       return post(typeof body === "string" ? body : JSON.stringify(body));

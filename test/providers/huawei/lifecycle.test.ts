@@ -72,7 +72,8 @@ describe("huawei fake → our webhook", () => {
       const disconnect = events.find((e) => e.dedupeKey.endsWith(":disconnect"));
       const cdr = events.find((e) => e.dedupeKey.endsWith(":fee"));
       expect([suffix, disconnect?.state, disconnect?.failureReason]).toEqual([suffix, state, reason]);
-      expect([suffix, cdr?.state, cdr?.providerCode, cdr?.provisional]).toEqual([suffix, S.FAILED, cdrCode, true]);
+      // A CDR with a cause is precise; only one without (0007) stays provisional.
+      expect([suffix, cdr?.state, cdr?.providerCode, cdr?.provisional === true]).toEqual([suffix, S.FAILED, cdrCode, cdrCode === "q850:0"]);
       expect(events[0]?.state).toBe(S.DIALING);
     }
   });
@@ -109,7 +110,22 @@ describe("huawei fake → our webhook", () => {
     expect(summary(receiver.events)).toEqual([
       ["callout", "DIALING", "UNSPECIFIED", false],
       ["8102", "FAILED", "BUSY", false],
-      ["q850:17", "FAILED", "BUSY", true],
+      ["q850:17", "FAILED", "BUSY", false],
+    ]);
+  });
+
+  it("can send a disconnect without its stateCode; the CDR then gives the reason", async () => {
+    fake.dropStateCodeNext();
+    await send(provider, "call-d", "+8613800000002");
+    await fake.settled();
+    expect(fake.deliveries.every((d) => d.status === 200)).toBe(true);
+    const disconnect = JSON.parse(fake.deliveries[1]?.body ?? "{}") as { eventType: string; statusInfo: Record<string, unknown> };
+    expect(disconnect.eventType).toBe("disconnect");
+    expect(disconnect.statusInfo).not.toHaveProperty("stateCode");
+    expect(summary(receiver.events)).toEqual([
+      ["callout", "DIALING", "UNSPECIFIED", false],
+      ["disconnect", "FAILED", "UNKNOWN", true],
+      ["q850:17", "FAILED", "BUSY", false],
     ]);
   });
 
@@ -120,9 +136,9 @@ describe("huawei fake → our webhook", () => {
     expect((await fake.pushRaw(answer)).status).toBe(200);
     expect((await fake.pushRaw(answer)).status).toBe(200);
     expect((await fake.pushRaw(callout)).status).toBe(200);
-    const malformed = await fake.pushRaw('{"eventType":"disconnect","statusInfo":{"sessionId":"s-1"}}');
+    const malformed = await fake.pushRaw('{"eventType":"disconnect","statusInfo":{"stateCode":0}}');
     expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatch(/stateCode/);
+    expect(malformed.body).toMatch(/sessionId/);
     const keys = receiver.events.map((e) => e.dedupeKey);
     expect(keys).toEqual(["s-1:answer", "s-1:answer", "s-1:callout"]);
   });

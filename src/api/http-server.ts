@@ -19,6 +19,12 @@ const PREFACE_TIMEOUT_MS = 10_000;
  * accepted, so a handed-over HTTP/1 connection gets this deadline for its first request.
  */
 const FIRST_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The largest request message the API port reads, like the gRPC and webhook ports: ours
+ * are a few hundred bytes. connect-node refuses a larger one from its declared length
+ * (Content-Length, or the gRPC-Web/Connect envelope) before reading it, else as it passes.
+ */
+export const API_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface ApiServerOptions {
   readonly routes: (router: ConnectRouter) => void;
@@ -42,6 +48,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     grpc: false,
     grpcWeb: true,
     connect: true,
+    readMaxBytes: API_MAX_REQUEST_BYTES,
     fallback: createProbes({ health: options.health, metrics: options.metrics, logger: options.logger }),
   });
 
@@ -62,6 +69,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       });
     }
     if (draining) res.setHeader("connection", "close");
+    // Answered before the body was all read (too large, or not wanted): the rest is not
+    // read off the wire to find the next request; the connection ends instead.
+    const socket = req.socket;
+    res.once("finish", () => {
+      if (!req.complete) endSocket(socket);
+    });
     handler(req, res);
   });
   const http2 = createHttp2Server();

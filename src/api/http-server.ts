@@ -3,22 +3,37 @@
  * port) over HTTP/1.1 and h2c on one cleartext port, plus /healthz, /readyz, /metrics.
  */
 import { type IncomingMessage, type ServerResponse, createServer as createHttp1Server } from "node:http";
-import { type Http2Session, createServer as createHttp2Server } from "node:http2";
+import {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  createServer as createHttp2Server,
+} from "node:http2";
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Health } from "./health.js";
+import { closeWhenIdle, limitRequestTime } from "./http/h2-deadlines.js";
 import { type MetricsSource, createProbes } from "./http/probes.js";
 import { sniffProtocol } from "./http/sniff-protocol.js";
 
-/** A connection that hasn't said which protocol it speaks by then is dropped. */
-const PREFACE_TIMEOUT_MS = 10_000;
-/**
- * Node enforces headersTimeout/requestTimeout only for sockets its own listener
- * accepted, so a handed-over HTTP/1 connection gets this deadline for its first request.
- */
-const FIRST_REQUEST_TIMEOUT_MS = 30_000;
+/** How long API-port clients may take; each applies to every request, not only the first. */
+export interface ApiTimeouts {
+  /**
+   * From a connection's first byte until it shows its protocol, and from a request's first
+   * byte until its headers are complete (ms).
+   */
+  readonly headersMs: number;
+  /** From a request's first byte until its body is complete (ms); at least headersMs. The response is not timed. */
+  readonly requestMs: number;
+  /** An HTTP/1.1 connection between requests, or an h2c session without an open stream (ms). */
+  readonly idleMs: number;
+}
+
+/** The webhook port's header and request deadlines; idle connections go after 30 s. */
+export const DEFAULT_API_TIMEOUTS: ApiTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 30_000 };
+
 /**
  * The largest request message the API port reads, like the gRPC and webhook ports: ours
  * are a few hundred bytes. connect-node refuses a larger one from its declared length
@@ -31,6 +46,8 @@ export interface ApiServerOptions {
   readonly health: Health;
   readonly metrics?: MetricsSource;
   readonly logger?: Logger;
+  /** Merged over DEFAULT_API_TIMEOUTS. */
+  readonly timeouts?: Partial<ApiTimeouts>;
 }
 
 export interface ApiServer {
@@ -58,10 +75,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const sessions = new Set<Http2Session>();
   let draining = false;
 
-  const http1 = createHttp1Server((req: IncomingMessage, res: ServerResponse) => {
+  const timeouts = { ...DEFAULT_API_TIMEOUTS, ...options.timeouts };
+  const http1Options = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.idleMs,
+    // How often Node looks for requests past their deadline.
+    connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+  };
+  const http1 = createHttp1Server(http1Options, (req: IncomingMessage, res: ServerResponse) => {
     const conn = connections.get(req.socket);
     if (conn?.protocol === "http1") {
-      clearTimeout(conn.firstRequest);
       conn.inFlight += 1;
       res.once("close", () => {
         conn.inFlight -= 1;
@@ -77,9 +101,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     });
     handler(req, res);
   });
+  // Node keeps headersTimeout/requestTimeout (for every request of a connection, with a
+  // 408) only for connections it tracks, and starts tracking when the server emits
+  // 'listening'. This server never listens itself (connections are handed over after
+  // sniffing), so it is told it does.
+  http1.emit("listening");
+
   const http2 = createHttp2Server();
-  http2.on("request", handler);
+  http2.on("request", (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    limitRequestTime(req, res, timeouts.requestMs);
+    handler(req, res);
+  });
   http2.on("session", (session: Http2Session) => {
+    closeWhenIdle(session, timeouts.idleMs);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (draining) session.close();
@@ -94,15 +128,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       socket.destroy();
       return;
     }
-    sniffProtocol(socket, PREFACE_TIMEOUT_MS, (protocol) => {
+    sniffProtocol(socket, timeouts.headersMs, (protocol) => {
       if (protocol === "h2") {
         connections.set(socket, { protocol });
         // http2 feeds itself the unshifted bytes (socket.read()) before taking the handle.
         http2.emit("connection", socket);
       } else {
-        const firstRequest = setTimeout(() => socket.destroy(), FIRST_REQUEST_TIMEOUT_MS).unref();
-        socket.once("close", () => clearTimeout(firstRequest));
-        connections.set(socket, { protocol, inFlight: 0, firstRequest });
+        connections.set(socket, { protocol, inFlight: 0 });
         http1.emit("connection", socket);
         // The http parser reads the handle directly; the unshifted bytes only reach it as
         // 'data' events of the (paused) stream, and they come out before any new read.
@@ -125,6 +157,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     drain() {
       drained ??= new Promise<void>((resolve) => {
         draining = true;
+        // Stops Node's deadline checks; the connections themselves are handled below.
+        http1.close();
         // net.Server counts every socket it accepted, whichever server took it over.
         net.close(() => resolve());
         for (const session of sessions) session.close();
@@ -136,6 +170,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     forceClose() {
       draining = true;
+      http1.close();
       if (net.listening) net.close();
       for (const session of sessions) session.destroy();
       for (const socket of connections.keys()) socket.destroy();
@@ -146,7 +181,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 type Connection =
   | { protocol: "unknown" }
   | { protocol: "h2" }
-  | { protocol: "http1"; inFlight: number; firstRequest: NodeJS.Timeout };
+  | { protocol: "http1"; inFlight: number };
 
 /** Ends after the response bytes are flushed, then frees the socket. */
 function endSocket(socket: Socket): void {

@@ -55,12 +55,16 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     now: options.now ?? Date.now,
     newCallId: options.newCallId ?? defaultCallId,
   };
-  const draining = new AbortController();
+  let draining = false;
   const inFlight = new Set<Promise<unknown>>();
+  // One stop switch per open watch, thrown by drain(). Not one shared signal that every
+  // watch listens on: adding a listener to an EventTarget costs O(listeners), so opening
+  // n watches would be quadratic (and Node warns past 10).
+  const liveWatches = new Set<AbortController>();
 
   return {
     async send(request) {
-      if (draining.signal.aborted) {
+      if (draining) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
       const pending = send(deps, request);
@@ -90,6 +94,9 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
 
     async *watchStatus(request, signal) {
       const { target, afterSequence } = validateWatch(request);
+      const drained = new AbortController();
+      if (draining) drained.abort();
+      liveWatches.add(drained);
       metrics.watchOpened();
       try {
         const events = watchEvents({
@@ -98,7 +105,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           target,
           afterSequence,
           signal,
-          drainSignal: draining.signal,
+          drainSignal: drained.signal,
           refineGraceMs: options.refineGraceMs ?? 5_000,
           now: deps.now,
         });
@@ -106,12 +113,14 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
         }
       } finally {
+        liveWatches.delete(drained);
         metrics.watchClosed();
       }
     },
 
     async drain() {
-      draining.abort();
+      draining = true;
+      for (const watch of liveWatches) watch.abort();
       await Promise.allSettled([...inFlight]);
     },
 

@@ -18,14 +18,21 @@ import { closeWhenIdle, limitRequestTime } from "./http/h2-deadlines.js";
 import { type MetricsSource, createProbes } from "./http/probes.js";
 import { sniffProtocol } from "./http/sniff-protocol.js";
 
-/** How long API-port clients may take; each applies to every request, not only the first. */
+/**
+ * How long API-port clients may take; each applies to every request of a connection, not
+ * only the first. Responses are not timed (a WatchStatus stream stays open).
+ */
 export interface ApiTimeouts {
   /**
-   * From a connection's first byte until it shows its protocol, and from a request's first
-   * byte until its headers are complete (ms).
+   * From a connection's first byte until it shows its protocol, and from an HTTP/1.1
+   * request's first byte until its headers are complete (ms). (An h2c stream's headers
+   * are covered by idleMs: the session has no open stream until they are complete.)
    */
   readonly headersMs: number;
-  /** From a request's first byte until its body is complete (ms); at least headersMs. The response is not timed. */
+  /**
+   * Until a request's body is complete (ms; at least headersMs): from its first byte on
+   * HTTP/1.1, from its headers on h2c.
+   */
   readonly requestMs: number;
   /** An HTTP/1.1 connection between requests, or an h2c session without an open stream (ms). */
   readonly idleMs: number;
@@ -70,7 +77,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
 
   // Per accepted socket: still sniffing, h2, or HTTP/1 with its requests in flight
-  // (the http server never listens itself, so its own idle tracking is off).
+  // (what drain() may close at once).
   const connections = new Map<Socket, Connection>();
   const sessions = new Set<Http2Session>();
   let draining = false;

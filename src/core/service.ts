@@ -7,13 +7,15 @@ import {
 import type { Bus } from "../bus/bus.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
-import { type WatchTarget, watchEvents } from "../streams/watch-events.js";
-import { VoiceCodeError, invalidArgument, notFound } from "./errors.js";
+import { watchEvents } from "../streams/watch-events.js";
+import { VoiceCodeError, notFound } from "./errors.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
 import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
 import { callToProto, eventToProto } from "./to-proto.js";
+import { checkCallId } from "./validate-fields.js";
+import { validateWatch } from "./validate-watch.js";
 
 export interface VoiceCodeServiceOptions {
   readonly store: Store;
@@ -40,8 +42,6 @@ export interface VoiceCodeService extends VoiceCodeHandlers {
   readonly inFlightSends: number;
 }
 
-const MAX_CALL_ID_CHARS = 64;
-
 export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceCodeService {
   const metrics = options.metrics ?? noopCoreMetrics;
   const deps = {
@@ -55,12 +55,16 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     now: options.now ?? Date.now,
     newCallId: options.newCallId ?? defaultCallId,
   };
-  const draining = new AbortController();
+  let draining = false;
   const inFlight = new Set<Promise<unknown>>();
+  // One stop switch per open watch, thrown by drain(). Not one shared signal that every
+  // watch listens on: adding a listener to an EventTarget costs O(listeners), so opening
+  // n watches would be quadratic (and Node warns past 10).
+  const liveWatches = new Set<AbortController>();
 
   return {
     async send(request) {
-      if (draining.signal.aborted) {
+      if (draining) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
       const pending = send(deps, request);
@@ -89,20 +93,19 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     },
 
     async *watchStatus(request, signal) {
-      const target = watchTarget(request.target);
-      const after = request.afterSequence;
-      if (after > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw invalidArgument("after_sequence", "out of range");
-      }
+      const { target, afterSequence } = validateWatch(request);
+      const drained = new AbortController();
+      if (draining) drained.abort();
+      liveWatches.add(drained);
       metrics.watchOpened();
       try {
         const events = watchEvents({
           store: deps.store,
           bus: deps.bus,
           target,
-          afterSequence: Number(after),
+          afterSequence,
           signal,
-          drainSignal: draining.signal,
+          drainSignal: drained.signal,
           refineGraceMs: options.refineGraceMs ?? 5_000,
           now: deps.now,
         });
@@ -110,12 +113,14 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
         }
       } finally {
+        liveWatches.delete(drained);
         metrics.watchClosed();
       }
     },
 
     async drain() {
-      draining.abort();
+      draining = true;
+      for (const watch of liveWatches) watch.abort();
       await Promise.allSettled([...inFlight]);
     },
 
@@ -123,27 +128,4 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       return inFlight.size;
     },
   };
-}
-
-type TargetCase =
-  | { case: "callId"; value: string }
-  | { case: "clientReference"; value: string }
-  | { case: undefined; value?: undefined };
-
-function watchTarget(target: TargetCase): WatchTarget {
-  switch (target.case) {
-    case "callId":
-      return { callId: checkCallId(target.value) };
-    case "clientReference":
-      if (target.value === "") throw invalidArgument("client_reference", "must not be empty");
-      return { clientReference: target.value };
-    default:
-      throw invalidArgument("target", "set call_id or client_reference");
-  }
-}
-
-function checkCallId(callId: string): string {
-  if (callId === "") throw invalidArgument("call_id", "is required");
-  if (callId.length > MAX_CALL_ID_CHARS) throw invalidArgument("call_id", "too long");
-  return callId;
 }

@@ -106,6 +106,46 @@ describe("VoiceCode service core", () => {
     expect(bus.subscriberCount).toBe(0);
   });
 
+  it("drain ends every one of many open watches, without piling listeners on one signal", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const watches = Array.from({ length: 50 }, (_, i) =>
+        service
+          .watchStatus(
+            create(WatchStatusRequestSchema, { target: { case: "clientReference", value: `many-${i}` } }),
+            new AbortController().signal,
+          )
+          [Symbol.asyncIterator](),
+      );
+      const endings = watches.map((w) => w.next().catch((e: unknown) => e));
+      await flushIo();
+      expect(bus.subscriberCount).toBe(50);
+      await service.drain();
+      for (const ending of await Promise.all(endings)) {
+        expect(ending).toBeInstanceOf(VoiceCodeError);
+        expect((ending as VoiceCodeError).code).toBe("UNAVAILABLE");
+      }
+      expect(bus.subscriberCount).toBe(0);
+      // Warnings are emitted on a later tick.
+      await flushIo();
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("a watch opened after drain started ends with UNAVAILABLE at once", async () => {
+    await service.drain();
+    const watch = service.watchStatus(
+      create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "late" } }),
+      new AbortController().signal,
+    );
+    await expect(watch[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    expect(bus.subscriberCount).toBe(0);
+  });
+
   it("a client that cancels its watch releases the subscription", async () => {
     const sending = service.send(sendReq({ clientReference: "x" }), new AbortController().signal);
     await flushIo();

@@ -4,7 +4,8 @@
  * service checks, with its own implementation of the signing rules (never the adapter's
  * signer, or the contract test would be circular): the Sign (MD5 of sid + token +
  * timestamp, either case), the Authorization header (Base64 of "sid|timestamp", same
- * timestamp), a 24-hour timestamp window (Beijing time), the sid in the path, the app
+ * timestamp; "|" as the seed's table says, NOT the ":" its worked example decodes to,
+ * see verifyYtxAuth), a 24-hour timestamp window (Beijing time), the sid in the path, the app
  * id, and the body's parameters. Answers are ytx's {"statusCode","statusMsg","requestId"}
  * with HTTP 200, as in the seed; codes other than 0, -2 and -205 come from a third-party
  * ytx error table, -104 (rate limit, only forced by failNext) from an answer quoted in the
@@ -170,6 +171,14 @@ export interface YtxAuthInput {
 /**
  * The fake's own check of Sign and Authorization: "ok", or the ytx code a real server
  * would answer (-202 for the header and its timestamp, -203 for the Sign).
+ *
+ * The separator is "|" and only "|": an Authorization of Base64("sid:timestamp") is
+ * refused with -202. The seed (001) contradicts itself here: its parameter table says
+ * Base64(账户Id + "|" + 时间戳), while its 报文示例 header decodes to "<sid>:<timestamp>".
+ * The example is copied verbatim from cloopen's (容联·云通讯, another vendor, whose scheme
+ * uses ":") docs, path and sig placeholders included. A public production integration of
+ * ytx, github.com/fanshuai/kubrick (commit b7ed6588) server/voice/ytxz/action.py, sends
+ * "|". See docs/providers.md (ytx) and the comment in src/providers/ytx/signer.ts.
  */
 export function verifyYtxAuth(input: YtxAuthInput): "ok" | "-202" | "-203" {
   const decoded = Buffer.from(input.authorization ?? "", "base64").toString("utf8");

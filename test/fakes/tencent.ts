@@ -444,8 +444,22 @@ const AUTHORIZATION =
   /^TC3-HMAC-SHA256 Credential=([^/\s,]+)\/([0-9]{4}-[0-9]{2}-[0-9]{2})\/([a-z0-9-]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
 /**
+ * A signed header's canonical value. For `host`, the hostname of the Host header received,
+ * without its port: the official SDK (tencentcloud-sdk-nodejs-common 4.1.220) signs
+ * `host:${new URL(url).hostname}` but sends `Host: ${new URL(url).host}`, so with an
+ * explicit port the header and the signed value differ, and Tencent, which accepts its
+ * SDK's requests, must compare hostnames. A client that signs the port is refused here.
+ */
+function canonicalValue(name: string, value: string): string {
+  if (name !== "host") return value.toLowerCase();
+  // "[::1]:9000" -> "[::1]", "127.0.0.1:4567" -> "127.0.0.1", "vms.tencentcloudapi.com" unchanged.
+  return value.toLowerCase().replace(/:[0-9]*$/, "");
+}
+
+/**
  * Verifies X-TC-Timestamp (±5 minutes) and the Authorization header of one request, the
- * way Tencent's gateway does: recomputes the signature from the headers actually sent.
+ * way Tencent's gateway does: recomputes the signature from the headers actually sent
+ * (the Host header's hostname, see canonicalValue).
  */
 export function verifyTc3(
   request: Tc3Request,
@@ -481,7 +495,7 @@ export function verifyTc3(
   const utcDate = new Date(timestamp * 1000).toISOString().slice(0, 10);
   if (date !== utcDate || service !== SERVICE) return signatureFailure;
 
-  const canonicalHeaders = names.map((n) => `${n}:${get(n).toLowerCase()}\n`).join("");
+  const canonicalHeaders = names.map((n) => `${n}:${canonicalValue(n, get(n))}\n`).join("");
   const hex = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
   const canonical = `${request.method ?? ""}\n${request.path}\n\n${canonicalHeaders}\n${signedHeaders}\n${hex(request.body)}`;
   const toSign = `TC3-HMAC-SHA256\n${timestamp}\n${date}/${service}/tc3_request\n${hex(canonical)}`;

@@ -112,7 +112,8 @@ describe("tencent fake: gateway checks", () => {
   async function raw(body: string, headerOverrides: Record<string, string> = {}) {
     const url = new URL(fake.url);
     const timestampSec = Math.floor(Date.now() / 1000);
-    const signed = signTc3({ ...TENCENT_FAKE_DEFAULTS, host: url.host, service: "vms", contentType: TENCENT_CONTENT_TYPE, payload: body, timestampSec });
+    // The hostname, as the SDK signs it (the Host header sent carries the port).
+    const signed = signTc3({ ...TENCENT_FAKE_DEFAULTS, host: url.hostname, service: "vms", contentType: TENCENT_CONTENT_TYPE, payload: body, timestampSec });
     const response = await fetch(fake.url, {
       method: "POST",
       body,

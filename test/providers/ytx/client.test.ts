@@ -111,8 +111,9 @@ describe("ytx send, refused by the API", () => {
   });
 
   it.each([
-    ["+8613900000007", FailureReason.INVALID_NUMBER, "-1"],
+    ["+8613900000007", FailureReason.RATE_LIMITED, "-104"],
     ["+8613900000008", FailureReason.INSUFFICIENT_BALANCE, "-204"],
+    ["+8613900000015", FailureReason.INVALID_NUMBER, "-1"],
   ])("the fake refuses %s by its last four digits", async (phoneNumber, reason, code) => {
     expect(await provider.send(request({ phoneNumber }), live())).toMatchObject({ kind: "rejected", reason, providerCode: code });
   });

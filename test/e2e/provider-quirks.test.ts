@@ -62,7 +62,7 @@ describe("kingsoft pushes as printed in its doc, through the real server", () =>
     fake.shapeReports({ printAsDoc: true, omit: ["StartTime", "Duration", "Mobile", "PressKey", "Caller", "CallerDisplay", "VoiceType"] });
     fake.batchNext(2);
     const completed = await send(addr, "kingsoft", "+8613711112222");
-    const refused = await send(addr, "kingsoft", "+8613711110010");
+    const refused = await send(addr, "kingsoft", "+8613711110005");
     await fake.settled();
     fake.shapeReports({});
     expect(fake.deliveries.at(-1)).toMatchObject({ status: 200, acked: true });
@@ -78,11 +78,11 @@ describe("kingsoft pushes as printed in its doc, through the real server", () =>
   });
 
   it("a report we cannot use is acknowledged, the good one beside it applied, and it is counted", async () => {
-    const callId = await send(addr, "kingsoft", "+8613711110002");
+    const callId = await send(addr, "kingsoft", "+8613711110001");
     await fake.settled();
     const [report] = JSON.parse(fake.deliveries.at(-1)?.body ?? "[]") as Record<string, unknown>[];
     const before = await server.store.listEvents({ callId }, 0, 100);
-    const unusable = { ...report, CallId: "", ErrDesc: "呼叫 13711110002 失败" };
+    const unusable = { ...report, CallId: "", ErrDesc: "呼叫 13711110001 失败" };
     const reply = await fake.pushRaw(JSON.stringify([unusable, { ...report, Status: "SUCCESS", ErrCode: "SUCCESS" }]));
     expect(reply).toEqual({ status: 200, body: KINGSOFT_ACK });
     // The good report (a contradicting late SUCCESS) was applied as far as the model allows: stale.
@@ -124,7 +124,7 @@ describe("huawei disconnect without stateCode, through the real server", () => {
 
   it("is acknowledged and fails the call at once; the CDR then gives the reason", async () => {
     fake.dropStateCodeNext();
-    const callId = await send(addr, "huawei", "+8613711110002");
+    const callId = await send(addr, "huawei", "+8613711110001");
     const watched = await cli(["watch", ...addr, callId, "--json"]);
     expect(watched.code).toBe(0);
     const events = watched.out.map((l) => JSON.parse(l) as { state: string; failureReason?: string; provisional?: boolean; terminal?: boolean });

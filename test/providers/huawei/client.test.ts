@@ -89,7 +89,7 @@ describe("huawei client against the fake", () => {
     ["a clock 10 minutes fast", { now: () => Date.now() + 600_000 }, {}, FailureReason.AUTH_ERROR, "1023006"],
     ["a display number not of this app", { displayNumber: "+862000000000" }, {}, FailureReason.CONFIG_ERROR, "1010023"],
     ["a preTone over 128 characters", { preTone: `${"a".repeat(130)}.wav` }, {}, FailureReason.CONFIG_ERROR, "1010002"],
-    ["a callee the platform refuses (…0009)", {}, { phoneNumber: "+8613800000009" }, FailureReason.INVALID_NUMBER, "1010002"],
+    ["a callee the platform refuses (…0015)", {}, { phoneNumber: "+8613800000015" }, FailureReason.INVALID_NUMBER, "1010002"],
   ])("is refused for %s", async (_name, change, req, reason, code) => {
     const outcome = await createHuaweiProvider({ ...options, ...change }).send(request(req), live());
     expect(outcome).toMatchObject({ kind: "rejected", reason, providerCode: code });

@@ -94,8 +94,8 @@ describe("kingsoft client against the fake", () => {
   });
 
   it.each([
-    ["+8613700000011", "MobileFrequencyLimit", FailureReason.RATE_LIMITED],
-    ["+8613700000012", "TrialTimesLimit", FailureReason.INSUFFICIENT_BALANCE],
+    ["+8613700000007", "MobileFrequencyLimit", FailureReason.RATE_LIMITED],
+    ["+8613700000008", "TrialTimesLimit", FailureReason.INSUFFICIENT_BALANCE],
   ])("%s is refused by the fake's number table (%s)", async (phone, code, reason) => {
     const outcome = await createKingsoftClient(options).send(request(phone), live());
     expect(outcome).toMatchObject({ kind: "rejected", reason, providerCode: code });

@@ -50,17 +50,17 @@ describe("kingsoft fake pushing to our webhook", () => {
   });
 
   it("each scripted suffix ends the way the fake's table says", async () => {
+    // The sandbox's endings, then the fake-only ones (test/fakes/outcomes.ts).
     const table: [string, FailureReason][] = [
-      ["0002", FailureReason.BUSY],
-      ["0003", FailureReason.NO_ANSWER],
-      ["0004", FailureReason.INVALID_NUMBER],
-      ["0005", FailureReason.POWERED_OFF],
-      ["0006", FailureReason.REJECTED],
-      ["0007", FailureReason.UNREACHABLE],
-      ["0008", FailureReason.SUSPENDED],
-      ["0009", FailureReason.BLOCKED],
-      // 480 with ErrDesc 用户拒接, as the doc's example pairs them.
-      ["0010", FailureReason.REJECTED],
+      ["0001", FailureReason.BUSY],
+      ["0002", FailureReason.NO_ANSWER],
+      ["0003", FailureReason.INVALID_NUMBER],
+      ["0004", FailureReason.POWERED_OFF],
+      ["0005", FailureReason.REJECTED],
+      ["0006", FailureReason.UNREACHABLE],
+      ["0010", FailureReason.SUSPENDED],
+      ["0011", FailureReason.BLOCKED],
+      ["0014", FailureReason.NO_ANSWER],
     ];
     const ids = new Map<string, FailureReason>();
     for (const [i, [suffix, reason]] of table.entries()) {
@@ -115,7 +115,7 @@ describe("kingsoft fake pushing to our webhook", () => {
     const unread = ["StartTime", "Duration", "Mobile", "PressKey", "Caller", "CallerDisplay", "VoiceType"];
     fake.shapeReports({ printAsDoc: true, omit: unread });
     fake.batchNext(2);
-    const ids = [await send("+8613712345678", callId(1)), await send("+8613700000010", callId(2))];
+    const ids = [await send("+8613712345678", callId(1)), await send("+8613700000005", callId(2))];
     await fake.settled();
     const body = receiver.bodies[0] ?? "";
     expect(receiver.bodies).toHaveLength(1);

@@ -10,6 +10,7 @@ import type { Store } from "../store/store.js";
 import { type WatchTarget, watchEvents } from "../streams/watch-events.js";
 import { VoiceCodeError, invalidArgument, notFound } from "./errors.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
+import { DEFAULT_LIMITS, type LimitsConfig } from "./limits.js";
 import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
@@ -29,6 +30,8 @@ export interface VoiceCodeServiceOptions {
   readonly refineGraceMs?: number;
   readonly now?: () => number;
   readonly newCallId?: () => string;
+  /** Rates, caps and destination policy for Send. Default DEFAULT_LIMITS (the documented defaults). */
+  readonly limits?: LimitsConfig;
 }
 
 export interface VoiceCodeService extends VoiceCodeHandlers {
@@ -54,22 +57,23 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     providerTimeoutMs: options.providerTimeoutMs ?? 10_000,
     now: options.now ?? Date.now,
     newCallId: options.newCallId ?? defaultCallId,
+    limits: options.limits ?? DEFAULT_LIMITS,
   };
   const draining = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
 
   return {
-    async send(request) {
+    async send(request, _signal, caller) {
       if (draining.signal.aborted) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
-      const pending = send(deps, request);
+      const pending = send(deps, request, caller);
       inFlight.add(pending);
       try {
         return await pending;
       } catch (err) {
         if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
-          metrics.sendFinished(request.provider || "default", "error");
+          metrics.sendFinished(request.provider || "default", "error", caller.tenant);
         }
         throw err;
       } finally {
@@ -77,10 +81,12 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       }
     },
 
-    async getCall(request) {
+    async getCall(request, _signal, caller) {
       const callId = checkCallId(request.callId);
       const call = await deps.store.getCall(callId);
-      if (call === undefined) throw notFound("call_id", "no such call");
+      // Another tenant's call is answered exactly like an unknown id: its existence is
+      // not something a caller may learn.
+      if (call === undefined || call.tenant !== caller.tenant) throw notFound("call_id", "no such call");
       const events = await deps.store.listEvents({ callId }, 0, Number.MAX_SAFE_INTEGER);
       return create(GetCallResponseSchema, {
         call: callToProto(call),
@@ -88,13 +94,13 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       });
     },
 
-    async *watchStatus(request, signal) {
-      const target = watchTarget(request.target);
+    async *watchStatus(request, signal, caller) {
+      const target = watchTarget(request.target, caller.tenant);
       const after = request.afterSequence;
       if (after > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw invalidArgument("after_sequence", "out of range");
       }
-      metrics.watchOpened();
+      metrics.watchOpened(caller.tenant);
       try {
         const events = watchEvents({
           store: deps.store,
@@ -110,7 +116,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
         }
       } finally {
-        metrics.watchClosed();
+        metrics.watchClosed(caller.tenant);
       }
     },
 
@@ -130,13 +136,13 @@ type TargetCase =
   | { case: "clientReference"; value: string }
   | { case: undefined; value?: undefined };
 
-function watchTarget(target: TargetCase): WatchTarget {
+function watchTarget(target: TargetCase, tenant: string): WatchTarget {
   switch (target.case) {
     case "callId":
-      return { callId: checkCallId(target.value) };
+      return { callId: checkCallId(target.value), tenant };
     case "clientReference":
       if (target.value === "") throw invalidArgument("client_reference", "must not be empty");
-      return { clientReference: target.value };
+      return { clientReference: target.value, tenant };
     default:
       throw invalidArgument("target", "set call_id or client_reference");
   }

@@ -195,8 +195,8 @@ export function parseConfig(
     },
     limits: {
       number: e.VOICECODE_NUMBER_LIMITS,
-      tenantPerSecond: e.VOICECODE_TENANT_RATE_PER_SECOND,
-      tenantDaily: e.VOICECODE_TENANT_DAILY_CAP,
+      tenantPerSecond: e.VOICECODE_TENANT_RATE_PER_SECOND ?? undefined,
+      tenantDaily: e.VOICECODE_TENANT_DAILY_CAP ?? undefined,
       allowedCountries: e.VOICECODE_ALLOWED_COUNTRIES,
       deniedPrefixes: e.VOICECODE_DENIED_PREFIXES,
     },

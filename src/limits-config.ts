@@ -30,9 +30,9 @@ export const numberLimits = z.string().transform((value, ctx): WindowLimit[] => 
   return limits.sort((a, b) => a.windowMs - b.windowMs);
 });
 
-/** A positive count, or "off". */
-export const countOrOff = z.string().transform((value, ctx): number | undefined => {
-  if (off(value)) return undefined;
+/** A positive count, or "off" (null: zod's default() would replace an undefined). */
+export const countOrOff = z.string().transform((value, ctx): number | null => {
+  if (off(value)) return null;
   if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) {
     ctx.addIssue({ code: "custom", message: "must be a positive whole number, or off" });
     return z.NEVER;

@@ -18,6 +18,7 @@ import { type VoiceCodeService, createVoiceCodeService } from "../../src/core/se
 import { createKeyring } from "../../src/secrets/keyring.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { testKeyring } from "../support/keyring.js";
 
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;
@@ -62,7 +63,7 @@ function service(limits: LimitsConfig = DEFAULT_LIMITS): VoiceCodeService {
 }
 
 beforeEach(() => {
-  store = createSqliteStore({ path: ":memory:" });
+  store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
   clock = T0;
   providerCalls = 0;
   refusals = [];

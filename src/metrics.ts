@@ -15,8 +15,8 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const sends = new Counter({
     name: "voicecode_sends_total",
-    help: "Send requests that reached a provider decision, by provider and outcome",
-    labelNames: ["provider", "outcome"] as const,
+    help: "Send requests that reached a provider decision, by provider, outcome and tenant",
+    labelNames: ["provider", "outcome", "tenant"] as const,
     registers: [registry],
   });
   const webhooks = new Counter({
@@ -31,16 +31,24 @@ export function createMetrics(): Metrics {
     labelNames: ["provider"] as const,
     registers: [registry],
   });
+  const refusals = new Counter({
+    name: "voicecode_send_refusals_total",
+    help: "Sends refused before any provider was asked (limits, destination policy), by tenant and reason",
+    labelNames: ["tenant", "reason"] as const,
+    registers: [registry],
+  });
   const watches = new Gauge({
     name: "voicecode_watch_streams",
-    help: "Open WatchStatus streams",
+    help: "Open WatchStatus streams, by tenant",
+    labelNames: ["tenant"] as const,
     registers: [registry],
   });
   return {
     core: {
-      sendFinished: (provider, outcome) => sends.inc({ provider, outcome }),
-      watchOpened: () => watches.inc(),
-      watchClosed: () => watches.dec(),
+      sendFinished: (provider, outcome, tenant) => sends.inc({ provider, outcome, tenant }),
+      sendRefused: (tenant, reason) => refusals.inc({ tenant, reason }),
+      watchOpened: (tenant) => watches.inc({ tenant }),
+      watchClosed: (tenant) => watches.dec({ tenant }),
     },
     webhook: {
       request: (provider, result) => webhooks.inc({ provider, result }),

@@ -7,6 +7,8 @@ export interface EventNotice {
   readonly sequence: number;
   readonly callId: string;
   readonly clientReference: string;
+  /** The call's tenant; absent from notices of replicas older than tenants. */
+  readonly tenant?: string;
 }
 
 export type NoticeListener = (notice: EventNotice) => void;

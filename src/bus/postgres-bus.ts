@@ -56,6 +56,7 @@ interface NoticeRow {
   sequence: number;
   call_id: string;
   client_reference: string;
+  tenant: string;
 }
 
 function asError(err: unknown): Error {
@@ -118,7 +119,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
       again = false;
       for (;;) {
         const { rows } = await reader.query<NoticeRow>(
-          `SELECT sequence, call_id, client_reference FROM events
+          `SELECT sequence, call_id, client_reference, tenant FROM events
            WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
           [announced, batchSize],
         );
@@ -126,6 +127,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
           sequence: r.sequence,
           callId: r.call_id,
           clientReference: r.client_reference,
+          tenant: r.tenant,
         }));
         const last = notices.at(-1);
         if (last !== undefined) announced = last.sequence;

@@ -9,8 +9,10 @@ import {
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
 import type { Keyring } from "../secrets/keyring.js";
-import type { Store } from "../store/store.js";
+import { LimitExceeded, type Store } from "../store/store.js";
+import type { Caller } from "./caller.js";
 import { VoiceCodeError, invalidArgument } from "./errors.js";
+import { type LimitsConfig, checkDestination, limitError, limitRules } from "./limits.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
@@ -29,16 +31,21 @@ export interface SendDeps {
   readonly providerTimeoutMs: number;
   readonly now: () => number;
   readonly newCallId: () => string;
+  readonly limits: LimitsConfig;
 }
 
 export const defaultCallId = (): string => ulid();
 
 /**
- * Send: validate, record the call (PENDING) before any network call so nothing is lost,
- * ask the provider, record its answer, publish.
+ * Send: validate, apply the destination policy, record the call (PENDING) and count it
+ * against the limits in one store transaction before any network call (so nothing is
+ * lost and nothing over a limit is placed), ask the provider, record its answer, publish.
  */
-export async function send(deps: SendDeps, request: SendRequest): Promise<SendResponse> {
+export async function send(deps: SendDeps, request: SendRequest, caller: Caller): Promise<SendResponse> {
+  const { tenant } = caller;
   const input = validateSend(request);
+  const denied = checkDestination(input.phoneNumber, deps.limits);
+  if (denied !== undefined) throw refused(deps, tenant, denied);
   const provider = deps.providers.resolve(input.provider);
   const problem = provider.check?.({
     callId: "",
@@ -50,9 +57,11 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
 
   const callId = deps.newCallId();
   const phoneMasked = maskPhone(input.phoneNumber);
-  const log = deps.logger.child({ callId, provider: provider.name, phone: phoneMasked });
-  const created = await deps.store.createCall({
+  const log = deps.logger.child({ tenant, callId, provider: provider.name, phone: phoneMasked });
+  const created = await createCall(deps, tenant, {
     callId,
+    tenant,
+    limits: limitRules(deps.limits, deps.keyring, tenant, input.phoneNumber),
     provider: provider.name,
     phoneMasked,
     playTimes: input.playTimes,
@@ -70,13 +79,13 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
         { field: "idempotency_key" },
       );
     }
-    deps.metrics.sendFinished(created.call.provider, "replayed");
+    deps.metrics.sendFinished(created.call.provider, "replayed", tenant);
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
     return response(created.call, true);
   }
 
   const outcome = await ask(provider, input, callId, deps.providerTimeoutMs, log);
-  deps.metrics.sendFinished(provider.name, outcome.kind);
+  deps.metrics.sendFinished(provider.name, outcome.kind, tenant);
   if (outcome.kind === "ambiguous") {
     // The call may have been placed: keep it PENDING; the provider's callbacks carry our
     // call id and will move it on. Retrying elsewhere could ring the phone twice.
@@ -93,6 +102,27 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
     log.info({ providerCallId: outcome.providerCallId }, "call accepted");
   }
   return response(applied.call, false);
+}
+
+/** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */
+async function createCall(
+  deps: SendDeps,
+  tenant: string,
+  call: Parameters<Store["createCall"]>[0],
+): ReturnType<Store["createCall"]> {
+  try {
+    return await deps.store.createCall(call);
+  } catch (err) {
+    if (err instanceof LimitExceeded) throw refused(deps, tenant, limitError(err));
+    throw err;
+  }
+}
+
+function refused(deps: SendDeps, tenant: string, err: VoiceCodeError): VoiceCodeError {
+  const reason = err.detail?.reason ?? err.code;
+  deps.metrics.sendRefused(tenant, reason);
+  deps.logger.info({ tenant, reason, retryAfterMs: err.detail?.retryAfterMs }, "send refused");
+  return err;
 }
 
 async function ask(

@@ -10,6 +10,7 @@ import type { Store } from "../store/store.js";
 import { watchEvents } from "../streams/watch-events.js";
 import { VoiceCodeError, notFound } from "./errors.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
+import { DEFAULT_LIMITS, type LimitsConfig } from "./limits.js";
 import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
@@ -31,6 +32,8 @@ export interface VoiceCodeServiceOptions {
   readonly refineGraceMs?: number;
   readonly now?: () => number;
   readonly newCallId?: () => string;
+  /** Rates, caps and destination policy for Send. Default DEFAULT_LIMITS (the documented defaults). */
+  readonly limits?: LimitsConfig;
 }
 
 export interface VoiceCodeService extends VoiceCodeHandlers {
@@ -54,6 +57,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     providerTimeoutMs: options.providerTimeoutMs ?? 10_000,
     now: options.now ?? Date.now,
     newCallId: options.newCallId ?? defaultCallId,
+    limits: options.limits ?? DEFAULT_LIMITS,
   };
   let draining = false;
   const inFlight = new Set<Promise<unknown>>();
@@ -63,17 +67,17 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
   const liveWatches = new Set<AbortController>();
 
   return {
-    async send(request) {
+    async send(request, _signal, caller) {
       if (draining) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
-      const pending = send(deps, request);
+      const pending = send(deps, request, caller);
       inFlight.add(pending);
       try {
         return await pending;
       } catch (err) {
         if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
-          metrics.sendFinished(request.provider || "default", "error");
+          metrics.sendFinished(request.provider || "default", "error", caller.tenant);
         }
         throw err;
       } finally {
@@ -81,10 +85,12 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       }
     },
 
-    async getCall(request) {
+    async getCall(request, _signal, caller) {
       const callId = checkCallId(request.callId);
       const call = await deps.store.getCall(callId);
-      if (call === undefined) throw notFound("call_id", "no such call");
+      // Another tenant's call is answered exactly like an unknown id: its existence is
+      // not something a caller may learn.
+      if (call === undefined || call.tenant !== caller.tenant) throw notFound("call_id", "no such call");
       const events = await deps.store.listEvents({ callId }, 0, Number.MAX_SAFE_INTEGER);
       return create(GetCallResponseSchema, {
         call: callToProto(call),
@@ -92,12 +98,12 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       });
     },
 
-    async *watchStatus(request, signal) {
-      const { target, afterSequence } = validateWatch(request);
+    async *watchStatus(request, signal, caller) {
+      const { target, afterSequence } = validateWatch(request, caller.tenant);
       const drained = new AbortController();
       if (draining) drained.abort();
       liveWatches.add(drained);
-      metrics.watchOpened();
+      metrics.watchOpened(caller.tenant);
       try {
         const events = watchEvents({
           store: deps.store,
@@ -114,7 +120,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
         }
       } finally {
         liveWatches.delete(drained);
-        metrics.watchClosed();
+        metrics.watchClosed(caller.tenant);
       }
     },
 

@@ -51,11 +51,12 @@ afterEach(() => store.close());
 const sendReq = (init = {}) =>
   create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", ...init });
 const accepted = (id: string): SendOutcome => ({ kind: "accepted", providerCallId: id, providerCode: "0", providerText: "ok" });
+const CALLER = { tenant: "default" };
 const flushIo = () => new Promise((r) => setImmediate(r));
 
 describe("VoiceCode service core", () => {
   it("records the call before asking the provider (nothing lost if the process dies)", async () => {
-    const sending = service.send(sendReq({ clientReference: "ref-1" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "ref-1" }), new AbortController().signal, CALLER);
     await flushIo();
     expect(gates).toHaveLength(1);
     const events = await store.listEvents({ clientReference: "ref-1" }, 0, 10);
@@ -66,7 +67,7 @@ describe("VoiceCode service core", () => {
   });
 
   it("drain waits for in-flight Sends, then refuses new ones with UNAVAILABLE", async () => {
-    const sending = service.send(sendReq(), new AbortController().signal);
+    const sending = service.send(sendReq(), new AbortController().signal, CALLER);
     await flushIo();
     let drained = false;
     const draining = service.drain().then(() => {
@@ -79,19 +80,20 @@ describe("VoiceCode service core", () => {
     expect((await sending).state).toBe(CallState.ACCEPTED);
     await draining;
     expect(drained).toBe(true);
-    await expect(service.send(sendReq(), new AbortController().signal)).rejects.toMatchObject({
+    await expect(service.send(sendReq(), new AbortController().signal, CALLER)).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
   });
 
   it("drain ends open watches with UNAVAILABLE naming the resume point", async () => {
-    const sending = service.send(sendReq({ clientReference: "w" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "w" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-3"));
     await sending;
     const watch = service.watchStatus(
       create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "w" } }),
       new AbortController().signal,
+      CALLER,
     );
     const it = watch[Symbol.asyncIterator]();
     const first = await it.next();
@@ -116,6 +118,7 @@ describe("VoiceCode service core", () => {
           .watchStatus(
             create(WatchStatusRequestSchema, { target: { case: "clientReference", value: `many-${i}` } }),
             new AbortController().signal,
+            { tenant: "default" },
           )
           [Symbol.asyncIterator](),
       );
@@ -141,19 +144,20 @@ describe("VoiceCode service core", () => {
     const watch = service.watchStatus(
       create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "late" } }),
       new AbortController().signal,
+      { tenant: "default" },
     );
     await expect(watch[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "UNAVAILABLE" });
     expect(bus.subscriberCount).toBe(0);
   });
 
   it("a client that cancels its watch releases the subscription", async () => {
-    const sending = service.send(sendReq({ clientReference: "x" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "x" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-4"));
     await sending;
     const abort = new AbortController();
     const it = service
-      .watchStatus(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "x" } }), abort.signal)
+      .watchStatus(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "x" } }), abort.signal, CALLER)
       [Symbol.asyncIterator]();
     await it.next();
     const pending = it.next();
@@ -164,7 +168,7 @@ describe("VoiceCode service core", () => {
   });
 
   it("replay and live join without gap or duplicate while events keep arriving", async () => {
-    const sending = service.send(sendReq({ clientReference: "seam" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "seam" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-5"));
     const { callId } = await sending;
@@ -184,6 +188,7 @@ describe("VoiceCode service core", () => {
       const watch = service.watchStatus(
         create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "seam" } }),
         abort.signal,
+        CALLER,
       );
       for await (const r of watch) {
         seen.push(Number(r.event?.sequence));

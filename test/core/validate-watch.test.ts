@@ -23,7 +23,7 @@ function messageOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-const watch = (init: WatchInit) => messageOf(() => validateWatch(create(WatchStatusRequestSchema, init)));
+const watch = (init: WatchInit) => messageOf(() => validateWatch(create(WatchStatusRequestSchema, init), "t1"));
 const byRef = (value: string) => watch({ target: { case: "clientReference", value } });
 const byId = (value: string) => watch({ target: { case: "callId", value } });
 const sendWithRef = (clientReference: string) =>
@@ -31,13 +31,13 @@ const sendWithRef = (clientReference: string) =>
 
 describe("validateWatch", () => {
   it("accepts a call id or a client reference, with the resume point", () => {
-    expect(validateWatch(create(WatchStatusRequestSchema, { target: { case: "callId", value: "01JCALL" }, afterSequence: 7n }))).toEqual({
-      target: { callId: "01JCALL" },
+    expect(validateWatch(create(WatchStatusRequestSchema, { target: { case: "callId", value: "01JCALL" }, afterSequence: 7n }), "t1")).toEqual({
+      target: { callId: "01JCALL", tenant: "t1" },
       afterSequence: 7,
     });
     const ref = "r".repeat(128);
-    expect(validateWatch(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: ref } }))).toEqual({
-      target: { clientReference: ref },
+    expect(validateWatch(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: ref } }), "t1")).toEqual({
+      target: { clientReference: ref, tenant: "t1" },
       afterSequence: 0,
     });
   });

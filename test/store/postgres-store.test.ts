@@ -26,6 +26,7 @@ import {
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
+import { describeTenantContract } from "./store-tenants-contract.js";
 
 const NOW = 1_700_000_000_000;
 
@@ -111,6 +112,8 @@ describePostgres("PostgreSQL store (shared database)", () => {
   const open = () => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: testKeyring() });
   describeStoreContract("postgres", open);
   describeStoreProperties("postgres", open);
+  // Each open is its own pool: two instances are two replicas on one database.
+  describeTenantContract("postgres", open, { replicas: true });
 });
 
 describePostgres("PostgreSQL store (fresh database per test)", () => {

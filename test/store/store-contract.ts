@@ -80,6 +80,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(result.created).toBe(true);
         const expected = {
           callId: input.callId,
+          tenant: "default",
           provider: PROVIDER,
           providerCallId: "",
           phoneMasked: input.phoneMasked,

@@ -23,6 +23,7 @@ function expiry(callId: string): EventRecord {
     occurredAtMs: undefined,
     recordedAtMs: 0,
     provisional: true,
+    tenant: "default",
   };
 }
 

@@ -48,6 +48,7 @@ export async function appendEvent(
   const provisional = failed && fields.provisional === true;
   const row = await q.insertEvent(db, {
     call_id: call.callId,
+    tenant: call.tenant,
     client_reference: call.clientReference,
     state: fields.state,
     failure_reason: failureReason,

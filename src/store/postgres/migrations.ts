@@ -100,6 +100,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
   CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
   `,
+  // 4: callers (tenants) and limits. Calls and their events belong to a tenant (rows from
+  // before keys existed belong to "default"); idempotency keys are scoped per tenant;
+  // send_log counts Sends per limit key ("n:<keyed number hash>", "t:<tenant>"), written
+  // in createCall's transaction under a per-key advisory lock (see postgres-store.ts).
+  `
+  ALTER TABLE calls  ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  ALTER TABLE events ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  DROP INDEX calls_idempotency_key;
+  CREATE UNIQUE INDEX calls_tenant_idempotency_key ON calls (tenant, idempotency_key)
+    WHERE idempotency_key <> '';
+  CREATE INDEX events_tenant_client_reference ON events (tenant, client_reference, sequence);
+  CREATE TABLE send_log (
+    key   TEXT   NOT NULL,
+    at_ms BIGINT NOT NULL
+  );
+  CREATE INDEX send_log_key_at ON send_log (key, at_ms);
+  CREATE INDEX send_log_at ON send_log (at_ms);
+  `,
 ];
 
 /**

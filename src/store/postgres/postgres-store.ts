@@ -7,7 +7,20 @@
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import { advances } from "../../core/states.js";
-import type { Applied, CreateCallResult, EventFilter, NewCall, SendResult, Store } from "../store.js";
+import { DEFAULT_TENANT } from "../../core/caller.js";
+import {
+  type Applied,
+  type CreateCallResult,
+  type EventFilter,
+  LimitExceeded,
+  type NewCall,
+  type SendResult,
+  type Store,
+  limitKeys,
+  limitOffset,
+  pruneBefore,
+  retryAfter,
+} from "../store.js";
 import { adoptParked, appendEvent, mustLoadCall } from "./apply.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
@@ -17,7 +30,7 @@ import * as lifecycle from "./lifecycle.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
-import { storable, toCallRecord, toEventRecord } from "./rows.js";
+import { type CallRow, storable, toCallRecord, toEventRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
@@ -30,12 +43,43 @@ export interface PostgresStore extends Store {
   readonly pool: pg.Pool;
 }
 
+/**
+ * Limits are exact across replicas: each limit key's advisory lock is taken first, in
+ * sorted order (no deadlock between two Sends sharing keys), and held to commit; under
+ * READ COMMITTED every later statement sees the counts the previous holder committed.
+ * A replay is answered before counting (not counted again, answered even at the limit).
+ */
 async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<CreateCallResult> {
-  const inserted = await q.insertCall(db, { ...call, state: CallState.PENDING });
-  if (inserted !== undefined) return { created: true, call: toCallRecord(inserted) };
+  const tenant = call.tenant ?? DEFAULT_TENANT;
+  const rules = call.limits ?? [];
+  const keys = limitKeys(rules);
+  for (const key of keys) await q.lockLimitKey(db, key);
+  if (call.idempotencyKey !== "") {
+    const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
+    if (existing !== undefined) return replay(keyring, existing, call);
+  }
+  for (const rule of rules) {
+    const since = call.nowMs - rule.windowMs;
+    const count = await q.countSends(db, rule.key, since);
+    if (count >= rule.max) {
+      const leaving = (await q.nthSend(db, rule.key, since, limitOffset(rule, count))) ?? call.nowMs;
+      throw new LimitExceeded(rule, retryAfter(rule, leaving, call.nowMs));
+    }
+  }
+  const inserted = await q.insertCall(db, { ...call, tenant, state: CallState.PENDING });
+  if (inserted !== undefined) {
+    for (const key of keys) await q.logSend(db, key, call.nowMs);
+    const before = pruneBefore(rules, call.nowMs);
+    if (before !== undefined) await q.pruneSends(db, before);
+    return { created: true, call: toCallRecord(inserted) };
+  }
   // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
-  const existing = await q.callByIdempotencyKey(db, call.idempotencyKey);
+  const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
   if (existing === undefined) throw new Error("postgres store: idempotency conflict without owner");
+  return replay(keyring, existing, call);
+}
+
+function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallResult {
   return {
     created: false,
     call: toCallRecord(existing),
@@ -138,6 +182,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     async listEvents(filter: EventFilter, afterSequence, limit) {
       if (limit <= 0) return [];
+      if ("clientReference" in filter && filter.tenant !== undefined) {
+        const rows = await q.eventsByTenantReference(
+          pool,
+          filter.tenant,
+          filter.clientReference,
+          afterSequence,
+          Math.floor(limit),
+        );
+        return rows.map(toEventRecord);
+      }
       const [column, value] =
         "callId" in filter
           ? (["call_id", filter.callId] as const)

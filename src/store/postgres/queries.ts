@@ -7,6 +7,7 @@ export type Db = Pick<pg.ClientBase, "query">;
 
 export interface InsertCallParams {
   readonly callId: string;
+  readonly tenant: string;
   readonly provider: string;
   readonly phoneMasked: string;
   readonly playTimes: number;
@@ -25,7 +26,7 @@ export type InsertInboundParams = Omit<
   "received_seq" | "disposition" | "call_id" | "applied_sequence"
 >;
 
-const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
+const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, created_at_ms, updated_at_ms`;
 
@@ -38,9 +39,9 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
   const { rows } = await db.query<CallRow>(
     `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
        idempotency_key, request_hash, metadata, state, failure_reason,
-       created_at_ms, updated_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $10, $10)
-     ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
+       created_at_ms, updated_at_ms, tenant)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $10, $10, $11)
+     ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
      RETURNING ${CALL_COLUMNS}`,
     [
       p.callId,
@@ -53,6 +54,7 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
       JSON.stringify(p.metadata),
       p.state,
       p.nowMs,
+      p.tenant,
     ],
   );
   return rows[0];
@@ -67,8 +69,8 @@ export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
   return oneCall(db, "call_id = $1", [callId]);
 }
 
-export function callByIdempotencyKey(db: Db, key: string): Promise<CallRow | undefined> {
-  return oneCall(db, "idempotency_key = $1 AND idempotency_key <> ''", [key]);
+export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
+  return oneCall(db, "tenant = $1 AND idempotency_key = $2 AND idempotency_key <> ''", [tenant, key]);
 }
 
 export function callByProviderCallId(
@@ -114,8 +116,8 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-       provisional)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       provisional, tenant)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING *`,
     [
       p.call_id,
@@ -129,6 +131,7 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
       p.occurred_at_ms,
       p.recorded_at_ms,
       p.provisional,
+      p.tenant,
     ],
   );
   const row = rows[0];
@@ -210,4 +213,61 @@ export async function eventsAfter(
     [value, afterSequence, limit],
   );
   return rows;
+}
+
+export async function eventsByTenantReference(
+  db: Db,
+  tenant: string,
+  clientReference: string,
+  afterSequence: number,
+  limit: number,
+): Promise<EventRow[]> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT * FROM events WHERE tenant = $1 AND client_reference = $2 AND sequence > $3
+     ORDER BY sequence LIMIT $4`,
+    [tenant, clientReference, afterSequence, limit],
+  );
+  return rows;
+}
+
+/**
+ * Serializes every transaction counting under `key`, on every replica, until commit.
+ * A one-argument (bigint) advisory key: its own space, apart from the two-int
+ * LOCK_NAMESPACE keys. A hash collision between two keys only serializes a little more.
+ */
+export async function lockLimitKey(db: Db, key: string): Promise<void> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+}
+
+export async function countSends(db: Db, key: string, sinceMs: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    "SELECT COUNT(*)::int AS n FROM send_log WHERE key = $1 AND at_ms > $2",
+    [key, sinceMs],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function nthSend(db: Db, key: string, sinceMs: number, offset: number): Promise<number | undefined> {
+  const { rows } = await db.query<{ at_ms: number }>(
+    "SELECT at_ms FROM send_log WHERE key = $1 AND at_ms > $2 ORDER BY at_ms LIMIT 1 OFFSET $3",
+    [key, sinceMs, offset],
+  );
+  return rows[0]?.at_ms;
+}
+
+export async function logSend(db: Db, key: string, atMs: number): Promise<void> {
+  await db.query("INSERT INTO send_log (key, at_ms) VALUES ($1, $2)", [key, atMs]);
+}
+
+/**
+ * Deletes a small batch of rows no window can see any more. SKIP LOCKED: two replicas
+ * pruning at once take different rows instead of waiting on (or deadlocking over) each
+ * other's.
+ */
+export async function pruneSends(db: Db, beforeMs: number): Promise<void> {
+  await db.query(
+    `DELETE FROM send_log WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM send_log WHERE at_ms <= $1 LIMIT 100 FOR UPDATE SKIP LOCKED))`,
+    [beforeMs],
+  );
 }

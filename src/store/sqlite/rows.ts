@@ -7,6 +7,7 @@ import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
   call_id: string;
+  tenant: string;
   provider: string;
   provider_call_id: string;
   phone_masked: string;
@@ -26,6 +27,7 @@ export interface CallRow {
 export interface EventRow {
   sequence: number;
   call_id: string;
+  tenant: string;
   client_reference: string;
   state: number;
   failure_reason: number;
@@ -71,6 +73,7 @@ function parseMetadata(text: string): Record<string, string> {
 export function toCallRecord(row: CallRow): CallRecord {
   return {
     callId: row.call_id,
+    tenant: row.tenant,
     provider: row.provider,
     providerCallId: row.provider_call_id,
     phoneMasked: row.phone_masked,
@@ -89,6 +92,7 @@ export function toEventRecord(row: EventRow): EventRecord {
   return {
     sequence: row.sequence,
     callId: row.call_id,
+    tenant: row.tenant,
     clientReference: row.client_reference,
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,

@@ -67,6 +67,7 @@ describe("resuming sandbox calls after a restart", () => {
       state,
       failureReason: FailureReason.UNSPECIFIED,
       reasonProvisional: false,
+      tenant: "default",
       createdAtMs: 0,
       updatedAtMs: 0,
     });

@@ -26,7 +26,8 @@ export type InsertInboundParams = Omit<
   "received_seq" | "disposition" | "call_id" | "applied_sequence"
 >;
 
-const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
+/** Every column a CallRow reads; the one list all queries of calls share. */
+export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, created_at_ms, updated_at_ms`;
 

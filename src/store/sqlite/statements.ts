@@ -37,7 +37,8 @@ export interface ParkedForParams {
   call_id: string;
 }
 
-const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
+/** Every column a CallRow reads; the one list all queries of calls share. */
+export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, created_at_ms, updated_at_ms`;
 

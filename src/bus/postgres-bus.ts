@@ -36,7 +36,8 @@ export interface PostgresBusOptions {
   /**
    * First delay before reading again when committed events wait above the horizon for an
    * older transaction that will raise no NOTIFY (one that appends no events, or another
-   * program's); doubles up to catchUpMs while they wait. Default 10 ms.
+   * program's); doubles while they wait, up to 1 000 ms (or catchUpMs if shorter).
+   * Default 10 ms.
    */
   readonly settleMinMs?: number;
   /** Notices read per query while catching up. Default 500. */
@@ -180,7 +181,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   function scheduleSettle(): void {
     if (closed || settleTimer !== undefined) return;
     const delay = settleDelayMs;
-    settleDelayMs = Math.min(catchUpMs, settleDelayMs * 2);
+    settleDelayMs = Math.min(catchUpMs, 1_000, settleDelayMs * 2);
     settleTimer = setTimeout(() => {
       settleTimer = undefined;
       void catchUp();

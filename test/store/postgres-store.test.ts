@@ -191,6 +191,22 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     }
   });
 
+  it("upgrading a database with events from before the event horizon hands all of them out", async () => {
+    const pool = rawPool();
+    expect(await applyMigrations(pool, MIGRATIONS.slice(0, 1))).toBe(1);
+    await pool.query(
+      `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference, state,
+         created_at_ms, updated_at_ms) VALUES ('call-1', 'sandbox', '+86138****0000', 1, 'ref-1', 2, 1, 1)`,
+    );
+    await pool.query(
+      `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+         provider_call_id, provider_code, provider_text, recorded_at_ms)
+       SELECT 'call-1', 'ref-1', s, 0, 'sandbox', 'pc-1', 'c', '', 1 FROM unnest(ARRAY[2, 3, 4]) s`,
+    );
+    const store = await openStore();
+    expect((await store.listEvents({ clientReference: "ref-1" }, 0, 10)).map((e) => e.state)).toEqual([2, 3, 4]);
+  });
+
   it("refuses a database from a newer schema version", async () => {
     await (await openStore()).close();
     await rawPool().query("INSERT INTO schema_migrations (version) VALUES ($1)", [MIGRATIONS.length + 1]);

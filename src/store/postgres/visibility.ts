@@ -60,10 +60,10 @@ const SETTLED_BY = `(h.xact_id::text::bigint +
  * can have. Only they can draw from our sequence; the snapshot's own xmin counts every
  * database on the server, and would let an unrelated long transaction next door hold our
  * watchers back. Of the snapshot's running ids, those that pg_stat_activity shows running
- * in another database are left out; the rest count, whatever their database, so an id
- * that has ended meanwhile, or that this role may not see (backend_xid is only shown for
- * sessions the role may inspect), or a prepared transaction, errs on the safe side. With
- * none left, the snapshot's xmax: every id below it had been assigned and is not running.
+ * in another database are left out (backend_xid is shown to any role); the rest count,
+ * whatever their database, so an id that has ended by the time pg_stat_activity is read,
+ * or a prepared transaction (not a session), errs on the safe side. With none left, the
+ * snapshot's xmax: every id below it had been assigned and is not running.
  */
 const OLDEST_RUNNING_HERE = `(
   SELECT COALESCE(MIN(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)

@@ -13,6 +13,7 @@ import { CallState, FailureReason, type EventRecord } from "../../src/core/model
 import type { InboundEvent } from "../../src/core/provider.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
+import { testKeyring } from "../support/keyring.js";
 import { adminQuery, describePostgres, useTestDatabase } from "../support/postgres.js";
 
 const PROVIDER = "sandbox";
@@ -74,6 +75,7 @@ describePostgres("a replica frozen mid-transaction", () => {
     const freeze = { reached: deferred(), thaw: deferred() };
     const frozen = await createPostgresStore({
       connectionString: db.url,
+      keyring: testKeyring(),
       applicationName: "frozen",
       idleInTransactionTimeoutMs: 1500,
       async beforeCommit({ method }) {
@@ -84,7 +86,11 @@ describePostgres("a replica frozen mid-transaction", () => {
     });
     cleanup.push(() => frozen.close());
     cleanup.push(async () => freeze.thaw.resolve());
-    const healthy = await createPostgresStore({ connectionString: db.url, applicationName: "healthy" });
+    const healthy = await createPostgresStore({
+      connectionString: db.url,
+      keyring: testKeyring(),
+      applicationName: "healthy",
+    });
     cleanup.push(() => healthy.close());
     // Long periodic catch-up: a delivery below comes from NOTIFY or the bus's own re-read.
     const bus = createPostgresBus({ connectionString: db.url, applicationName: "healthy-listener", catchUpMs: 60_000 });

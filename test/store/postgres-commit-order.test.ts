@@ -12,16 +12,10 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CallState, FailureReason, type EventRecord } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
-<<<<<<< HEAD
-import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
-import type { TransactionHooks } from "../../src/store/postgres/transaction.js";
-import { adminQuery, describePostgres, useTestDatabase } from "../support/postgres.js";
-import { testKeyring } from "../support/keyring.js";
-=======
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/index.js";
 import { EVENT_HORIZON_SQL } from "../../src/store/postgres/visibility.js";
+import { testKeyring } from "../support/keyring.js";
 import { ADMIN_URL, describePostgres, useTestDatabase } from "../support/postgres.js";
->>>>>>> 0d7a77e (PostgreSQL: no fleet-wide event-order lock; readers stop at a snapshot horizon (xact_id + settled rows, database-local), writers of one call serialize on its row and provider call id; deadlocks retried; idle-in-transaction timeout 5 s)
 
 const PROVIDER = "sandbox";
 const NOW = 1_700_000_000_000;
@@ -91,13 +85,8 @@ async function final(store: PostgresStore, sequence: number): Promise<void> {
 describePostgres("PostgreSQL event sequences become readable in commit order", () => {
   const db = useTestDatabase();
   const stores: PostgresStore[] = [];
-<<<<<<< HEAD
-  const open = async (options: { applicationName: string } & TransactionHooks): Promise<PostgresStore> => {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, keyring: testKeyring(), ...options });
-=======
   const open = async (options: { applicationName: string } & Partial<PostgresStoreOptions>): Promise<PostgresStore> => {
-    const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, ...options });
->>>>>>> 0d7a77e (PostgreSQL: no fleet-wide event-order lock; readers stop at a snapshot horizon (xact_id + settled rows, database-local), writers of one call serialize on its row and provider call id; deadlocks retried; idle-in-transaction timeout 5 s)
+    const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, keyring: testKeyring(), ...options });
     stores.push(store);
     return store;
   };

@@ -435,6 +435,46 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     expect(await second.getCall("call-1")).toMatchObject({ state: CallState.ANSWERED });
   });
 
+  it("runs a webhook batch again when the server aborts it to break a deadlock", async () => {
+    const store = await openStore({ applicationName: "deadlocked" });
+    await seedAcceptedCall(store);
+    await store.createCall({
+      callId: "call-2",
+      provider: "sandbox",
+      phoneMasked: "+86138****0000",
+      playTimes: 1,
+      clientReference: "ref-1",
+      metadata: {},
+      idempotencyKey: "",
+      requestHash: "h",
+      nowMs: NOW,
+    });
+    await store.recordSendResult("call-2", { kind: "accepted", providerCallId: "pc-2", providerCode: "OK", providerText: "" }, NOW + 1);
+    // Pushes that name their calls by echo only: the batch locks call-1's row, then call-2's.
+    const echo = (callId: string, key: string): InboundEvent => ({ ...push(key, CallState.DIALING), providerCallId: "", callId });
+    const other = new pg.Client({ connectionString: db.url });
+    other.on("error", () => undefined);
+    await other.connect();
+    try {
+      // Another writer holds call-2 and, once the batch holds call-1, asks for call-1: a
+      // deadlock. Only the batch's session checks for it in time, so the batch is the one aborted.
+      await other.query("SET deadlock_timeout = '60s'");
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM calls WHERE call_id = 'call-2' FOR UPDATE");
+      const batch = store.ingest("sandbox", [echo("call-1", "e1"), echo("call-2", "e2")], NOW + 2);
+      batch.catch(() => undefined); // asserted below
+      await until(() => waitingOnLock("deadlocked"));
+      await other.query("SELECT 1 FROM calls WHERE call_id = 'call-1' FOR UPDATE");
+      await other.query("COMMIT");
+      expect((await batch).appended.map((e) => [e.callId, e.state])).toEqual([
+        ["call-1", CallState.DIALING],
+        ["call-2", CallState.DIALING],
+      ]);
+    } finally {
+      await other.end();
+    }
+  });
+
   it("never strands a push parked while a Send result claims its provider call id", async () => {
     const hold = { reached: deferred(), release: deferred() };
     const webhook = await openStore({

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store, for more than one replica: the same Store contract and rules as
  * the SQLite engine, with every cross-replica guarantee enforced by the database (unique
- * constraints for dedupe and idempotency, the event-order lock for commit-ordered
- * sequences, NOTIFY for fan-out).
+ * constraints for dedupe and idempotency, row and provider-call-id locks for writers of
+ * one call, a snapshot horizon for reading sequences in commit order (visibility.ts),
+ * NOTIFY for fan-out).
  */
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
@@ -30,12 +31,24 @@ import * as lifecycle from "./lifecycle.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
-import { type CallRow, storable, toCallRecord, toEventRecord } from "./rows.js";
+import { readEvents } from "./read-events.js";
+import { type CallRow, storable, toCallRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
   readonly keyring: Keyring;
+  /**
+   * How long a client-reference read waits for events that just committed to fall below
+   * the event horizon before returning without them (read-events.ts). Default 1 000 ms.
+   */
+  readonly horizonWaitMs?: number;
+  /**
+   * Test-only: false hands out client-reference events without the horizon of
+   * visibility.ts, to show the test that depends on it fails without it. Never in
+   * production: watchers would lose events.
+   */
+  readonly eventHorizon?: boolean;
 }
 
 export interface PostgresStore extends Store {
@@ -93,6 +106,11 @@ async function recordSendResult(
   result: SendResult,
   nowMs: number,
 ): Promise<Applied> {
+  if (result.kind === "accepted") {
+    // Before the call's row lock, in the order ingest takes them (queries.ts).
+    const provider = (await q.callById(db, callId))?.provider;
+    if (provider !== undefined) await q.lockProviderCallIds(db, provider, [result.providerCallId]);
+  }
   const call = await mustLoadCall(db, callId);
   const events: EventRecord[] = [];
   const done = async (): Promise<Applied> => {
@@ -180,24 +198,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const row = await q.callById(pool, callId);
       return row === undefined ? undefined : toCallRecord(row);
     },
-    async listEvents(filter: EventFilter, afterSequence, limit) {
-      if (limit <= 0) return [];
-      if ("clientReference" in filter && filter.tenant !== undefined) {
-        const rows = await q.eventsByTenantReference(
-          pool,
-          filter.tenant,
-          filter.clientReference,
-          afterSequence,
-          Math.floor(limit),
-        );
-        return rows.map(toEventRecord);
-      }
-      const [column, value] =
-        "callId" in filter
-          ? (["call_id", filter.callId] as const)
-          : (["client_reference", filter.clientReference] as const);
-      const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
-      return rows.map(toEventRecord);
+    listEvents(filter: EventFilter, afterSequence, limit) {
+      return readEvents(pool, filter, afterSequence, limit, {
+        waitMs: options.horizonWaitMs,
+        horizon: options.eventHorizon,
+      });
     },
     expireCalls(request) {
       return lifecycle.expireCalls(pool, hooks, request);

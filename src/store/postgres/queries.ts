@@ -1,6 +1,8 @@
 /** Every SQL statement the store runs, as typed functions over one connection. */
 import type pg from "pg";
+import { PROVIDER_CALL_LOCK_NAMESPACE } from "./constants.js";
 import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import { EVENT_HORIZON_SQL } from "./visibility.js";
 
 /** A pooled client inside a transaction, or the pool itself for single reads. */
 export type Db = Pick<pg.ClientBase, "query">;
@@ -30,6 +32,11 @@ export type InsertInboundParams = Omit<
 export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, created_at_ms, updated_at_ms`;
+
+/** The columns of EventRow: not `*`, which would add the visibility bookkeeping. */
+const EVENT_COLUMNS = `sequence, call_id, client_reference, state, failure_reason, provider,
+  provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional,
+  tenant`;
 
 /**
  * Conflict target is the idempotency index only: a clashing call_id is a bug and must
@@ -68,6 +75,36 @@ async function oneCall(db: Db, where: string, values: unknown[]): Promise<CallRo
 
 export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
   return oneCall(db, "call_id = $1", [callId]);
+}
+
+/**
+ * The call, row-locked until the transaction ends. Under READ COMMITTED this waits for
+ * a concurrent writer of the call to commit and then returns its version, so changes to
+ * one call apply one after another, each on the state the previous one left.
+ */
+export function lockCall(db: Db, callId: string): Promise<CallRow | undefined> {
+  return oneCall(db, "call_id = $1 FOR UPDATE", [callId]);
+}
+
+/**
+ * Serializes, per provider call id, the transactions that park a push under that id and
+ * the ones that give a call that id and adopt what is parked: without it, a push parked
+ * while a Send result claims the id would be seen by neither and stay parked forever.
+ * Taken in one sorted order, before any row lock, so two batches cannot deadlock on them.
+ * Transaction-scoped: released at commit or rollback.
+ */
+export async function lockProviderCallIds(
+  db: Db,
+  provider: string,
+  providerCallIds: readonly string[],
+): Promise<void> {
+  const keys = [...new Set(providerCallIds.filter((id) => id !== ""))].sort();
+  if (keys.length === 0) return;
+  await db.query(
+    `SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
+     FROM unnest($3::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`,
+    [PROVIDER_CALL_LOCK_NAMESPACE, provider, keys],
+  );
 }
 
 export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
@@ -119,7 +156,7 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
        provisional, tenant)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     RETURNING *`,
+     RETURNING ${EVENT_COLUMNS}`,
     [
       p.call_id,
       p.client_reference,
@@ -202,31 +239,51 @@ export async function parkedFor(
   return rows;
 }
 
+/** The events after a sequence, one call's or one client reference's, in sequence order. */
+/** `tenant`: only that tenant's events (a reference is unique within a tenant only). */
 export async function eventsAfter(
   db: Db,
   column: "call_id" | "client_reference",
   value: string,
   afterSequence: number,
   limit: number,
+  tenant?: string,
 ): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
-    `SELECT * FROM events WHERE ${column} = $1 AND sequence > $2 ORDER BY sequence LIMIT $3`,
-    [value, afterSequence, limit],
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
+       AND ($4::text IS NULL OR tenant = $4)
+     ORDER BY sequence LIMIT $3`,
+    [value, afterSequence, limit, tenant ?? null],
   );
   return rows;
 }
 
-export async function eventsByTenantReference(
+export interface HorizonRow extends EventRow {
+  /** At or below the horizon (visibility.ts): nothing can still commit before it. */
+  final: boolean;
+}
+
+/**
+ * Like eventsAfter, each row marked with whether it is below the horizon computed in the
+ * same snapshot. The final rows are a prefix, since the rows come in sequence order.
+ */
+export async function eventsAfterWithHorizon(
   db: Db,
-  tenant: string,
-  clientReference: string,
+  column: "call_id" | "client_reference",
+  value: string,
   afterSequence: number,
   limit: number,
-): Promise<EventRow[]> {
-  const { rows } = await db.query<EventRow>(
-    `SELECT * FROM events WHERE tenant = $1 AND client_reference = $2 AND sequence > $3
-     ORDER BY sequence LIMIT $4`,
-    [tenant, clientReference, afterSequence, limit],
+  tenant?: string,
+): Promise<HorizonRow[]> {
+  const { rows } = await db.query<HorizonRow>(
+    `WITH h AS MATERIALIZED (SELECT ${EVENT_HORIZON_SQL} AS upto)
+     SELECT e.*, e.sequence <= h.upto AS final FROM h, LATERAL (
+       SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
+         AND ($4::text IS NULL OR tenant = $4)
+       ORDER BY sequence LIMIT $3
+     ) e
+     ORDER BY e.sequence`,
+    [value, afterSequence, limit, tenant ?? null],
   );
   return rows;
 }

@@ -39,10 +39,12 @@ import {
 } from "../gen/voicecode/v1/voicecode_pb.js";
 import { createGrpcServer } from "../src/api/grpc/server.js";
 import { createHealth } from "../src/api/health.js";
-import { parseConfig } from "../src/config.js";
+import { NO_LIMITS_ENV, parseConfig } from "../src/config.js";
 import type { VoiceCodeHandlers } from "../src/core/handlers.js";
 import { startServer } from "../src/server.js";
 import { type FromChild, TARGET_DATABASE_URL, type Tally, type TargetName, type ToChild } from "./protocol.js";
+
+const BENCH_CALLER = { tenant: "default" } as const;
 
 const HOST = "127.0.0.1";
 
@@ -125,9 +127,9 @@ async function startC(): Promise<Started> {
     connectNodeAdapter({
       routes: (router) => {
         router.service(VoiceCode, {
-          send: (request, ctx) => noopHandlers.send(request, ctx.signal),
-          getCall: (request, ctx) => noopHandlers.getCall(request, ctx.signal),
-          watchStatus: (request, ctx) => noopHandlers.watchStatus(request, ctx.signal),
+          send: (request, ctx) => noopHandlers.send(request, ctx.signal, BENCH_CALLER),
+          getCall: (request, ctx) => noopHandlers.getCall(request, ctx.signal, BENCH_CALLER),
+          watchStatus: (request, ctx) => noopHandlers.watchStatus(request, ctx.signal, BENCH_CALLER),
         });
       },
     }),
@@ -164,12 +166,15 @@ async function startReal(storage: Record<string, string>): Promise<Started> {
     // An hour per step: no sandbox callback fires during the run.
     VOICECODE_SANDBOX_STEP_MS: "3600000",
     VOICECODE_SHUTDOWN_GRACE_MS: "5000",
+    // The bench sends to one number over and over: limits would measure refusals.
+    ...NO_LIMITS_ENV,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join("; "));
   const server = await startServer({ config: parsed.config, logger: pino({ level: "silent" }) });
   const sent = await server.service.send(
     create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", playTimes: 2, clientReference: "bench" }),
     new AbortController().signal,
+    BENCH_CALLER,
   );
   return {
     ready: { type: "ready", grpcPort: server.grpcPort, apiPort: server.apiPort, callId: sent.callId },

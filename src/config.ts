@@ -2,7 +2,11 @@
  * All configuration, from the environment, parsed once at start-up. A bad value stops
  * the process with every bad variable listed, not just the first.
  */
+import fs from "node:fs";
 import { z } from "zod";
+import { type KeyEntry, parseKeysFile, parseKeysVariable } from "./auth/keys.js";
+import type { LimitsConfig } from "./core/limits.js";
+import { countOrOff, countries, numberLimits, prefixes } from "./limits-config.js";
 import { PROVIDER_MODULES } from "./providers/index.js";
 import type { ProviderModule, ProviderSetup } from "./providers/module.js";
 import { parseRoutes } from "./routing/parse-routes.js";
@@ -82,7 +86,34 @@ const EnvSchema = z.object({
       message: `must be at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`,
     })
     .optional(),
+  /** API keys: "tenant=sha256:<hex>" entries, comma or newline separated (docs/callers.md). */
+  VOICECODE_API_KEYS: z.string().optional(),
+  /** A file of "tenant sha256:<hex>" lines; re-read on change (revocation without restart). */
+  VOICECODE_API_KEYS_FILE: z.string().min(1).optional(),
+  /** Per destination number, across all tenants: COUNT/WINDOW list, or off. */
+  VOICECODE_NUMBER_LIMITS: numberLimits.default([
+    { max: 1, windowMs: 60_000, label: "1m" },
+    { max: 5, windowMs: 3_600_000, label: "1h" },
+    { max: 10, windowMs: 86_400_000, label: "1d" },
+  ]),
+  VOICECODE_TENANT_RATE_PER_SECOND: countOrOff.default(10),
+  VOICECODE_TENANT_DAILY_CAP: countOrOff.default(10_000),
+  VOICECODE_ALLOWED_COUNTRIES: countries.default(["86"]),
+  VOICECODE_DENIED_PREFIXES: prefixes.default([]),
+  /** false: /metrics is not served on the API port (keep it internal). */
+  VOICECODE_METRICS_ON_API_PORT: boolean.default(true),
 });
+
+/**
+ * Every rate, cap and destination check off: for tests and benchmarks that send to one
+ * number again and again (their own tests cover the limits with the real defaults).
+ */
+export const NO_LIMITS_ENV: Readonly<Record<string, string>> = {
+  VOICECODE_NUMBER_LIMITS: "off",
+  VOICECODE_TENANT_RATE_PER_SECOND: "off",
+  VOICECODE_TENANT_DAILY_CAP: "off",
+  VOICECODE_ALLOWED_COUNTRIES: "*",
+};
 
 export interface Config {
   readonly host: string;
@@ -121,6 +152,10 @@ export interface Config {
   };
   /** Real providers with any variable set; absent ones are not listed. */
   readonly providers: readonly ProviderEntry[];
+  /** Callers' keys; none at all (no variable, no file): open, one tenant "default". */
+  readonly auth: { readonly entries: readonly KeyEntry[]; readonly file: string | undefined };
+  readonly limits: LimitsConfig;
+  readonly metricsOnApiPort: boolean;
 }
 
 /** A real provider whose variables are set: usable ("ready") or reported ("incomplete"). */
@@ -156,6 +191,7 @@ export function parseConfig(
     // Every replica must hash with the same key, and the database is no place for it.
     errors.push("VOICECODE_SERVER_SECRET: required with DATABASE_URL (the same value on every replica)");
   }
+  errors.push(...keyErrors(present.VOICECODE_API_KEYS, present.VOICECODE_API_KEYS_FILE));
   if (!parsed.success || errors.length > 0) return { ok: false, errors };
   const e = parsed.data;
   const routable = [
@@ -219,8 +255,40 @@ export function parseConfig(
       fallbackPollMs: e.VOICECODE_FALLBACK_POLL_MS,
     },
     providers,
+    auth: {
+      entries: e.VOICECODE_API_KEYS === undefined ? [] : parseKeysVariable(e.VOICECODE_API_KEYS).entries,
+      file: e.VOICECODE_API_KEYS_FILE,
+    },
+    limits: {
+      number: e.VOICECODE_NUMBER_LIMITS,
+      tenantPerSecond: e.VOICECODE_TENANT_RATE_PER_SECOND ?? undefined,
+      tenantDaily: e.VOICECODE_TENANT_DAILY_CAP ?? undefined,
+      allowedCountries: e.VOICECODE_ALLOWED_COUNTRIES,
+      deniedPrefixes: e.VOICECODE_DENIED_PREFIXES,
+    },
+    metricsOnApiPort: e.VOICECODE_METRICS_ON_API_PORT,
   };
   return { ok: true, config: Object.freeze(config) };
+}
+
+/** Every bad key entry, in the variable and in the file (read once here to validate it). */
+function keyErrors(variable: string | undefined, file: string | undefined): string[] {
+  const errors: string[] = [];
+  if (variable !== undefined) {
+    errors.push(...parseKeysVariable(variable).errors.map((e) => `VOICECODE_API_KEYS: ${e}`));
+  }
+  if (file !== undefined) {
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      errors.push(`VOICECODE_API_KEYS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    if (text !== undefined) {
+      errors.push(...parseKeysFile(text).errors.map((e) => `VOICECODE_API_KEYS_FILE: ${e}`));
+    }
+  }
+  return errors;
 }
 
 function secretSource(configured: string | undefined, databaseUrl: string | undefined, dbPath: string): SecretSource {

@@ -18,11 +18,14 @@ try {
     [
       "",
       `voicecode is running (${config.postgres === undefined ? "SQLite" : "PostgreSQL"}; providers: ${server.providers.join(", ")}).`,
+      server.authenticator.open
+        ? "  OPEN: no API keys configured; every caller is tenant \"default\" (see docs/callers.md to add keys)."
+        : `  API keys required (tenants: ${server.authenticator.tenants.join(", ") || "none"}); pass --api-key or VOICECODE_API_KEY.`,
       ...config.providers.flatMap(({ name, setup }) =>
         setup.status === "incomplete" ? [`  not offered: ${name} (missing ${setup.missing.join(", ")})`] : [],
       ),
       `  gRPC      ${local(server.grpcPort)}   (voicecode.v1.VoiceCode, grpc.health.v1.Health)`,
-      `  API       ${local(server.apiPort)}   (Connect JSON + gRPC-Web, /healthz /readyz /metrics)`,
+      `  API       ${local(server.apiPort)}   (Connect JSON + gRPC-Web, /healthz /readyz${config.metricsOnApiPort ? " /metrics" : ""})`,
       `  webhooks  ${local(server.webhookPort)}   (provider callbacks only)`,
       "",
       "Try it:",

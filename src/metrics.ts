@@ -15,8 +15,8 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const sends = new Counter({
     name: "voicecode_sends_total",
-    help: "Send requests that reached a provider decision, by provider and outcome",
-    labelNames: ["provider", "outcome"] as const,
+    help: "Send requests that reached a provider decision, by provider, outcome and tenant",
+    labelNames: ["provider", "outcome", "tenant"] as const,
     registers: [registry],
   });
   const webhooks = new Counter({
@@ -25,18 +25,35 @@ export function createMetrics(): Metrics {
     labelNames: ["provider", "result"] as const,
     registers: [registry],
   });
+  const unreadable = new Counter({
+    name: "voicecode_webhook_unreadable_reports_total",
+    help: "Reports in provider callbacks that could not be used: acknowledged, kept masked for audit, applied to no call",
+    labelNames: ["provider"] as const,
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: "voicecode_send_refusals_total",
+    help: "Sends refused before any provider was asked (limits, destination policy), by tenant and reason",
+    labelNames: ["tenant", "reason"] as const,
+    registers: [registry],
+  });
   const watches = new Gauge({
     name: "voicecode_watch_streams",
-    help: "Open WatchStatus streams",
+    help: "Open WatchStatus streams, by tenant",
+    labelNames: ["tenant"] as const,
     registers: [registry],
   });
   return {
     core: {
-      sendFinished: (provider, outcome) => sends.inc({ provider, outcome }),
-      watchOpened: () => watches.inc(),
-      watchClosed: () => watches.dec(),
+      sendFinished: (provider, outcome, tenant) => sends.inc({ provider, outcome, tenant }),
+      sendRefused: (tenant, reason) => refusals.inc({ tenant, reason }),
+      watchOpened: (tenant) => watches.inc({ tenant }),
+      watchClosed: (tenant) => watches.dec({ tenant }),
     },
-    webhook: { request: (provider, result) => webhooks.inc({ provider, result }) },
+    webhook: {
+      request: (provider, result) => webhooks.inc({ provider, result }),
+      unreadable: (provider, count) => unreadable.inc({ provider }, count),
+    },
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
+import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { createApiServer } from "./api/http-server.js";
 import { createConnectRoutes } from "./api/connect/routes.js";
 import { createGrpcServer } from "./api/grpc/server.js";
@@ -51,6 +52,8 @@ export interface RunningServer {
   readonly sandboxCallbackUrl: string | undefined;
   /** Providers offered for routing; the default first. */
   readonly providers: readonly string[];
+  /** Who may call; `open` when no keys are configured (one tenant, "default"). */
+  readonly authenticator: Authenticator;
   readonly service: VoiceCodeService;
   readonly store: Store;
   readonly bus: Bus;
@@ -99,6 +102,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const registry = createProviderRegistry(providers, config.defaultProvider);
 
+  const authLog = logger.child({ component: "auth" });
+  const authenticator = createAuthenticator({
+    entries: config.auth.entries,
+    file: config.auth.file,
+    onReload: (keys) => authLog.info({ keys }, "API keys loaded"),
+    onReloadError: (problem) => authLog.error({ problem }, "API keys file not reloaded; previous keys stay in force"),
+  });
+  if (authenticator.open) {
+    authLog.warn(
+      { tenant: "default" },
+      "no API keys configured: anyone who reaches the gRPC or API port can place calls (set VOICECODE_API_KEYS or VOICECODE_API_KEYS_FILE)",
+    );
+  } else {
+    authLog.info({ tenants: authenticator.tenants }, "API keys required");
+  }
+
   const service = createVoiceCodeService({
     store,
     bus,
@@ -109,6 +128,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     providerTimeoutMs: config.providerTimeoutMs,
     refineGraceMs: config.refineGraceMs,
     now,
+    limits: config.limits,
   });
 
   const webhooks = createWebhookServer({
@@ -122,11 +142,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: metrics.webhook,
     now,
   });
-  const grpc = createGrpcServer({ handlers: service, health, logger });
+  const grpc = createGrpcServer({ handlers: service, health, logger, authenticator });
   const api = createApiServer({
-    routes: createConnectRoutes(service, logger),
+    routes: createConnectRoutes(service, logger, authenticator),
     health,
-    metrics,
+    metrics: config.metricsOnApiPort ? metrics : undefined,
     logger,
   });
 
@@ -218,6 +238,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       config.defaultProvider,
       ...registry.names.filter((name) => name !== config.defaultProvider),
     ],
+    authenticator,
     service,
     store,
     bus,

@@ -3,28 +3,58 @@
  * port) over HTTP/1.1 and h2c on one cleartext port, plus /healthz, /readyz, /metrics.
  */
 import { type IncomingMessage, type ServerResponse, createServer as createHttp1Server } from "node:http";
-import { type Http2Session, createServer as createHttp2Server } from "node:http2";
+import {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  createServer as createHttp2Server,
+} from "node:http2";
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Health } from "./health.js";
+import { closeWhenIdle, limitRequestTime } from "./http/h2-deadlines.js";
 import { type MetricsSource, createProbes } from "./http/probes.js";
 import { sniffProtocol } from "./http/sniff-protocol.js";
 
-/** A connection that hasn't said which protocol it speaks by then is dropped. */
-const PREFACE_TIMEOUT_MS = 10_000;
 /**
- * Node enforces headersTimeout/requestTimeout only for sockets its own listener
- * accepted, so a handed-over HTTP/1 connection gets this deadline for its first request.
+ * How long API-port clients may take; each applies to every request of a connection, not
+ * only the first. Responses are not timed (a WatchStatus stream stays open).
  */
-const FIRST_REQUEST_TIMEOUT_MS = 30_000;
+export interface ApiTimeouts {
+  /**
+   * From a connection's first byte until it shows its protocol, and from an HTTP/1.1
+   * request's first byte until its headers are complete (ms). (An h2c stream's headers
+   * are covered by idleMs: the session has no open stream until they are complete.)
+   */
+  readonly headersMs: number;
+  /**
+   * Until a request's body is complete (ms; at least headersMs): from its first byte on
+   * HTTP/1.1, from its headers on h2c.
+   */
+  readonly requestMs: number;
+  /** An HTTP/1.1 connection between requests, or an h2c session without an open stream (ms). */
+  readonly idleMs: number;
+}
+
+/** The webhook port's header and request deadlines; idle connections go after 30 s. */
+export const DEFAULT_API_TIMEOUTS: ApiTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 30_000 };
+
+/**
+ * The largest request message the API port reads, like the gRPC and webhook ports: ours
+ * are a few hundred bytes. connect-node refuses a larger one from its declared length
+ * (Content-Length, or the gRPC-Web/Connect envelope) before reading it, else as it passes.
+ */
+export const API_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface ApiServerOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly health: Health;
   readonly metrics?: MetricsSource;
   readonly logger?: Logger;
+  /** Merged over DEFAULT_API_TIMEOUTS. */
+  readonly timeouts?: Partial<ApiTimeouts>;
 }
 
 export interface ApiServer {
@@ -42,19 +72,27 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     grpc: false,
     grpcWeb: true,
     connect: true,
+    readMaxBytes: API_MAX_REQUEST_BYTES,
     fallback: createProbes({ health: options.health, metrics: options.metrics, logger: options.logger }),
   });
 
   // Per accepted socket: still sniffing, h2, or HTTP/1 with its requests in flight
-  // (the http server never listens itself, so its own idle tracking is off).
+  // (what drain() may close at once).
   const connections = new Map<Socket, Connection>();
   const sessions = new Set<Http2Session>();
   let draining = false;
 
-  const http1 = createHttp1Server((req: IncomingMessage, res: ServerResponse) => {
+  const timeouts = { ...DEFAULT_API_TIMEOUTS, ...options.timeouts };
+  const http1Options = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.idleMs,
+    // How often Node looks for requests past their deadline.
+    connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+  };
+  const http1 = createHttp1Server(http1Options, (req: IncomingMessage, res: ServerResponse) => {
     const conn = connections.get(req.socket);
     if (conn?.protocol === "http1") {
-      clearTimeout(conn.firstRequest);
       conn.inFlight += 1;
       res.once("close", () => {
         conn.inFlight -= 1;
@@ -62,11 +100,27 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       });
     }
     if (draining) res.setHeader("connection", "close");
+    // Answered before the body was all read (too large, or not wanted): the rest is not
+    // read off the wire to find the next request; the connection ends instead.
+    const socket = req.socket;
+    res.once("finish", () => {
+      if (!req.complete) endSocket(socket);
+    });
     handler(req, res);
   });
+  // Node keeps headersTimeout/requestTimeout (for every request of a connection, with a
+  // 408) only for connections it tracks, and starts tracking when the server emits
+  // 'listening'. This server never listens itself (connections are handed over after
+  // sniffing), so it is told it does.
+  http1.emit("listening");
+
   const http2 = createHttp2Server();
-  http2.on("request", handler);
+  http2.on("request", (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    limitRequestTime(req, res, timeouts.requestMs);
+    handler(req, res);
+  });
   http2.on("session", (session: Http2Session) => {
+    closeWhenIdle(session, timeouts.idleMs);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (draining) session.close();
@@ -81,15 +135,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       socket.destroy();
       return;
     }
-    sniffProtocol(socket, PREFACE_TIMEOUT_MS, (protocol) => {
+    sniffProtocol(socket, timeouts.headersMs, (protocol) => {
       if (protocol === "h2") {
         connections.set(socket, { protocol });
         // http2 feeds itself the unshifted bytes (socket.read()) before taking the handle.
         http2.emit("connection", socket);
       } else {
-        const firstRequest = setTimeout(() => socket.destroy(), FIRST_REQUEST_TIMEOUT_MS).unref();
-        socket.once("close", () => clearTimeout(firstRequest));
-        connections.set(socket, { protocol, inFlight: 0, firstRequest });
+        connections.set(socket, { protocol, inFlight: 0 });
         http1.emit("connection", socket);
         // The http parser reads the handle directly; the unshifted bytes only reach it as
         // 'data' events of the (paused) stream, and they come out before any new read.
@@ -112,6 +164,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     drain() {
       drained ??= new Promise<void>((resolve) => {
         draining = true;
+        // Stops Node's deadline checks; the connections themselves are handled below.
+        http1.close();
         // net.Server counts every socket it accepted, whichever server took it over.
         net.close(() => resolve());
         for (const session of sessions) session.close();
@@ -123,6 +177,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     forceClose() {
       draining = true;
+      http1.close();
       if (net.listening) net.close();
       for (const session of sessions) session.destroy();
       for (const socket of connections.keys()) socket.destroy();
@@ -133,7 +188,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 type Connection =
   | { protocol: "unknown" }
   | { protocol: "h2" }
-  | { protocol: "http1"; inFlight: number; firstRequest: NodeJS.Timeout };
+  | { protocol: "http1"; inFlight: number };
 
 /** Ends after the response bytes are flushed, then frees the socket. */
 function endSocket(socket: Socket): void {

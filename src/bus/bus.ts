@@ -12,6 +12,8 @@ export interface EventNotice {
    * this process (the outcome-fallback dispatcher reacts to it), absent on others.
    */
   readonly continues?: boolean;
+  /** The call's tenant; absent from notices of replicas older than tenants. */
+  readonly tenant?: string;
 }
 
 export type NoticeListener = (notice: EventNotice) => void;

@@ -9,8 +9,10 @@
  *     it announced;
  *   - a periodic catch-up (catchUpMs) bounds the delay when a NOTIFY never came (a
  *     crash between commit and notify delivery).
- * Sequences become visible in commit order (the store's event-order lock), so "after the
- * last announced sequence" never skips an event committed later.
+ * Reads stop at the store's event horizon (src/store/postgres/visibility.ts), below which
+ * no event can still commit, so "after the last announced sequence" never skips an event
+ * committed later. A committed event above the horizon waits for older transactions to
+ * end; their NOTIFY, or a short re-read (settleMinMs, backing off), then announces it.
  *
  * Notices only wake watchers, which read events by sequence themselves: a notice
  * announced twice (local publish, then the listener) costs one empty read, nothing more.
@@ -18,6 +20,7 @@
 import pg from "pg";
 import { EVENTS_CHANNEL } from "../store/postgres/constants.js";
 import { numericInt8 } from "../store/postgres/pool.js";
+import { EVENT_HORIZON_SQL } from "../store/postgres/visibility.js";
 import { type Bus, type EventNotice, createLocalBus } from "./bus.js";
 
 export interface PostgresBusOptions {
@@ -30,6 +33,13 @@ export interface PostgresBusOptions {
   readonly reconnectMaxMs?: number;
   /** The listener's application_name in pg_stat_activity. Default "voicecode-listener". */
   readonly applicationName?: string;
+  /**
+   * First delay before reading again when committed events wait above the horizon for an
+   * older transaction that will raise no NOTIFY (one that appends no events, or another
+   * program's); doubles while they wait, up to 1 000 ms (or catchUpMs if shorter).
+   * Default 10 ms.
+   */
+  readonly settleMinMs?: number;
   /** Notices read per query while catching up. Default 500. */
   readonly batchSize?: number;
   /**
@@ -52,11 +62,33 @@ export interface PostgresBus extends Bus {
   readonly listening: boolean;
 }
 
+/** One notice, or none (a NULL row) when nothing new is below the horizon. */
 interface NoticeRow {
-  sequence: number;
-  call_id: string;
-  client_reference: string;
+  /** The horizon: every event up to it has committed or never will. */
+  upto: number;
+  /** The newest committed event, perhaps above the horizon. */
+  top: number;
+  sequence: number | null;
+  call_id: string | null;
+  client_reference: string | null;
+  tenant: string | null;
 }
+
+/**
+ * The notices after $1 up to the horizon, at most $2, and in the same snapshot the
+ * horizon and the newest committed sequence (always one row, so they arrive when no
+ * notice does).
+ */
+const NOTICES_SQL = `
+  WITH h AS MATERIALIZED (
+    SELECT ${EVENT_HORIZON_SQL} AS upto, (SELECT COALESCE(MAX(sequence), 0) FROM events) AS top
+  )
+  SELECT h.upto, h.top, e.sequence, e.call_id, e.client_reference, e.tenant
+  FROM h LEFT JOIN LATERAL (
+    SELECT sequence, call_id, client_reference, tenant FROM events
+    WHERE sequence > $1 AND sequence <= h.upto ORDER BY sequence LIMIT $2
+  ) e ON true
+  ORDER BY e.sequence`;
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
@@ -84,6 +116,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   const reconnectMinMs = options.reconnectMinMs ?? 100;
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
   const batchSize = options.batchSize ?? 500;
+  const settleMinMs = options.settleMinMs ?? 10;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const onError = options.onError ?? (() => undefined);
   // Catch-up reads go through their own connection so they still run while the listener is down.
@@ -108,31 +141,53 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   let failures = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let catchUpTimer: NodeJS.Timeout | undefined;
+  /** A re-read for committed events waiting above the horizon, and its next delay. */
+  let settleTimer: NodeJS.Timeout | undefined;
+  let settleDelayMs = settleMinMs;
 
   // One catch-up at a time, so notices go out in sequence order and never twice; a
   // request arriving meanwhile makes the running one go round once more.
   let running: Promise<void> | undefined;
   let again = false;
   async function drain(): Promise<void> {
+    let waiting = false;
     do {
       again = false;
       for (;;) {
-        const { rows } = await reader.query<NoticeRow>(
-          `SELECT sequence, call_id, client_reference FROM events
-           WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
-          [announced, batchSize],
+        const { rows } = await reader.query<NoticeRow>(NOTICES_SQL, [announced, batchSize]);
+        const notices: EventNotice[] = rows.flatMap((r) =>
+          r.sequence === null || r.call_id === null || r.client_reference === null || r.tenant === null
+            ? []
+            : [{ sequence: r.sequence, callId: r.call_id, clientReference: r.client_reference, tenant: r.tenant }],
         );
-        const notices: EventNotice[] = rows.map((r) => ({
-          sequence: r.sequence,
-          callId: r.call_id,
-          clientReference: r.client_reference,
-        }));
         const last = notices.at(-1);
-        if (last !== undefined) announced = last.sequence;
+        if (last !== undefined) {
+          announced = last.sequence;
+          settleDelayMs = settleMinMs;
+        }
         local.publish(notices);
-        if (rows.length < batchSize || closed) break;
+        const top = rows[0]?.top ?? 0;
+        waiting = top > announced;
+        if (notices.length < batchSize || closed) break;
       }
     } while (again && !closed);
+    if (waiting) scheduleSettle();
+  }
+
+  /**
+   * Committed events wait above the horizon: an older transaction is still open. If it
+   * appends events its commit raises a NOTIFY; if not, nothing would wake us before the
+   * periodic catch-up, so read again soon, backing off while it stays open.
+   */
+  function scheduleSettle(): void {
+    if (closed || settleTimer !== undefined) return;
+    const delay = settleDelayMs;
+    settleDelayMs = Math.min(catchUpMs, 1_000, settleDelayMs * 2);
+    settleTimer = setTimeout(() => {
+      settleTimer = undefined;
+      void catchUp();
+    }, delay);
+    settleTimer.unref();
   }
   function catchUp(): Promise<void> {
     if (closed) return Promise.resolve();
@@ -219,6 +274,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     closed = true;
     clearTimeout(reconnectTimer);
     clearInterval(catchUpTimer);
+    clearTimeout(settleTimer);
     // A reconnect in progress would otherwise finish after close() returned and leave a
     // connection open. Its socket is dropped, not ended: a polite end would wait for the
     // server, which may be the very thing not answering; the attempt then fails at once.
@@ -252,11 +308,10 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     },
     async start() {
       // Watchers read history from the store themselves; the bus announces only what
-      // commits from now on.
-      const { rows } = await reader.query<{ last: number }>(
-        "SELECT COALESCE(MAX(sequence), 0)::bigint AS last FROM events",
-      );
-      announced = rows[0]?.last ?? 0;
+      // commits from now on. From the horizon, not the newest event: one still in flight
+      // below the newest is "from now on".
+      const { rows } = await reader.query<{ upto: number }>(`SELECT ${EVENT_HORIZON_SQL} AS upto`);
+      announced = rows[0]?.upto ?? 0;
       try {
         await connect();
       } catch (err) {

@@ -4,6 +4,8 @@ import { COMMANDS, type CommandName, DEFAULT_ADDR } from "./usage.js";
 
 export interface GlobalOptions {
   readonly addr: string;
+  /** --api-key, else $VOICECODE_API_KEY; undefined: none sent (a server without keys). */
+  readonly apiKey: string | undefined;
   readonly json: boolean;
   readonly timeoutMs: number | undefined;
 }
@@ -55,6 +57,7 @@ export class UsageError extends Error {
 // per-command allow-lists then reject options that belong to another command.
 const OPTIONS = {
   addr: { type: "string" },
+  "api-key": { type: "string" },
   json: { type: "boolean" },
   "timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -71,7 +74,7 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
-const GLOBAL: readonly OptionName[] = ["addr", "json", "timeout-ms", "help"];
+const GLOBAL: readonly OptionName[] = ["addr", "api-key", "json", "timeout-ms", "help"];
 const ALLOWED: Record<CommandName, readonly OptionName[]> = {
   send: ["to", "code", "play-times", "provider", "ref", "idempotency-key", "meta", "watch"],
   watch: ["ref", "after"],
@@ -125,6 +128,7 @@ function parseGlobal(values: Values, env: Record<string, string | undefined>, to
   const timeout = values["timeout-ms"];
   return {
     addr: parseAddr(values.addr ?? (env.VOICECODE_ADDR || DEFAULT_ADDR), topic),
+    apiKey: values["api-key"] || env.VOICECODE_API_KEY || undefined,
     json: values.json === true,
     timeoutMs: timeout === undefined ? undefined : parseCount(timeout, "--timeout-ms", topic, 1),
   };

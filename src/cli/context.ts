@@ -1,7 +1,7 @@
 /** What every command needs: the client, where to print, and how to bound each RPC. */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { toJsonString } from "@bufbuild/protobuf";
-import type { CallOptions, Client } from "@connectrpc/connect";
+import type { CallOptions, Client, Interceptor } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { VoiceCode } from "../../gen/voicecode/v1/voicecode_pb.js";
@@ -42,10 +42,20 @@ export interface Connection {
   close(): void;
 }
 
-export function connect(baseUrl: string): Connection {
+/** `apiKey`: sent as `authorization: Bearer <key>` on every call. */
+export function connect(baseUrl: string, apiKey?: string): Connection {
   // Our own session manager so the HTTP/2 connection can be closed when the command ends,
   // instead of lingering (and holding a server's close()) until the idle timeout.
   const sessionManager = new Http2SessionManager(baseUrl);
-  const transport = createGrpcTransport({ baseUrl, sessionManager });
+  const interceptors: Interceptor[] =
+    apiKey === undefined
+      ? []
+      : [
+          (next) => (req) => {
+            req.header.set("authorization", `Bearer ${apiKey}`);
+            return next(req);
+          },
+        ];
+  const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors });
   return { client: createClient(VoiceCode, transport), close: () => sessionManager.abort() };
 }

@@ -2,6 +2,7 @@
 import { type CommandArgs, parseCli, UsageError } from "./args.js";
 import { type CliContext, connect, type TextSink } from "./context.js";
 import { runGet } from "./get.js";
+import { runKeys } from "./keys.js";
 import { reportError } from "./report-error.js";
 import { runSend } from "./send.js";
 import { usageText } from "./usage.js";
@@ -24,6 +25,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // Local, no server: its own small parser (see keys.ts).
+  if (argv[0] === "keys") return runKeys(argv.slice(1), io.stdout, io.stderr);
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv, io.env);
@@ -37,7 +40,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
 
-  const connection = connect(parsed.global.addr);
+  const connection = connect(parsed.global.addr, parsed.global.apiKey);
   const ctx: CliContext = {
     client: connection.client,
     stdout: io.stdout,

@@ -7,6 +7,8 @@ export const DEFAULT_ADDR = "http://127.0.0.1:50051";
 
 const GLOBAL_OPTIONS = `global options:
   --addr URL            server address (default $VOICECODE_ADDR, else ${DEFAULT_ADDR})
+  --api-key KEY         API key sent as authorization: Bearer (default $VOICECODE_API_KEY;
+                        prefer the variable: arguments show in the process list)
   --json                print one JSON object per line (protobuf JSON)
   --timeout-ms N        RPC deadline in milliseconds (default 30000 for send/get, none for watch)
   -h, --help            show help`;
@@ -17,6 +19,7 @@ commands:
   send     place a verification-code call
   watch    stream a call's status events
   get      show a call and its event history
+  keys     make an API key for a tenant (\`voicecode keys new <tenant>\`; local, no server)
 
 ${GLOBAL_OPTIONS}
 

@@ -68,6 +68,7 @@ export function createFallbackDispatcher(options: FallbackDispatcherOptions): Fa
     alog.info({ provider: acquired.provider.name }, "outcome fallback: placing the next attempt");
     await placeAttempts(options, {
       callId,
+      tenant: result.applied?.call.tenant ?? "default",
       attempt,
       provider: acquired.provider,
       candidates,

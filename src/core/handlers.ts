@@ -1,8 +1,10 @@
 /**
  * The service core as the transports see it: the generated request/response types in,
  * VoiceCodeError out. Both transports (grpc-js on the gRPC port, connect-node on the
- * API port) call exactly these functions and know nothing else about the core.
+ * API port) call exactly these functions and know nothing else about the core. They
+ * authenticate the request and pass the `caller`; the core decides what it may see.
  */
+import type { Caller } from "./caller.js";
 import type {
   GetCallRequest,
   GetCallResponse,
@@ -13,11 +15,12 @@ import type {
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 
 export interface VoiceCodeHandlers {
-  send(request: SendRequest, signal: AbortSignal): Promise<SendResponse>;
-  getCall(request: GetCallRequest, signal: AbortSignal): Promise<GetCallResponse>;
+  send(request: SendRequest, signal: AbortSignal, caller: Caller): Promise<SendResponse>;
+  /** NOT_FOUND for another tenant's call, exactly as for an unknown id. */
+  getCall(request: GetCallRequest, signal: AbortSignal, caller: Caller): Promise<GetCallResponse>;
   /**
    * Ends normally after a single call's terminal event; throws VoiceCodeError
    * UNAVAILABLE when the server drains; stops without error when `signal` aborts.
    */
-  watchStatus(request: WatchStatusRequest, signal: AbortSignal): AsyncIterable<WatchStatusResponse>;
+  watchStatus(request: WatchStatusRequest, signal: AbortSignal, caller: Caller): AsyncIterable<WatchStatusResponse>;
 }

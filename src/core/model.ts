@@ -9,6 +9,8 @@ export { CallState, FailureReason };
 /** One verification-code call as stored. The full phone number and the code are never kept. */
 export interface CallRecord {
   readonly callId: string;
+  /** The caller that sent it; only that tenant may read or watch it. */
+  readonly tenant: string;
   readonly provider: string;
   /** Empty until the provider has returned its id. */
   readonly providerCallId: string;
@@ -32,6 +34,8 @@ export interface CallRecord {
 export interface EventRecord {
   readonly sequence: number;
   readonly callId: string;
+  /** The call's tenant (copied so reference watches filter in SQL). */
+  readonly tenant: string;
   readonly clientReference: string;
   readonly state: CallState;
   readonly failureReason: FailureReason;

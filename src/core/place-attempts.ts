@@ -35,6 +35,8 @@ export interface PlaceRequest {
 
 export interface PlaceOptions {
   readonly callId: string;
+  /** The call's tenant, for metrics. */
+  readonly tenant: string;
   /** The attempt `provider` carries; already recorded PENDING. */
   readonly attempt: number;
   readonly provider: Provider;
@@ -57,7 +59,7 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
     const alog = log.child({ provider: provider.name, attempt });
     const outcome = await ask(provider, { callId: echoFor(callId, attempt), ...request }, deps.providerTimeoutMs, alog);
     deps.router.report(provider.name, outcome);
-    deps.metrics.sendFinished(provider.name, outcome.kind);
+    deps.metrics.sendFinished(provider.name, outcome.kind, options.tenant);
     if (outcome.kind === "ambiguous") {
       // The call may have been placed: keep it PENDING; the provider's callbacks carry
       // our call id and will move it on. Retrying elsewhere could ring the phone twice.

@@ -69,6 +69,15 @@ export interface InboundEvent {
    * else may follow a terminal event. Default false.
    */
   readonly provisional?: boolean;
+  /**
+   * A report the provider sent that the adapter cannot use (no call id, an unknown
+   * status): acknowledged rather than refused, so a provider that re-pushes refused
+   * batches does not re-push the good reports beside it forever. It carries no
+   * provider call id and no echo, so the store keeps it with the pushes it cannot match
+   * (parked) and never applies it; providerText holds the raw report, numbers masked;
+   * the webhook server counts it. Default false.
+   */
+  readonly unreadable?: boolean;
 }
 
 export interface WebhookReply {

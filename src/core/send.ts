@@ -11,9 +11,11 @@ import {
 import type { Bus } from "../bus/bus.js";
 import type { RoutePlan, Router } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
-import type { Store } from "../store/store.js";
+import { LimitExceeded, type Store } from "../store/store.js";
 import type { CallRoute } from "./attempts.js";
+import type { Caller } from "./caller.js";
 import { VoiceCodeError } from "./errors.js";
+import { type LimitsConfig, checkDestination, limitError, limitRules } from "./limits.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
@@ -30,17 +32,22 @@ export interface SendDeps extends PlaceDeps {
   readonly metrics: CoreMetrics;
   readonly now: () => number;
   readonly newCallId: () => string;
+  readonly limits: LimitsConfig;
 }
 
 export const defaultCallId = (): string => ulid();
 
 /**
- * Send: validate, plan the route, record the call (PENDING) before any network call so
- * nothing is lost, then place attempts along the route until one is accepted, refused
- * for good, or ends ambiguous.
+ * Send: validate, apply the destination policy, plan the route, then record the call
+ * (PENDING) and count it against the limits in one store transaction before any network
+ * call (so nothing is lost and nothing over a limit is placed), and place attempts along
+ * the route until one is accepted, refused for good, or ends ambiguous.
  */
-export async function send(deps: SendDeps, request: SendRequest): Promise<SendResponse> {
+export async function send(deps: SendDeps, request: SendRequest, caller: Caller): Promise<SendResponse> {
+  const { tenant } = caller;
   const input = validateSend(request);
+  const denied = checkDestination(input.phoneNumber, deps.limits);
+  if (denied !== undefined) throw refused(deps, tenant, denied);
   const placed: PlaceRequest = { phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes };
   const plan = deps.router.plan(input.provider, { callId: "", ...placed });
   const first = plan.guarded ? await deps.router.acquire(plan.providers) : { provider: plan.providers[0], skipped: [] };
@@ -54,23 +61,32 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
 
   const callId = deps.newCallId();
   const phoneMasked = maskPhone(input.phoneNumber);
-  const log = deps.logger.child({ callId, phone: phoneMasked });
+  const log = deps.logger.child({ tenant, callId, phone: phoneMasked });
   const route = callRoute(plan, request.outcomeFallback, deps.now());
-  const created = await deps.store.createCall({
-    callId,
-    provider: provider.name,
-    route,
-    // Kept only while a fallback may need to say the code again; sealed, and cleared
-    // when the call ends.
-    sealedRequest: route?.fallback === undefined ? undefined : deps.keyring.seal("fallback-request", JSON.stringify(placed)),
-    phoneMasked,
-    playTimes: input.playTimes,
-    clientReference: input.clientReference,
-    metadata: input.metadata,
-    idempotencyKey: input.idempotencyKey,
-    requestHash: requestFingerprint(deps.keyring, input, plan.guarded ? `route:${plan.route}` : provider.name),
-    nowMs: deps.now(),
-  });
+  let created: Awaited<ReturnType<Store["createCall"]>>;
+  try {
+    created = await createCall(deps, tenant, {
+      callId,
+      tenant,
+      limits: limitRules(deps.limits, deps.keyring, tenant, input.phoneNumber),
+      provider: provider.name,
+      route,
+      // Kept only while a fallback may need to say the code again; sealed, and cleared
+      // when the call ends.
+      sealedRequest:
+        route?.fallback === undefined ? undefined : deps.keyring.seal("fallback-request", JSON.stringify(placed)),
+      phoneMasked,
+      playTimes: input.playTimes,
+      clientReference: input.clientReference,
+      metadata: input.metadata,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: requestFingerprint(deps.keyring, input, plan.guarded ? `route:${plan.route}` : provider.name),
+      nowMs: deps.now(),
+    });
+  } catch (err) {
+    if (plan.guarded) deps.router.release(provider.name);
+    throw err;
+  }
   if (!created.created) {
     if (plan.guarded) deps.router.release(provider.name);
     if (!created.sameRequest) {
@@ -80,13 +96,14 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
         { field: "idempotency_key" },
       );
     }
-    deps.metrics.sendFinished(created.call.provider, "replayed");
+    deps.metrics.sendFinished(created.call.provider, "replayed", tenant);
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
     return response(deps, created.call, true);
   }
   if (first.skipped.length > 0) log.info({ skipped: first.skipped }, "route: providers passed over");
   const call = await placeAttempts(deps, {
     callId,
+    tenant,
     attempt: 1,
     provider,
     candidates: plan.providers,
@@ -98,11 +115,35 @@ export async function send(deps: SendDeps, request: SendRequest): Promise<SendRe
   return response(deps, call, false);
 }
 
+/** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */
+async function createCall(
+  deps: SendDeps,
+  tenant: string,
+  call: Parameters<Store["createCall"]>[0],
+): ReturnType<Store["createCall"]> {
+  try {
+    return await deps.store.createCall(call);
+  } catch (err) {
+    if (err instanceof LimitExceeded) throw refused(deps, tenant, limitError(err));
+    throw err;
+  }
+}
+
+function refused(deps: SendDeps, tenant: string, err: VoiceCodeError): VoiceCodeError {
+  const reason = err.detail?.reason ?? err.code;
+  deps.metrics.sendRefused(tenant, reason);
+  deps.logger.info({ tenant, reason, retryAfterMs: err.detail?.retryAfterMs }, "send refused");
+  return err;
+}
+
 /** What routing decided, kept on the call when a later attempt may need it. */
 function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): CallRoute | undefined {
-  if (plan.pinned) return undefined;
+  if (plan.pinned || !plan.guarded) return undefined;
   const providers = plan.providers.map((p) => p.name);
-  const fallback = choice === OutcomeFallback.DISABLED ? undefined : plan.fallback ?? (choice === OutcomeFallback.ENABLED ? plan.defaultFallback : undefined);
+  const fallback =
+    choice === OutcomeFallback.DISABLED
+      ? undefined
+      : (plan.fallback ?? (choice === OutcomeFallback.ENABLED ? plan.defaultFallback : undefined));
   if (fallback === undefined || providers.length < 2) return { providers };
   return {
     providers,
@@ -111,6 +152,7 @@ function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): Cal
 }
 
 async function response(deps: SendDeps, call: CallRecord, replay: boolean): Promise<SendResponse> {
+  const events = await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER);
   return create(SendResponseSchema, {
     callId: call.callId,
     provider: call.provider,
@@ -118,7 +160,7 @@ async function response(deps: SendDeps, call: CallRecord, replay: boolean): Prom
     state: call.state,
     failureReason: call.failureReason,
     idempotentReplay: replay,
-    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER)),
+    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), events),
   });
 }
 

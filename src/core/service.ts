@@ -9,14 +9,17 @@ import { FALLBACK_DEFAULTS } from "../routing/parse-routes.js";
 import { type Router, createRouter } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
-import { type WatchTarget, watchEvents } from "../streams/watch-events.js";
-import { VoiceCodeError, invalidArgument, notFound } from "./errors.js";
+import { watchEvents } from "../streams/watch-events.js";
+import { VoiceCodeError, notFound } from "./errors.js";
 import { FailureReason } from "./model.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
+import { DEFAULT_LIMITS, type LimitsConfig } from "./limits.js";
 import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
 import { attemptsToProto, callToProto, eventToProto } from "./to-proto.js";
+import { checkCallId } from "./validate-fields.js";
+import { validateWatch } from "./validate-watch.js";
 
 export interface VoiceCodeServiceOptions {
   readonly store: Store;
@@ -34,6 +37,8 @@ export interface VoiceCodeServiceOptions {
   readonly refineGraceMs?: number;
   readonly now?: () => number;
   readonly newCallId?: () => string;
+  /** Rates, caps and destination policy for Send. Default DEFAULT_LIMITS (the documented defaults). */
+  readonly limits?: LimitsConfig;
 }
 
 export interface VoiceCodeService extends VoiceCodeHandlers {
@@ -44,8 +49,6 @@ export interface VoiceCodeService extends VoiceCodeHandlers {
   drain(): Promise<void>;
   readonly inFlightSends: number;
 }
-
-const MAX_CALL_ID_CHARS = 64;
 
 export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceCodeService {
   const metrics = options.metrics ?? noopCoreMetrics;
@@ -74,22 +77,27 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     providerTimeoutMs: options.providerTimeoutMs ?? 10_000,
     now,
     newCallId: options.newCallId ?? defaultCallId,
+    limits: options.limits ?? DEFAULT_LIMITS,
   };
-  const draining = new AbortController();
+  let draining = false;
   const inFlight = new Set<Promise<unknown>>();
+  // One stop switch per open watch, thrown by drain(). Not one shared signal that every
+  // watch listens on: adding a listener to an EventTarget costs O(listeners), so opening
+  // n watches would be quadratic (and Node warns past 10).
+  const liveWatches = new Set<AbortController>();
 
   return {
-    async send(request) {
-      if (draining.signal.aborted) {
+    async send(request, _signal, caller) {
+      if (draining) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
-      const pending = send(deps, request);
+      const pending = send(deps, request, caller);
       inFlight.add(pending);
       try {
         return await pending;
       } catch (err) {
         if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
-          metrics.sendFinished(request.provider || "default", "error");
+          metrics.sendFinished(request.provider || "default", "error", caller.tenant);
         }
         throw err;
       } finally {
@@ -97,10 +105,12 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       }
     },
 
-    async getCall(request) {
+    async getCall(request, _signal, caller) {
       const callId = checkCallId(request.callId);
       const call = await deps.store.getCall(callId);
-      if (call === undefined) throw notFound("call_id", "no such call");
+      // Another tenant's call is answered exactly like an unknown id: its existence is
+      // not something a caller may learn.
+      if (call === undefined || call.tenant !== caller.tenant) throw notFound("call_id", "no such call");
       const events = await deps.store.listEvents({ callId }, 0, Number.MAX_SAFE_INTEGER);
       const attempts = attemptsToProto(await deps.store.listAttempts(callId), events);
       return create(GetCallResponseSchema, {
@@ -109,21 +119,20 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       });
     },
 
-    async *watchStatus(request, signal) {
-      const target = watchTarget(request.target);
-      const after = request.afterSequence;
-      if (after > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw invalidArgument("after_sequence", "out of range");
-      }
-      metrics.watchOpened();
+    async *watchStatus(request, signal, caller) {
+      const { target, afterSequence } = validateWatch(request, caller.tenant);
+      const drained = new AbortController();
+      if (draining) drained.abort();
+      liveWatches.add(drained);
+      metrics.watchOpened(caller.tenant);
       try {
         const events = watchEvents({
           store: deps.store,
           bus: deps.bus,
           target,
-          afterSequence: Number(after),
+          afterSequence,
           signal,
-          drainSignal: draining.signal,
+          drainSignal: drained.signal,
           refineGraceMs: options.refineGraceMs ?? 5_000,
           now: deps.now,
         });
@@ -131,12 +140,14 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
         }
       } finally {
-        metrics.watchClosed();
+        liveWatches.delete(drained);
+        metrics.watchClosed(caller.tenant);
       }
     },
 
     async drain() {
-      draining.abort();
+      draining = true;
+      for (const watch of liveWatches) watch.abort();
       await Promise.allSettled([...inFlight]);
     },
 
@@ -144,27 +155,4 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       return inFlight.size;
     },
   };
-}
-
-type TargetCase =
-  | { case: "callId"; value: string }
-  | { case: "clientReference"; value: string }
-  | { case: undefined; value?: undefined };
-
-function watchTarget(target: TargetCase): WatchTarget {
-  switch (target.case) {
-    case "callId":
-      return { callId: checkCallId(target.value) };
-    case "clientReference":
-      if (target.value === "") throw invalidArgument("client_reference", "must not be empty");
-      return { clientReference: target.value };
-    default:
-      throw invalidArgument("target", "set call_id or client_reference");
-  }
-}
-
-function checkCallId(callId: string): string {
-  if (callId === "") throw invalidArgument("call_id", "is required");
-  if (callId.length > MAX_CALL_ID_CHARS) throw invalidArgument("call_id", "too long");
-  return callId;
 }

@@ -1,12 +1,13 @@
 import type { SendRequest } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { invalidArgument } from "./errors.js";
 import { parseE164 } from "./phone.js";
+import { CLIENT_REFERENCE_MAX_CHARS, checkClientReference, checkLength, checkNoNul } from "./validate-fields.js";
 
 /** Defaults and bounds of a Send, with units where they have one. */
 export const SEND_LIMITS = {
   codeDigits: { min: 2, max: 8 },
   playTimes: { min: 1, max: 3, default: 2 },
-  clientReferenceChars: 128,
+  clientReferenceChars: CLIENT_REFERENCE_MAX_CHARS,
   idempotencyKeyChars: 128,
   metadataEntries: 16,
   metadataKeyChars: 64,
@@ -37,6 +38,7 @@ export function validateSend(request: SendRequest): ValidSend {
   }
 
   const { codeDigits, playTimes: plays } = SEND_LIMITS;
+  if (request.code === "") throw invalidArgument("code", "is required");
   if (!DIGITS.test(request.code)) throw invalidArgument("code", "must be digits 0-9 only");
   if (request.code.length < codeDigits.min || request.code.length > codeDigits.max) {
     throw invalidArgument("code", `must be ${codeDigits.min} to ${codeDigits.max} digits`);
@@ -47,8 +49,7 @@ export function validateSend(request: SendRequest): ValidSend {
     throw invalidArgument("play_times", `must be ${plays.min} to ${plays.max}`);
   }
 
-  checkLength("client_reference", request.clientReference, SEND_LIMITS.clientReferenceChars);
-  checkNoNul("client_reference", request.clientReference);
+  checkClientReference(request.clientReference);
   checkLength("idempotency_key", request.idempotencyKey, SEND_LIMITS.idempotencyKeyChars);
   if (request.idempotencyKey !== "" && !TOKEN.test(request.idempotencyKey)) {
     throw invalidArgument("idempotency_key", "must be printable ASCII without spaces");
@@ -75,13 +76,4 @@ export function validateSend(request: SendRequest): ValidSend {
     idempotencyKey: request.idempotencyKey,
     metadata: { ...request.metadata },
   };
-}
-
-function checkLength(field: string, value: string, max: number): void {
-  if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
-}
-
-/** PostgreSQL text cannot hold U+0000; refusing it here keeps both engines alike. */
-function checkNoNul(field: string, value: string): void {
-  if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
 }

@@ -9,8 +9,10 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
-import { type Provider, WebhookParseError, type WebhookReply } from "../core/provider.js";
+import type { Provider, WebhookReply } from "../core/provider.js";
 import type { Store } from "../store/store.js";
+import { MAX_PUSH_NESTING } from "./nesting-depth.js";
+import { parsePush } from "./parse-push.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import { tokenMatches } from "./token.js";
 
@@ -20,9 +22,33 @@ export interface WebhookRoute {
   readonly token: string;
 }
 
+/**
+ * What became of one webhook request; every request is counted exactly once.
+ * - accepted / duplicate: stored (or already stored) and acknowledged;
+ * - unauthorized (401), not_found (404), method_not_allowed (405);
+ * - malformed (400, or 413 for a body over the limit): the provider's parser, or the
+ *   nesting guard, refused it;
+ * - read_error: the body could not be read (the sender went away mid-body);
+ * - parser_error (500): the parser threw something other than a WebhookParseError;
+ * - store_error (retryLater): the push was not stored, so it is not acknowledged;
+ * - internal_error (500): anything else that went wrong in the handler.
+ */
+export type WebhookResult =
+  | "accepted"
+  | "duplicate"
+  | "unauthorized"
+  | "not_found"
+  | "method_not_allowed"
+  | "malformed"
+  | "read_error"
+  | "parser_error"
+  | "store_error"
+  | "internal_error";
+
 export interface WebhookMetrics {
-  /** result: accepted | duplicate | unauthorized | malformed | store_error | not_found */
-  request(provider: string, result: string): void;
+  request(provider: string, result: WebhookResult): void;
+  /** Reports in a stored push that the provider's adapter could not use (InboundEvent.unreadable). */
+  unreadable?(provider: string, count: number): void;
 }
 
 export interface WebhookServerOptions {
@@ -33,6 +59,8 @@ export interface WebhookServerOptions {
   readonly metrics?: WebhookMetrics;
   /** Largest accepted push; Kingsoft batches 200 reports, far below this. */
   readonly maxBodyBytes?: number;
+  /** Deepest JSON array/object nesting accepted (see nesting-depth.ts). Default 64. */
+  readonly maxNesting?: number;
   readonly now?: () => number;
 }
 
@@ -50,28 +78,32 @@ const ROUTE = /^\/webhooks\/([a-z0-9-]+)(?:\/([^/]+))?\/?$/;
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const routes = new Map(options.routes.map((r) => [r.provider.name, r] as const));
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxNesting = options.maxNesting ?? MAX_PUSH_NESTING;
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? { request() {} };
   const log = options.logger.child({ component: "webhook" });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Serves one request; answers and returns what to count. `seen` names the provider once known. */
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: { provider: string }): Promise<WebhookResult> {
     const url = new URL(req.url ?? "/", "http://webhook.invalid");
     const match = ROUTE.exec(url.pathname);
     const route = match?.[1] === undefined ? undefined : routes.get(match[1]);
     if (route === undefined) {
-      metrics.request("unknown", "not_found");
-      return json(res, 404, { error: "not found" });
+      json(res, 404, { error: "not found" });
+      return "not_found";
     }
     const name = route.provider.name;
+    seen.provider = name;
     const presented = match?.[2] ?? header(req, "x-voicecode-token") ?? "";
     if (!tokenMatches(route.token, presented)) {
-      metrics.request(name, "unauthorized");
       log.warn({ provider: name }, "webhook with a wrong or missing token");
-      return json(res, 401, { error: "unauthorized" });
+      json(res, 401, { error: "unauthorized" });
+      return "unauthorized";
     }
     if (req.method !== "POST") {
       res.setHeader("allow", "POST");
-      return json(res, 405, { error: "method not allowed; use POST" });
+      json(res, 405, { error: "method not allowed; use POST" });
+      return "method_not_allowed";
     }
 
     let body: Buffer;
@@ -79,40 +111,49 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       body = await readBody(req, maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        metrics.request(name, "malformed");
-        return json(res, 413, { error: err.message });
+        json(res, 413, { error: err.message });
+        return "malformed";
       }
-      throw err;
+      // The sender went away (or the socket broke) mid-body: nothing to parse.
+      log.warn({ provider: name, err: errorText(err) }, "webhook body could not be read");
+      json(res, 400, { error: "the request body could not be read" });
+      return "read_error";
     }
 
-    let events: ReturnType<Provider["webhook"]["parse"]>;
-    try {
-      events = route.provider.webhook.parse({
-        method: req.method,
-        headers: req.headers,
-        query: url.searchParams,
-        body,
-      });
-    } catch (err) {
-      if (err instanceof WebhookParseError) {
-        metrics.request(name, "malformed");
-        log.warn({ provider: name, reason: err.message }, "malformed webhook");
-        return json(res, 400, { error: `malformed ${name} callback: ${err.message}` });
-      }
-      throw err;
+    const parsed = parsePush(
+      route.provider.webhook,
+      { method: req.method, headers: req.headers, query: url.searchParams, body },
+      { maxNesting },
+    );
+    if (parsed.kind === "malformed") {
+      log.warn({ provider: name, reason: parsed.reason }, "malformed webhook");
+      json(res, 400, { error: `malformed ${name} callback: ${parsed.reason}` });
+      return "malformed";
     }
+    if (parsed.kind === "parser-error") {
+      // A bug in our parser, not the sender's fault: 500 (the provider retries, and the
+      // push succeeds once the parser is fixed). Never the error text: it may quote the body.
+      log.error({ provider: name, err: errorText(parsed.error) }, "webhook parser failed");
+      json(res, 500, { error: "internal error" });
+      return "parser_error";
+    }
+    const { events } = parsed;
 
     let result: Awaited<ReturnType<Store["ingest"]>>;
     try {
       result = await options.store.ingest(name, events, now());
     } catch (err) {
       // Not acknowledged: the provider keeps the push and retries it.
-      metrics.request(name, "store_error");
       log.error({ provider: name, err: errorText(err) }, "storing webhook failed");
-      return reply(res, route.provider.webhook.retryLater());
+      reply(res, route.provider.webhook.retryLater());
+      return "store_error";
     }
     options.bus.publish(result.appended);
-    metrics.request(name, result.appended.length === 0 && result.duplicates > 0 ? "duplicate" : "accepted");
+    const unreadable = events.filter((e) => e.unreadable === true).length;
+    if (unreadable > 0) {
+      metrics.unreadable?.(name, unreadable);
+      log.warn({ provider: name, unreadable }, "webhook had reports we cannot use: acknowledged and kept masked (parked)");
+    }
     log.info(
       {
         provider: name,
@@ -124,15 +165,21 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       },
       "webhook stored",
     );
-    return reply(res, route.provider.webhook.ack());
+    reply(res, route.provider.webhook.ack());
+    return result.appended.length === 0 && result.duplicates > 0 ? "duplicate" : "accepted";
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err: errorText(err) }, "webhook handler failed");
-      if (!res.headersSent) json(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
+    const seen = { provider: "unknown" };
+    handle(req, res, seen).then(
+      (result) => metrics.request(seen.provider, result),
+      (err: unknown) => {
+        metrics.request(seen.provider, "internal_error");
+        log.error({ provider: seen.provider, err: errorText(err) }, "webhook handler failed");
+        if (!res.headersSent) json(res, 500, { error: "internal error" });
+        else res.destroy();
+      },
+    );
   });
   let closing: Promise<void> | undefined;
   server.requestTimeout = 30_000;

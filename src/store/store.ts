@@ -27,6 +27,67 @@ export interface NewCall {
   /** Fingerprint of the request, to tell a true retry from a reused key. */
   readonly requestHash: string;
   readonly nowMs: number;
+  /**
+   * The tenant that sent it (default "default"). Idempotency keys are scoped to it: two
+   * tenants using the same key get two calls.
+   */
+  readonly tenant?: string;
+  /**
+   * Counted in the same transaction that records the call: when one would be exceeded,
+   * createCall throws LimitExceeded and records nothing. An idempotent replay is not
+   * counted again (and is answered even at the limit).
+   */
+  readonly limits?: readonly LimitRule[];
+}
+
+/**
+ * At most `max` counted Sends under `key` in any window of `windowMs` ending now. Rules
+ * sharing a key share one count: one row per key per Send, however many windows.
+ */
+export interface LimitRule {
+  /** "n:<keyed number hash>" or "t:<tenant>": never a number in clear. */
+  readonly key: string;
+  readonly max: number;
+  readonly windowMs: number;
+  /** ErrorInfo reason when this rule refuses (e.g. NUMBER_HOURLY_LIMIT). */
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Thrown by createCall when a rule would be exceeded; nothing was recorded. */
+export class LimitExceeded extends Error {
+  override readonly name = "LimitExceeded";
+  constructor(
+    readonly rule: LimitRule,
+    /** When the oldest counted Send leaves the window, so one more fits. */
+    readonly retryAfterMs: number,
+  ) {
+    super(`limit ${rule.reason} reached`);
+  }
+}
+
+/**
+ * A Send counted at `at` is in the window of `rule` while `at > now - windowMs`. With
+ * `count` >= max in the window, the (count - max + 1) oldest must leave before one more
+ * fits: stores pass the time of the last of those (ascending offset count - max).
+ */
+export function limitOffset(rule: LimitRule, count: number): number {
+  return Math.max(0, count - rule.max);
+}
+
+export function retryAfter(rule: LimitRule, leavingAtMs: number, nowMs: number): number {
+  return Math.max(1, leavingAtMs + rule.windowMs - nowMs);
+}
+
+/** Distinct keys in a fixed (sorted) order, so concurrent lockers can never deadlock. */
+export function limitKeys(rules: readonly LimitRule[]): string[] {
+  return [...new Set(rules.map((r) => r.key))].sort();
+}
+
+/** Count rows older than the longest window of `rules` are of no use; pruned in batches. */
+export function pruneBefore(rules: readonly LimitRule[], nowMs: number): number | undefined {
+  if (rules.length === 0) return undefined;
+  return nowMs - Math.max(...rules.map((r) => r.windowMs));
 }
 
 export type CreateCallResult =
@@ -102,7 +163,14 @@ export interface PruneResult {
   readonly busy: boolean;
 }
 
-export type EventFilter = { readonly callId: string } | { readonly clientReference: string };
+/**
+ * By call id (the core checks the call's tenant first), or by client reference within one
+ * tenant. A reference filter without a tenant matches every tenant's calls: internal use
+ * only, never for a caller.
+ */
+export type EventFilter =
+  | { readonly callId: string }
+  | { readonly clientReference: string; readonly tenant?: string };
 
 export interface Store {
   /** Creates a call in PENDING, or returns the existing call for a used idempotency key. */

@@ -12,7 +12,10 @@ import type { EventRecord } from "../core/model.js";
 import { isTerminal } from "../core/states.js";
 import type { EventFilter, Store } from "../store/store.js";
 
-export type WatchTarget = { readonly callId: string } | { readonly clientReference: string };
+/** Always within one tenant: a watch never sees another tenant's calls or events. */
+export type WatchTarget =
+  | { readonly callId: string; readonly tenant: string }
+  | { readonly clientReference: string; readonly tenant: string };
 
 export interface WatchEventsOptions {
   readonly store: Store;
@@ -39,9 +42,15 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
   const refineGraceMs = options.refineGraceMs ?? 5_000;
   const now = options.now ?? Date.now;
   const single = "callId" in target;
-  const filter: EventFilter = target;
+  const filter: EventFilter =
+    "callId" in target
+      ? { callId: target.callId }
+      : { clientReference: target.clientReference, tenant: target.tenant };
+  // Notices only wake the stream (what it yields is read by `filter`); a notice without a
+  // tenant (an older replica's) wakes it for one read that finds nothing of another tenant.
   const matches = (n: EventNotice): boolean =>
-    "callId" in target ? n.callId === target.callId : n.clientReference === target.clientReference;
+    (n.tenant === undefined || n.tenant === target.tenant) &&
+    ("callId" in target ? n.callId === target.callId : n.clientReference === target.clientReference);
 
   let dirty = true;
   let wake: (() => void) | undefined;
@@ -59,8 +68,10 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
   drainSignal.addEventListener("abort", poke);
 
   try {
-    if (single && (await store.getCall(target.callId)) === undefined) {
-      throw notFound("call_id", "no such call");
+    if (single) {
+      const call = await store.getCall(target.callId);
+      // Another tenant's call: the same answer as an unknown id.
+      if (call === undefined || call.tenant !== target.tenant) throw notFound("call_id", "no such call");
     }
     let cursor = options.afterSequence;
     // Set once the call is FAILED with a provisional reason: the watch then ends at the

@@ -1,6 +1,6 @@
 /** Real servers on port 0 around fake handlers, torn down after each test. */
 import { afterEach } from "vitest";
-import { type ApiServer, createApiServer } from "../../src/api/http-server.js";
+import { type ApiServer, type ApiServerOptions, createApiServer } from "../../src/api/http-server.js";
 import { createConnectRoutes } from "../../src/api/connect/routes.js";
 import { type GrpcServer, createGrpcServer } from "../../src/api/grpc/server.js";
 import { type Health, createHealth } from "../../src/api/health.js";
@@ -42,13 +42,15 @@ export interface ApiHarness {
   readonly baseUrl: string;
 }
 
-export async function startApi(): Promise<ApiHarness> {
+/** `options` go to createApiServer as they are (e.g. short timeouts). */
+export async function startApi(options: Pick<ApiServerOptions, "timeouts"> = {}): Promise<ApiHarness> {
   const fakes = createFakeHandlers();
   const health = createHealth(true);
   const server = createApiServer({
     routes: createConnectRoutes(fakes),
     health,
     metrics: { contentType: "text/plain; version=0.0.4", render: async () => "voicecode_up 1\n" },
+    ...options,
   });
   const port = await server.listen("127.0.0.1", 0);
   track(() => server.forceClose());

@@ -53,7 +53,8 @@ describe("sniffProtocol", () => {
 describe("API server HTTP details", () => {
   it("reads a large HTTP/1.1 body intact after the protocol hand-off", async () => {
     const { baseUrl } = await startApi();
-    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, "v".repeat(64 * 1024)]));
+    // Just under the 1 MiB request limit: large enough to span many reads.
+    const metadata = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, "v".repeat(64 * 1024)]));
     const res = await fetch(`${baseUrl}/voicecode.v1.VoiceCode/Send`, {
       method: "POST",
       headers: { "content-type": "application/json" },

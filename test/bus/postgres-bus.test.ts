@@ -119,7 +119,7 @@ describePostgres("PostgreSQL bus", () => {
       for await (const event of watchEvents({
         store,
         bus,
-        target: { clientReference: ref },
+        target: { clientReference: ref, tenant: "default" },
         afterSequence,
         signal: abort.signal,
         drainSignal: new AbortController().signal,

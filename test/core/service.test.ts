@@ -51,11 +51,12 @@ afterEach(() => store.close());
 const sendReq = (init = {}) =>
   create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", ...init });
 const accepted = (id: string): SendOutcome => ({ kind: "accepted", providerCallId: id, providerCode: "0", providerText: "ok" });
+const CALLER = { tenant: "default" };
 const flushIo = () => new Promise((r) => setImmediate(r));
 
 describe("VoiceCode service core", () => {
   it("records the call before asking the provider (nothing lost if the process dies)", async () => {
-    const sending = service.send(sendReq({ clientReference: "ref-1" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "ref-1" }), new AbortController().signal, CALLER);
     await flushIo();
     expect(gates).toHaveLength(1);
     const events = await store.listEvents({ clientReference: "ref-1" }, 0, 10);
@@ -66,7 +67,7 @@ describe("VoiceCode service core", () => {
   });
 
   it("drain waits for in-flight Sends, then refuses new ones with UNAVAILABLE", async () => {
-    const sending = service.send(sendReq(), new AbortController().signal);
+    const sending = service.send(sendReq(), new AbortController().signal, CALLER);
     await flushIo();
     let drained = false;
     const draining = service.drain().then(() => {
@@ -79,19 +80,20 @@ describe("VoiceCode service core", () => {
     expect((await sending).state).toBe(CallState.ACCEPTED);
     await draining;
     expect(drained).toBe(true);
-    await expect(service.send(sendReq(), new AbortController().signal)).rejects.toMatchObject({
+    await expect(service.send(sendReq(), new AbortController().signal, CALLER)).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
   });
 
   it("drain ends open watches with UNAVAILABLE naming the resume point", async () => {
-    const sending = service.send(sendReq({ clientReference: "w" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "w" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-3"));
     await sending;
     const watch = service.watchStatus(
       create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "w" } }),
       new AbortController().signal,
+      CALLER,
     );
     const it = watch[Symbol.asyncIterator]();
     const first = await it.next();
@@ -106,14 +108,56 @@ describe("VoiceCode service core", () => {
     expect(bus.subscriberCount).toBe(0);
   });
 
+  it("drain ends every one of many open watches, without piling listeners on one signal", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const watches = Array.from({ length: 50 }, (_, i) =>
+        service
+          .watchStatus(
+            create(WatchStatusRequestSchema, { target: { case: "clientReference", value: `many-${i}` } }),
+            new AbortController().signal,
+            { tenant: "default" },
+          )
+          [Symbol.asyncIterator](),
+      );
+      const endings = watches.map((w) => w.next().catch((e: unknown) => e));
+      await flushIo();
+      expect(bus.subscriberCount).toBe(50);
+      await service.drain();
+      for (const ending of await Promise.all(endings)) {
+        expect(ending).toBeInstanceOf(VoiceCodeError);
+        expect((ending as VoiceCodeError).code).toBe("UNAVAILABLE");
+      }
+      expect(bus.subscriberCount).toBe(0);
+      // Warnings are emitted on a later tick.
+      await flushIo();
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("a watch opened after drain started ends with UNAVAILABLE at once", async () => {
+    await service.drain();
+    const watch = service.watchStatus(
+      create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "late" } }),
+      new AbortController().signal,
+      { tenant: "default" },
+    );
+    await expect(watch[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    expect(bus.subscriberCount).toBe(0);
+  });
+
   it("a client that cancels its watch releases the subscription", async () => {
-    const sending = service.send(sendReq({ clientReference: "x" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "x" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-4"));
     await sending;
     const abort = new AbortController();
     const it = service
-      .watchStatus(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "x" } }), abort.signal)
+      .watchStatus(create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "x" } }), abort.signal, CALLER)
       [Symbol.asyncIterator]();
     await it.next();
     const pending = it.next();
@@ -124,7 +168,7 @@ describe("VoiceCode service core", () => {
   });
 
   it("replay and live join without gap or duplicate while events keep arriving", async () => {
-    const sending = service.send(sendReq({ clientReference: "seam" }), new AbortController().signal);
+    const sending = service.send(sendReq({ clientReference: "seam" }), new AbortController().signal, CALLER);
     await flushIo();
     gates[0]!(accepted("p-5"));
     const { callId } = await sending;
@@ -144,6 +188,7 @@ describe("VoiceCode service core", () => {
       const watch = service.watchStatus(
         create(WatchStatusRequestSchema, { target: { case: "clientReference", value: "seam" } }),
         abort.signal,
+        CALLER,
       );
       for await (const r of watch) {
         seen.push(Number(r.event?.sequence));

@@ -40,6 +40,11 @@ describe("validateSend", () => {
     expect(fieldOf({ ...ok, code })).toBe("code");
   });
 
+  it("says a missing code is required, as it does for a missing number", () => {
+    expect(() => validateSend(create(SendRequestSchema, { phoneNumber: "+8613711112222" }))).toThrow("code: is required");
+    expect(() => validateSend(create(SendRequestSchema, { code: "1234" }))).toThrow("phone_number: is required");
+  });
+
   it.each([[4], [100]])("rejects play_times %i", (playTimes) => {
     expect(fieldOf({ ...ok, playTimes })).toBe("play_times");
   });

@@ -6,6 +6,13 @@ const fixture = useTestServer();
 
 const good = { phoneNumber: "+8613711112222", code: "1234" };
 
+/** Reads a watch to its end (these fail before any event). */
+async function drain(watch: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of watch) {
+    // no event expected
+  }
+}
+
 describe.each(CLIENTS)("$name: bad input", ({ make }) => {
   let client: TestClient;
   beforeAll(() => {
@@ -22,6 +29,34 @@ describe.each(CLIENTS)("$name: bad input", ({ make }) => {
     const failure = await failureOf(client.send(init));
     expect(failure.code).toBe("invalid_argument");
     expect(failure.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it("Send without a code says the code is required", async () => {
+    expect(await failureOf(client.send({ phoneNumber: good.phoneNumber }))).toEqual({
+      code: "invalid_argument",
+      message: "code: is required",
+    });
+  });
+
+  it("a watch by client_reference is bounded like Send's client_reference", async () => {
+    const long = "r".repeat(129);
+    const sendFailure = await failureOf(client.send({ ...good, clientReference: long }));
+    const watchFailure = await failureOf(drain(client.watch({ target: { case: "clientReference", value: long } })));
+    expect(watchFailure).toEqual({ code: "invalid_argument", message: "client_reference: at most 128 characters" });
+    expect(watchFailure).toEqual(sendFailure);
+    const nul = await failureOf(drain(client.watch({ target: { case: "clientReference", value: "a\u0000b" } })));
+    expect(nul.message).toBe("client_reference: must not contain NUL characters");
+  });
+
+  it("a malformed or over-long call id is INVALID_ARGUMENT for GetCall and WatchStatus", async () => {
+    for (const [callId, message] of [
+      ["x".repeat(65), "call_id: at most 64 characters"],
+      ["01J CALL", "call_id: must be letters, digits, '-' or '_'"],
+    ] as const) {
+      expect(await failureOf(client.getCall(callId))).toEqual({ code: "invalid_argument", message });
+      const watch = await failureOf(drain(client.watch({ target: { case: "callId", value: callId } })));
+      expect(watch).toEqual({ code: "invalid_argument", message });
+    }
   });
 
   it("an unknown call id is NOT_FOUND for GetCall and WatchStatus", async () => {

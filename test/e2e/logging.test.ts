@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { hashApiKey, newApiKey } from "../../src/auth/keys.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import { failureOf, grpcJsClient } from "../support/clients.js";
@@ -15,7 +16,9 @@ describe("logs", () => {
         done();
       },
     });
-    const config = testConfig();
+    const key = newApiKey();
+    // Keys and the default per-number limits on, so refusals and auth failures are logged too.
+    const config = testConfig({ VOICECODE_API_KEYS: `logs=${hashApiKey(key)}`, VOICECODE_NUMBER_LIMITS: "1/1m" });
     const carrier = createCarrier();
     const server = await startServer({
       config,
@@ -23,12 +26,17 @@ describe("logs", () => {
       sandboxNetwork: carrier.network,
     });
     carrier.target = server.sandboxCallbackUrl;
-    const client = grpcJsClient(`http://127.0.0.1:${server.grpcPort}`);
+    const client = grpcJsClient(`http://127.0.0.1:${server.grpcPort}`, key);
+    const intruder = grpcJsClient(`http://127.0.0.1:${server.grpcPort}`, `${key}x`);
+    await failureOf(intruder.send({ phoneNumber: "+8613755558888", code: "97531" }));
+    intruder.close();
 
     const sent = await client.send({ phoneNumber: "+8613755558888", code: "97531", idempotencyKey: "log-1" });
     await client.send({ phoneNumber: "+8613755558888", code: "97531", idempotencyKey: "log-1" });
     await failureOf(client.send({ phoneNumber: "+8613755558888", code: "97531x" }));
     await client.send({ phoneNumber: "+8613755550007", code: "97531" });
+    // Over the per-number limit: refused, and logged without the number.
+    await failureOf(client.send({ phoneNumber: "+8613755550007", code: "97531" }));
     const watched = collect(client.watch({ target: { case: "callId", value: sent.callId } }));
     await carrier.scheduler.runAll();
     await watched;
@@ -39,7 +47,9 @@ describe("logs", () => {
     const text = lines.join("");
     expect(lines.length).toBeGreaterThan(5);
     expect(text).toContain("+86*******8888");
-    for (const secret of ["13755558888", "13755550007", "97531"]) {
+    expect(text).toContain('"tenant":"logs"');
+    expect(text).toContain("NUMBER_MINUTE_LIMIT");
+    for (const secret of ["13755558888", "13755550007", "97531", key, key.slice(4), hashApiKey(key)]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toContain(SANDBOX_TOKEN);

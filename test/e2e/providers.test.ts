@@ -11,10 +11,12 @@ import { runCli } from "../../src/cli/main.js";
 import { CallState, FailureReason } from "../../src/core/model.js";
 import { capture } from "../cli/capture.js";
 import type { ContractFake } from "../fakes/contract-fake.js";
-import { startHuaweiFake } from "../fakes/huawei.js";
-import { startKingsoftFake } from "../fakes/kingsoft.js";
-import { startTencentFake } from "../fakes/tencent.js";
-import { startYtxFake } from "../fakes/ytx.js";
+import { HUAWEI_FAKE_OUTCOMES, startHuaweiFake } from "../fakes/huawei.js";
+import { KINGSOFT_FAKE_OUTCOMES, startKingsoftFake } from "../fakes/kingsoft.js";
+import type { FakeOutcomeTable } from "../fakes/outcomes.js";
+import { TENCENT_FAKE_OUTCOMES, startTencentFake } from "../fakes/tencent.js";
+import { YTX_FAKE_OUTCOMES, startYtxFake } from "../fakes/ytx.js";
+import { metricValue } from "../support/server-process.js";
 import { type TestServer, createCarrier, startTestServer } from "../support/test-server.js";
 
 const TOKEN = "e2e-provider-token-0123456789";
@@ -33,6 +35,8 @@ interface ProviderCase {
   readonly refusalReason: FailureReason;
   /** Whether the adapter puts our call id in an echo field the fake records. */
   readonly echoes: boolean;
+  /** The fake's outcome table, on the sandbox's endings. */
+  readonly outcomes: FakeOutcomeTable;
   /**
    * Huawei takes its callback URLs with each request, built from the public webhook
    * URL, so its server gets a fixed port and that URL instead of setCallbackUrl.
@@ -43,6 +47,7 @@ interface ProviderCase {
 const CASES: readonly ProviderCase[] = [
   {
     name: "tencent",
+    outcomes: TENCENT_FAKE_OUTCOMES,
     start: () => startTencentFake({ stepMs: 5 }),
     refuseNext: (fake) => (fake as Awaited<ReturnType<typeof startTencentFake>>).failNext("insufficient-balance"),
     refusalReason: FailureReason.INSUFFICIENT_BALANCE,
@@ -50,6 +55,7 @@ const CASES: readonly ProviderCase[] = [
   },
   {
     name: "kingsoft",
+    outcomes: KINGSOFT_FAKE_OUTCOMES,
     start: () => startKingsoftFake({ stepMs: 5 }),
     refuseNext: (fake) => (fake as Awaited<ReturnType<typeof startKingsoftFake>>).failNext("rate-limit"),
     refusalReason: FailureReason.RATE_LIMITED,
@@ -57,6 +63,7 @@ const CASES: readonly ProviderCase[] = [
   },
   {
     name: "ytx",
+    outcomes: YTX_FAKE_OUTCOMES,
     start: () => startYtxFake({ stepMs: 5 }),
     refuseNext: (fake) => (fake as Awaited<ReturnType<typeof startYtxFake>>).failNext("insufficient-balance"),
     refusalReason: FailureReason.INSUFFICIENT_BALANCE,
@@ -64,6 +71,7 @@ const CASES: readonly ProviderCase[] = [
   },
   {
     name: "huawei",
+    outcomes: HUAWEI_FAKE_OUTCOMES,
     start: () => startHuaweiFake({ stepMs: 5 }),
     refuseNext: (fake) => (fake as Awaited<ReturnType<typeof startHuaweiFake>>).failNext("rate-limit"),
     refusalReason: FailureReason.RATE_LIMITED,
@@ -152,8 +160,25 @@ describe.each(CASES)("$name through its contract fake", (tc) => {
     expect((await server.store.getCall(callId))?.providerCallId).toBe(placed?.providerCallId);
   });
 
+  // The sandbox's endings drive every fake (test/fakes/outcomes.ts): each row of the
+  // fake's table, sent through the server, ends as the table says.
+  it.for(Object.entries(tc.outcomes))("ending %s ends as the fake's outcome table says", async ([ending, outcome]) => {
+    const to = ending === "other" ? "+8613711112222" : `+8613711${ending.padStart(6, "1")}`;
+    const sends = () => metricValue(server.apiUrl, "voicecode_sends_total", { provider: tc.name, outcome: outcome.send });
+    const sendsBefore = await sends();
+    const sent = await cli(["send", ...addr, "--provider", tc.name, "--to", to, "--code", "4821", "--json"]);
+    const callId = (JSON.parse(sent.out[0] ?? "{}") as { callId: string }).callId;
+    expect(await sends()).toBe(sendsBefore + 1);
+    await fake.settled();
+    const call = await server.store.getCall(callId);
+    expect({ state: CallState[call?.state ?? 0], reason: FailureReason[call?.failureReason ?? 0] }).toEqual({
+      state: outcome.finalState,
+      reason: outcome.failureReason,
+    });
+  });
+
   it("a busy callee ends FAILED/BUSY", async () => {
-    const { events } = await sendAndWatch("+8613711110002");
+    const { events } = await sendAndWatch("+8613711110001");
     expect(events.at(-1)).toMatchObject({
       state: "CALL_STATE_FAILED",
       failureReason: "FAILURE_REASON_BUSY",

@@ -5,6 +5,8 @@
  * timestamp window, required parameters) and pushes the provider's documented
  * callbacks to our webhook ingress, retrying like the provider until acknowledged.
  */
+import type { FakeOutcomeTable } from "./outcomes.js";
+
 export interface FakeCall {
   /** The id the fake returned (the provider call id our adapter records). */
   readonly providerCallId: string;
@@ -18,6 +20,8 @@ export interface FakeCall {
 
 export interface ContractFake {
   readonly provider: string;
+  /** What the fake does by the callee's last four digits, on the sandbox's endings (outcomes.ts). */
+  readonly outcomes: FakeOutcomeTable;
   /** Base URL of the fake API, e.g. http://127.0.0.1:40123. */
   readonly url: string;
   /**

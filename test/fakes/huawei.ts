@@ -20,28 +20,21 @@
  * not answered with HTTP 200 is retried (`maxAttempts`, backoff from `retryMs`). (The
  * real platform retries only CDRs, six times an hour apart; status pushes never.)
  *
- * The callee's last four digits choose the call:
- *
- * | last four | API answer               | pushes                                         | ends as
- * |-----------|--------------------------|------------------------------------------------|--------------------------
- * | other     | 200 resultcode 0         | callout, alerting, answer, disconnect 0, fee    | COMPLETED
- * | 0002      | 200 resultcode 0         | callout, disconnect 8102, fee (Q.850 17)        | FAILED BUSY
- * | 0003      | 200 resultcode 0         | callout, alerting, disconnect 8101, fee (19)    | FAILED NO_ANSWER
- * | 0004      | 200 resultcode 0         | callout, disconnect 8104, fee (20)              | FAILED POWERED_OFF
- * | 0005      | 200 resultcode 0         | callout, alerting, disconnect 8004, fee (21)    | FAILED REJECTED
- * | 0006      | 200 resultcode 0         | callout, disconnect 8100, fee (1)               | FAILED INVALID_NUMBER
- * | 0007      | 200 resultcode 0         | callout, disconnect 7108, fee (no cause)        | FAILED INSUFFICIENT_BALANCE
- * | 0008      | 200 resultcode 0         | callout, disconnect 8103, fee (41)              | FAILED UNREACHABLE
- * | 0009      | 400 1010002 calleeNbr    | none                                            | rejected INVALID_NUMBER
+ * The callee's last four digits choose the outcome, on the sandbox's endings
+ * (test/fakes/outcomes.ts; HUAWEI_FAKE_OUTCOMES below is the table, printed by `npm run
+ * fake`): a disconnect with the hang-up cause and a CDR with its Q.850 cause, or an API
+ * refusal.
  *
  * (Huawei's API has no balance error: an account frozen for arrears shows up as hang-up
- * cause 7108, hence 0007.) failNext() forces the next request's answer instead; pushRaw() sends
- * any body once, for duplicate, out-of-order and malformed pushes.
+ * cause 7108 on an accepted call, hence 0008's row.) failNext() forces the next request's answer instead; pushRaw() sends
+ * any body once, for duplicate, out-of-order and malformed pushes; dropStateCodeNext()
+ * sends the next disconnect without its stateCode.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContractFake, FakeCall } from "./contract-fake.js";
+import { FAKE_ONLY_ENDINGS as F, type FakeOutcome, type FakeOutcomeTable, OUTCOME_ENDINGS as E, outcomeFor } from "./outcomes.js";
 
 export const HUAWEI_FAKE_PATH = "/rest/httpsessions/callVerify/v1.0";
 
@@ -75,6 +68,7 @@ export type HuaweiForcedOutcome =
   | "ports" // 400 1020165
   | "internal" // 400 1020002
   | "invalid-number" // 400 1010002 naming calleeNbr
+  | "quote-request" // 400 1010002 naming statusUrl and quoting the whole request body
   | "server-error" // 502 with an HTML page
   | "hang" // never answers
   | "reset" // destroys the socket once the request is read
@@ -106,6 +100,12 @@ export interface HuaweiFake extends ContractFake {
   failNext(outcome: HuaweiForcedOutcome): void;
   /** POSTs a raw body once, as a push (default URL: the callback URL), and returns the answer. */
   pushRaw(body: string | object, url?: string): Promise<{ status: number; body: string }>;
+  /**
+   * The next `count` (default 1) `disconnect` pushes leave out stateCode (the hang-up
+   * cause); stateDesc stays. The docs give stateCode with every disconnect, but Huawei
+   * never re-sends a status push, so a receiver must cope with one without it.
+   */
+  dropStateCodeNext(count?: number): void;
 }
 
 interface Rejection {
@@ -128,7 +128,7 @@ const AUTH: Record<string, string> = {
 
 const reject = (code: string, desc = AUTH[code] ?? "Error."): Rejection => ({ code, desc });
 
-const FORCED: Record<Exclude<HuaweiForcedOutcome, "server-error" | "hang" | "reset" | object>, Rejection> = {
+const FORCED: Record<Exclude<HuaweiForcedOutcome, "server-error" | "hang" | "reset" | "quote-request" | object>, Rejection> = {
   auth: reject("1023006"),
   "rate-limit": reject("1013001", "The number of calls exceeds the SP limit."),
   "app-rate-limit": reject("1013002", "The number of calls exceeds the APP limit."),
@@ -201,13 +201,13 @@ const hangup = (stateCode: number, stateDesc: string): Step => ({ kind: "disconn
 const fee = (q850: number, answered = false): Step => ({ kind: "fee", answered, q850 });
 
 const LIFECYCLES: Readonly<Record<string, readonly Step[]>> = {
-  "0002": [callout, hangup(8102, "The callee is busy."), fee(17)],
-  "0003": [callout, alerting, hangup(8101, "The callee does not answer."), fee(19)],
-  "0004": [callout, hangup(8104, "The callee is powered off."), fee(20)],
-  "0005": [callout, alerting, hangup(8004, "The callee hung up while ringing."), fee(21)],
-  "0006": [callout, hangup(8100, "The callee number does not exist."), fee(1)],
-  "0007": [callout, hangup(7108, "The user is frozen."), fee(0)],
-  "0008": [callout, hangup(8103, "The callee is temporarily unreachable."), fee(41)],
+  [E.busy]: [callout, hangup(8102, "The callee is busy."), fee(17)],
+  [E.noAnswer]: [callout, alerting, hangup(8101, "The callee does not answer."), fee(19)],
+  [E.invalidNumber]: [callout, hangup(8100, "The callee number does not exist."), fee(1)],
+  [E.poweredOff]: [callout, hangup(8104, "The callee is powered off."), fee(20)],
+  [E.rejected]: [callout, alerting, hangup(8004, "The callee hung up while ringing."), fee(21)],
+  [E.unreachable]: [callout, hangup(8103, "The callee is temporarily unreachable."), fee(41)],
+  [E.insufficientBalance]: [callout, hangup(7108, "The user is frozen."), fee(0)],
 };
 
 const COMPLETED: readonly Step[] = [
@@ -217,6 +217,51 @@ const COMPLETED: readonly Step[] = [
   hangup(0, "The user releases the call."),
   fee(16, true),
 ];
+
+const disconnects = (ending: string): string => {
+  const steps = LIFECYCLES[ending] ?? [];
+  const cause = steps.find((s) => s.kind === "disconnect");
+  const q850 = steps.find((s) => s.kind === "fee");
+  const names = steps.filter((s) => s.kind === "status").map((s) => (s.kind === "status" ? s.eventType : ""));
+  return `${[...names, `disconnect ${cause?.kind === "disconnect" ? cause.stateCode : ""}`].join(", ")}, fee (Q.850 ${q850?.kind === "fee" ? q850.q850 : ""})`;
+};
+const failed = (ending: string, name: string, failureReason: FakeOutcome["failureReason"]): FakeOutcome => ({
+  name,
+  send: "accepted",
+  finalState: "FAILED",
+  failureReason,
+  does: disconnects(ending),
+});
+
+/** What the fake does by the callee's last four digits (see test/fakes/outcomes.ts). */
+export const HUAWEI_FAKE_OUTCOMES: FakeOutcomeTable = {
+  [E.busy]: failed(E.busy, "busy", "BUSY"),
+  [E.noAnswer]: failed(E.noAnswer, "no answer", "NO_ANSWER"),
+  [E.invalidNumber]: failed(E.invalidNumber, "invalid number", "INVALID_NUMBER"),
+  [E.poweredOff]: failed(E.poweredOff, "powered off", "POWERED_OFF"),
+  [E.rejected]: failed(E.rejected, "rejected", "REJECTED"),
+  [E.unreachable]: failed(E.unreachable, "unreachable", "UNREACHABLE"),
+  [E.rateLimited]: { name: "rate limited", send: "rejected", finalState: "FAILED", failureReason: "RATE_LIMITED", does: "API: 400 1013001" },
+  [E.insufficientBalance]: {
+    ...failed(E.insufficientBalance, "insufficient balance", "INSUFFICIENT_BALANCE"),
+    differs: "Huawei's API has no balance error: the call is accepted, then hangs up with 7108",
+  },
+  [E.answerLost]: {
+    name: "answer lost",
+    send: "ambiguous",
+    finalState: "COMPLETED",
+    failureReason: "UNSPECIFIED",
+    does: "places the call, resets the connection instead of answering; then the completed pushes (userData echoes our call id)",
+  },
+  [F.refusedInvalidNumber]: {
+    name: "invalid number (refused by the API)",
+    send: "rejected",
+    finalState: "FAILED",
+    failureReason: "INVALID_NUMBER",
+    does: "API: 400 1010002 naming calleeNbr",
+  },
+  other: { name: "completed", send: "accepted", finalState: "COMPLETED", failureReason: "UNSPECIFIED", does: "callout, alerting, answer, disconnect 0, fee" },
+};
 
 /** yyyy-MM-dd HH:mm:ss, UTC, as Huawei's pushes carry times. */
 const pushTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
@@ -294,6 +339,7 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
   let fallbackUrl: string | undefined;
   let requestCount = 0;
   let sessionCounter = 0;
+  let dropStateCodes = 0;
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -344,7 +390,7 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
   };
 
   const playCall = async (call: HuaweiFakeCall): Promise<void> => {
-    const steps = LIFECYCLES[call.phoneNumber.slice(-4)] ?? COMPLETED;
+    const steps = LIFECYCLES[outcomeFor(HUAWEI_FAKE_OUTCOMES, call.phoneNumber)] ?? COMPLETED;
     const times: Record<string, string> = {};
     for (const step of steps) {
       await sleep(stepMs);
@@ -386,13 +432,16 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
       }
       const eventType = step.kind === "disconnect" ? "disconnect" : step.eventType;
       times[eventType] = at;
+      const dropCode = step.kind === "disconnect" && dropStateCodes > 0;
+      if (dropCode) dropStateCodes--;
       const statusInfo = {
         sessionId: call.providerCallId,
         timestamp: at,
         caller: displayNumber,
         called: call.phoneNumber,
         ...(call.echo === undefined ? {} : { userData: call.echo }),
-        ...(step.kind === "disconnect" ? { stateCode: step.stateCode, stateDesc: step.stateDesc } : {}),
+        ...(step.kind === "disconnect" && !dropCode ? { stateCode: step.stateCode } : {}),
+        ...(step.kind === "disconnect" ? { stateDesc: step.stateDesc } : {}),
       };
       await deliver(() => call.statusUrl ?? fallbackUrl, JSON.stringify({ eventType, statusInfo }));
     }
@@ -423,6 +472,8 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
       res.writeHead(force.status, { "content-type": "application/json;charset=UTF-8" }).end(force.body);
       return;
     }
+    // Some gateways echo what they refused: the request body, Base64 URLs and all.
+    if (force === "quote-request") return refuse(res, reject("1010002", `Invalid request. The statusUrl is invalid: ${raw}`));
     if (force !== undefined) return refuse(res, FORCED[force]);
 
     const authProblem = verifyHuaweiAuth(req.headers, { appKey, appSecret }, now(), windowMs);
@@ -432,13 +483,17 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
     if (checked.rejection !== undefined) return refuse(res, checked.rejection);
     const accepted = checked.call;
     if (accepted === undefined) return refuse(res, reject("1020002", "Internal error."));
-    if (accepted.phoneNumber.endsWith("0009")) return refuse(res, FORCED["invalid-number"]);
+    const ending = outcomeFor(HUAWEI_FAKE_OUTCOMES, accepted.phoneNumber);
+    if (ending === E.rateLimited) return refuse(res, FORCED["rate-limit"]);
+    if (ending === F.refusedInvalidNumber) return refuse(res, FORCED["invalid-number"]);
 
     sessionCounter++;
     const stamp = new Date(now()).toISOString().replace(/\D/g, "").slice(0, 14);
     const call: HuaweiFakeCall = { ...accepted, providerCallId: `1200_${sessionCounter}_0_${stamp}@callenabler.fake.huaweicaas.com` };
     calls.push(call);
-    answer(res, 200, { resultcode: "0", resultdesc: "Success", sessionId: call.providerCallId });
+    // For answerLost the call is placed, but the answer never reaches the caller.
+    if (ending === E.answerLost) res.socket?.destroy();
+    else answer(res, 200, { resultcode: "0", resultdesc: "Success", sessionId: call.providerCallId });
     const play = playCall(call).finally(() => running.delete(play));
     running.add(play);
   };
@@ -456,6 +511,7 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
 
   return {
     provider: "huawei",
+    outcomes: HUAWEI_FAKE_OUTCOMES,
     url,
     env: {
       VOICECODE_HUAWEI_APP_KEY: appKey,
@@ -477,6 +533,9 @@ export async function startHuaweiFake(options: HuaweiFakeOptions = {}): Promise<
     },
     failNext(outcome) {
       forced.push(outcome);
+    },
+    dropStateCodeNext(count = 1) {
+      dropStateCodes += Math.max(0, count);
     },
     async pushRaw(body, target) {
       const to = target ?? fallbackUrl;

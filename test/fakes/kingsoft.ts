@@ -16,28 +16,19 @@
  *
  * After accepting a call it pushes the call's one status report, as a JSON array, to
  * the callback URL, re-pushing until the answer is HTTP 200 with exactly
- * {"code":0,"msg":"success"} (up to maxAttempts, doubling from retryMs).
+ * {"code":0,"msg":"success"} (up to maxAttempts, doubling from retryMs). batchNext()
+ * groups reports into one push; shapeReports() writes later pushes the way the doc
+ * prints its example (trailing commas) and/or without some fields.
  *
- * Outcome by the callee's last four digits:
- * | digits | what happens                                   | normalized          |
- * |--------|------------------------------------------------|---------------------|
- * | 0002   | report FAIL DH:0001 被叫忙                      | FAILED BUSY         |
- * | 0003   | report FAIL DH:0004 有振铃，无人接听             | FAILED NO_ANSWER    |
- * | 0004   | report FAIL DH:0002 被叫空号                    | FAILED INVALID_NUMBER |
- * | 0005   | report FAIL DH:0018 被叫关机                    | FAILED POWERED_OFF  |
- * | 0006   | report FAIL DH:0017 被叫拒接                    | FAILED REJECTED     |
- * | 0007   | report FAIL DH:0020 被叫不在服务区               | FAILED UNREACHABLE  |
- * | 0008   | report FAIL DH:0019 被叫停机                    | FAILED SUSPENDED    |
- * | 0009   | report FAIL DH:0010 号码为黑名单                 | FAILED BLOCKED      |
- * | 0010   | report FAIL 480 (numeric ErrCode, as the doc's example) | FAILED NO_ANSWER |
- * | 0011   | API refuses: 400 MobileFrequencyLimit          | RATE_LIMITED        |
- * | 0012   | API refuses: 400 TrialTimesLimit               | INSUFFICIENT_BALANCE |
- * | other  | report SUCCESS with AnswerTime                 | ANSWERED, COMPLETED |
+ * The callee's last four digits choose the outcome, on the sandbox's endings
+ * (test/fakes/outcomes.ts; KINGSOFT_FAKE_OUTCOMES below is the table, printed by `npm run
+ * fake`): a FAIL report with the receipt code of the seed's table, or an API refusal.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContractFake, FakeCall } from "./contract-fake.js";
+import { FAKE_ONLY_ENDINGS as F, type FakeOutcome, type FakeOutcomeTable, OUTCOME_ENDINGS as E, outcomeFor } from "./outcomes.js";
 
 export const KINGSOFT_FAKE_ACCESS_KEY = "AKLTfakeKingsoftTest01";
 export const KINGSOFT_FAKE_SECRET_KEY = "fakeKingsoftSecretKey/0123456789+=";
@@ -94,6 +85,12 @@ export interface KingsoftFakeOptions {
   readonly now?: () => number;
 }
 
+/** How the fake writes its status pushes; see KingsoftFake.shapeReports. */
+export interface KingsoftReportShape {
+  readonly printAsDoc?: boolean;
+  readonly omit?: readonly string[];
+}
+
 /** One API request as received, with the error Code it got (undefined = success or transport fault). */
 export interface KingsoftFakeRequest {
   readonly params: Readonly<Record<string, string>>;
@@ -114,6 +111,13 @@ export interface KingsoftFake extends ContractFake {
   failNext(failure: KingsoftFakeFailure | KingsoftFakeErrorAnswer): void;
   /** Holds the next `count` reports and pushes them together in one POST. */
   batchNext(count: number): void;
+  /**
+   * How later pushes are written (default: strict JSON, every field). `printAsDoc`
+   * writes them the way the doc's example is printed: indented, a trailing comma after
+   * each report's last member (not valid JSON). `omit` leaves those fields out of every
+   * report (the doc marks none as always present).
+   */
+  shapeReports(shape: KingsoftReportShape): void;
   /** POSTs any body once to the callback URL, no retry; a non-string is JSON-encoded. */
   pushRaw(body: unknown): Promise<{ status: number; body: string }>;
   readonly requests: readonly KingsoftFakeRequest[];
@@ -152,18 +156,57 @@ interface Outcome {
   readonly errDesc: string;
 }
 
-const SCENARIOS: Readonly<Record<string, Outcome | KingsoftFakeErrorAnswer>> = {
-  "0002": { status: "FAIL", errCode: "DH:0001", errDesc: "被叫忙" },
-  "0003": { status: "FAIL", errCode: "DH:0004", errDesc: "有振铃，无人接听" },
-  "0004": { status: "FAIL", errCode: "DH:0002", errDesc: "被叫空号" },
-  "0005": { status: "FAIL", errCode: "DH:0018", errDesc: "被叫关机" },
-  "0006": { status: "FAIL", errCode: "DH:0017", errDesc: "被叫拒接" },
-  "0007": { status: "FAIL", errCode: "DH:0020", errDesc: "被叫不在服务区" },
-  "0008": { status: "FAIL", errCode: "DH:0019", errDesc: "被叫停机" },
-  "0009": { status: "FAIL", errCode: "DH:0010", errDesc: "号码为黑名单" },
-  "0010": { status: "FAIL", errCode: 480, errDesc: "用户拒接" },
-  "0011": FAILURES["rate-limit"],
-  "0012": FAILURES.balance,
+/** "lose-answer": the call is placed and reported, but the API answer never arrives. */
+const SCENARIOS: Readonly<Record<string, Outcome | KingsoftFakeErrorAnswer | "lose-answer">> = {
+  [E.busy]: { status: "FAIL", errCode: "DH:0001", errDesc: "被叫忙" },
+  [E.noAnswer]: { status: "FAIL", errCode: "DH:0004", errDesc: "有振铃，无人接听" },
+  [E.invalidNumber]: { status: "FAIL", errCode: "DH:0002", errDesc: "被叫空号" },
+  [E.poweredOff]: { status: "FAIL", errCode: "DH:0018", errDesc: "被叫关机" },
+  // The seed's own example pairing: the catch-all 480 with ErrDesc 用户拒接.
+  [E.rejected]: { status: "FAIL", errCode: 480, errDesc: "用户拒接" },
+  [E.unreachable]: { status: "FAIL", errCode: "DH:0020", errDesc: "被叫不在服务区" },
+  [E.rateLimited]: FAILURES["rate-limit"],
+  [E.insufficientBalance]: FAILURES.balance,
+  [E.answerLost]: "lose-answer",
+  [F.suspended]: { status: "FAIL", errCode: "DH:0019", errDesc: "被叫停机" },
+  [F.blocked]: { status: "FAIL", errCode: "DH:0010", errDesc: "号码为黑名单" },
+  // A catch-all code whose ErrDesc names one cause (the seed pairs 480 with several).
+  [F.noAnswerNumericCode]: { status: "FAIL", errCode: 480, errDesc: "有振铃，无人接听" },
+};
+
+const reported = (ending: string): string => {
+  const o = SCENARIOS[ending];
+  return typeof o === "object" && "errCode" in o ? `report FAIL ${o.errCode} ${o.errDesc}` : "";
+};
+const failed = (ending: string, name: string, failureReason: FakeOutcome["failureReason"]): FakeOutcome => ({
+  name,
+  send: "accepted",
+  finalState: "FAILED",
+  failureReason,
+  does: reported(ending),
+});
+
+/** What the fake does by the callee's last four digits (see test/fakes/outcomes.ts). */
+export const KINGSOFT_FAKE_OUTCOMES: FakeOutcomeTable = {
+  [E.busy]: failed(E.busy, "busy", "BUSY"),
+  [E.noAnswer]: failed(E.noAnswer, "no answer", "NO_ANSWER"),
+  [E.invalidNumber]: failed(E.invalidNumber, "invalid number", "INVALID_NUMBER"),
+  [E.poweredOff]: failed(E.poweredOff, "powered off", "POWERED_OFF"),
+  [E.rejected]: failed(E.rejected, "rejected", "REJECTED"),
+  [E.unreachable]: failed(E.unreachable, "unreachable", "UNREACHABLE"),
+  [E.rateLimited]: { name: "rate limited", send: "rejected", finalState: "FAILED", failureReason: "RATE_LIMITED", does: "API: 400 MobileFrequencyLimit" },
+  [E.insufficientBalance]: { name: "insufficient balance", send: "rejected", finalState: "FAILED", failureReason: "INSUFFICIENT_BALANCE", does: "API: 400 TrialTimesLimit" },
+  [E.answerLost]: {
+    name: "answer lost",
+    send: "ambiguous",
+    finalState: "COMPLETED",
+    failureReason: "UNSPECIFIED",
+    does: "places the call, resets the connection instead of answering; then report SUCCESS (ExtId echoes our call id)",
+  },
+  [F.suspended]: failed(F.suspended, "suspended", "SUSPENDED"),
+  [F.blocked]: failed(F.blocked, "blocked", "BLOCKED"),
+  [F.noAnswerNumericCode]: failed(F.noAnswerNumericCode, "no answer (numeric code)", "NO_ANSWER"),
+  other: { name: "completed", send: "accepted", finalState: "COMPLETED", failureReason: "UNSPECIFIED", does: "report SUCCESS with AnswerTime" },
 };
 const SUCCESS: Outcome = { status: "SUCCESS", errCode: "SUCCESS", errDesc: "发送成功" };
 
@@ -202,6 +245,17 @@ function beijing(ms: number): string {
   return new Date(ms + BEIJING_MS).toISOString().slice(0, 19).replace("T", " ");
 }
 
+/**
+ * A batch written as the doc's example is (语音HTTP批量推送状态报告): one member per line,
+ * a comma after every member of a report, the last one included.
+ */
+export function printLikeKingsoftDoc(reports: readonly object[]): string {
+  const printed = reports.map(
+    (report) => `    {\n${Object.entries(report).map(([k, v]) => `        ${JSON.stringify(k)}: ${JSON.stringify(v)},`).join("\n")}\n    }`,
+  );
+  return `[\n${printed.join(",\n")}\n]`;
+}
+
 function isAck(status: number, body: string): boolean {
   if (status !== 200) return false;
   try {
@@ -228,6 +282,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   const cancel = new AbortController();
   let held: object[] = [];
+  let shape: KingsoftReportShape = {};
   let holdCount = 0;
   let pending = 0;
   let waiters: (() => void)[] = [];
@@ -282,9 +337,11 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
   };
 
   const deliver = (reports: object[]): void => {
-    for (let i = 0; i < reports.length; i += 200) {
-      const chunk = reports.slice(i, i + 200);
-      void attempt(JSON.stringify(chunk), chunk.length, 1);
+    const omit = new Set(shape.omit ?? []);
+    const shaped = reports.map((report) => Object.fromEntries(Object.entries(report).filter(([key]) => !omit.has(key))));
+    for (let i = 0; i < shaped.length; i += 200) {
+      const chunk = shaped.slice(i, i + 200);
+      void attempt(shape.printAsDoc === true ? printLikeKingsoftDoc(chunk) : JSON.stringify(chunk), chunk.length, 1);
     }
   };
 
@@ -327,7 +384,8 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
 
   const accept = (params: Map<string, string>, res: ServerResponse): void => {
     const mobile = params.get("Mobile") ?? "";
-    const scenario = SCENARIOS[mobile.slice(-4)] ?? SUCCESS;
+    const chosen = SCENARIOS[outcomeFor(KINGSOFT_FAKE_OUTCOMES, mobile)] ?? SUCCESS;
+    const scenario = chosen === "lose-answer" ? SUCCESS : chosen;
     if ("code" in scenario) return void answerError(res, params, scenario);
     sequence++;
     const providerCallId = `${randomBytes(5).toString("hex")}${String(now()).slice(-9)}${String(sequence).padStart(3, "0")}`;
@@ -343,6 +401,8 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
     pending++;
     later(scenario.status === "SUCCESS" ? stepMs * (1 + call.playTimes) : stepMs, () => reportReady(report));
     requests.push({ params: Object.fromEntries(params), status: 200, errorCode: undefined });
+    // The call is placed, but the answer never reaches the caller.
+    if (chosen === "lose-answer") return void res.socket?.destroy();
     json(res, 200, { CallId: providerCallId, ExtId: call.echo ?? "", RequestId: randomUUID() });
   };
 
@@ -467,6 +527,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
 
   return {
     provider: "kingsoft",
+    outcomes: KINGSOFT_FAKE_OUTCOMES,
     url,
     env: {
       VOICECODE_KINGSOFT_ACCESS_KEY: accessKey,
@@ -484,6 +545,9 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
     },
     batchNext(count) {
       holdCount += Math.max(0, count);
+    },
+    shapeReports(next) {
+      shape = { ...next };
     },
     pushRaw(body) {
       return post(typeof body === "string" ? body : JSON.stringify(body));

@@ -8,12 +8,11 @@
  * variables that start voicecode against it, the commands to try and the fake's table
  * of outcomes by last four digits, then logs each call and callback until SIGINT/SIGTERM.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ContractFake } from "./contract-fake.js";
 import { startHuaweiFake } from "./huawei.js";
 import { startKingsoftFake } from "./kingsoft.js";
+import { renderOutcomeTable } from "./outcomes.js";
 import { startTencentFake } from "./tencent.js";
 import { startYtxFake } from "./ytx.js";
 
@@ -64,10 +63,8 @@ const env: Record<string, string> = {
 if (name === "huawei" && route !== null) env.VOICECODE_WEBHOOK_PUBLIC_URL = route[1] as string;
 
 const quote = (v: string) => (/^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
-// The outcome table of the fake's top-of-file comment, as written there.
-const source = readFileSync(join(import.meta.dirname, `${name}.ts`), "utf8");
-const header = source.slice(0, source.indexOf("*/"));
-const table = header.split("\n").filter((l) => l.startsWith(" * |")).map((l) => `  ${l.slice(3)}`);
+// The fake's outcome table: the sandbox's endings (README "Sandbox outcomes"), played its provider's way.
+const table = renderOutcomeTable(fake.outcomes).map((l) => `  ${l}`);
 const send = `node bin/voicecode.js send --provider ${name} --code 1234 --watch --to`;
 
 process.stdout.write(
@@ -82,7 +79,7 @@ process.stdout.write(
     "Then place calls (the last four digits choose the outcome):",
     "",
     `${send} +8613711112222     # answered, completed`,
-    `${send} +8613711110002     # busy`,
+    `${send} +8613711110001     # busy (the same endings as the sandbox)`,
     "node bin/voicecode.js get <call-id>",
     "",
     ...table,

@@ -19,19 +19,10 @@
  * call gets voicecode_callback (result "1"/"2") and voice_failure_callback (precise
  * failure_code); which comes first is a control (`failureOrder`).
  *
- * The callee number's last four digits choose the lifecycle:
- *
- * | last 4 | API answer                              | callbacks                                  | final        |
- * |--------|-----------------------------------------|--------------------------------------------|--------------|
- * | 0002   | accepted                                | result "1" + failure_code 10 (用户正忙)     | FAILED BUSY  |
- * | 0003   | accepted                                | result "1" + failure_code 5 (无人接听)      | FAILED NO_ANSWER |
- * | 0004   | accepted                                | result "2" + failure_code 1 (关机)          | FAILED POWERED_OFF |
- * | 0005   | accepted                                | result "2" + failure_code 8 (空号)          | FAILED INVALID_NUMBER |
- * | 0006   | accepted                                | result "2" + failure_code 3 (不在服务区)     | FAILED UNREACHABLE |
- * | 0007   | LimitExceeded.DeliveryFrequencyLimit    | none                                       | FAILED RATE_LIMITED |
- * | 0008   | FailedOperation.InsufficientBalanceInVoicePackage | none                             | FAILED INSUFFICIENT_BALANCE |
- * | 0009   | accepted                                | result "2" only (no failure callback)      | FAILED PROVIDER_ERROR |
- * | other  | accepted                                | result "0" (answered, then completed)      | COMPLETED    |
+ * The callee number's last four digits choose the outcome, on the sandbox's endings
+ * (test/fakes/outcomes.ts; TENCENT_FAKE_OUTCOMES below is the table, printed by
+ * `npm run fake`). Tencent has no report for a declined call: 0005 gets the bare
+ * result "1" it presumably sends then, a provisional NO_ANSWER.
  *
  * `failNext(outcome)` forces the next request's answer (queued, one per request),
  * after the body is read and before any check: see FORCED below, plus "hang" (never
@@ -41,6 +32,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContractFake, FakeCall } from "./contract-fake.js";
+import { FAKE_ONLY_ENDINGS as F, type FakeOutcomeTable, OUTCOME_ENDINGS as E, outcomeFor } from "./outcomes.js";
 
 export const TENCENT_FAKE_DEFAULTS = {
   secretId: "AKIDvoicecodeFakeSecretId000000000000",
@@ -268,6 +260,12 @@ export async function startTencentFake(options: TencentFakeOptions = {}): Promis
       const call = result.call;
       if (call === undefined) throw new Error("unreachable: accepted without a call");
       place(call);
+      if (outcomeFor(TENCENT_FAKE_OUTCOMES, call.phoneNumber) === E.answerLost) {
+        // The call is placed, but the answer never reaches the caller.
+        requests[requests.length - 1] = { headers: req.headers, body: raw.toString("utf8"), answer: "answer-lost" };
+        req.socket.destroy();
+        return;
+      }
       json(res, {
         Response: { SendStatus: { CallId: call.providerCallId, SessionContext: call.echo ?? "" }, RequestId: requestId },
       });
@@ -279,6 +277,7 @@ export async function startTencentFake(options: TencentFakeOptions = {}): Promis
 
   return {
     provider: "tencent",
+    outcomes: TENCENT_FAKE_OUTCOMES,
     url,
     env: {
       VOICECODE_TENCENT_SECRET_ID: creds.secretId,
@@ -391,9 +390,9 @@ function handle(
   if (SessionContext !== undefined && typeof SessionContext !== "string") {
     return fail("InvalidParameter", "The parameter `SessionContext` must be a String.");
   }
-  const suffix = (CalledNumber ?? "").slice(-4);
-  if (suffix === "0007") return fail(FORCED["rate-limit"].code, FORCED["rate-limit"].message);
-  if (suffix === "0008") return fail(FORCED["insufficient-balance"].code, FORCED["insufficient-balance"].message);
+  const ending = outcomeFor(TENCENT_FAKE_OUTCOMES, CalledNumber ?? "");
+  if (ending === E.rateLimited) return fail(FORCED["rate-limit"].code, FORCED["rate-limit"].message);
+  if (ending === E.insufficientBalance) return fail(FORCED["insufficient-balance"].code, FORCED["insufficient-balance"].message);
   return {
     error: undefined,
     call: {
@@ -444,8 +443,22 @@ const AUTHORIZATION =
   /^TC3-HMAC-SHA256 Credential=([^/\s,]+)\/([0-9]{4}-[0-9]{2}-[0-9]{2})\/([a-z0-9-]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
 /**
+ * A signed header's canonical value. For `host`, the hostname of the Host header received,
+ * without its port: the official SDK (tencentcloud-sdk-nodejs-common 4.1.220) signs
+ * `host:${new URL(url).hostname}` but sends `Host: ${new URL(url).host}`, so with an
+ * explicit port the header and the signed value differ, and Tencent, which accepts its
+ * SDK's requests, must compare hostnames. A client that signs the port is refused here.
+ */
+function canonicalValue(name: string, value: string): string {
+  if (name !== "host") return value.toLowerCase();
+  // "[::1]:9000" -> "[::1]", "127.0.0.1:4567" -> "127.0.0.1", "vms.tencentcloudapi.com" unchanged.
+  return value.toLowerCase().replace(/:[0-9]*$/, "");
+}
+
+/**
  * Verifies X-TC-Timestamp (±5 minutes) and the Authorization header of one request, the
- * way Tencent's gateway does: recomputes the signature from the headers actually sent.
+ * way Tencent's gateway does: recomputes the signature from the headers actually sent
+ * (the Host header's hostname, see canonicalValue).
  */
 export function verifyTc3(
   request: Tc3Request,
@@ -481,7 +494,7 @@ export function verifyTc3(
   const utcDate = new Date(timestamp * 1000).toISOString().slice(0, 10);
   if (date !== utcDate || service !== SERVICE) return signatureFailure;
 
-  const canonicalHeaders = names.map((n) => `${n}:${get(n).toLowerCase()}\n`).join("");
+  const canonicalHeaders = names.map((n) => `${n}:${canonicalValue(n, get(n))}\n`).join("");
   const hex = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
   const canonical = `${request.method ?? ""}\n${request.path}\n\n${canonicalHeaders}\n${signedHeaders}\n${hex(request.body)}`;
   const toSign = `TC3-HMAC-SHA256\n${timestamp}\n${date}/${service}/tc3_request\n${hex(canonical)}`;
@@ -503,12 +516,48 @@ interface Script {
 }
 
 const SCRIPTS: Readonly<Record<string, Script>> = {
-  "0002": { result: "1", failure: { code: 10, reason: "用户正忙" } },
-  "0003": { result: "1", failure: { code: 5, reason: "无人接听" } },
-  "0004": { result: "2", failure: { code: 1, reason: "关机" } },
-  "0005": { result: "2", failure: { code: 8, reason: "空号" } },
-  "0006": { result: "2", failure: { code: 3, reason: "不在服务区" } },
-  "0009": { result: "2" },
+  [E.busy]: { result: "1", failure: { code: 10, reason: "用户正忙" } },
+  [E.noAnswer]: { result: "1", failure: { code: 5, reason: "无人接听" } },
+  [E.invalidNumber]: { result: "2", failure: { code: 8, reason: "空号" } },
+  [E.poweredOff]: { result: "2", failure: { code: 1, reason: "关机" } },
+  [E.rejected]: { result: "1" },
+  [E.unreachable]: { result: "2", failure: { code: 3, reason: "不在服务区" } },
+  [F.providerError]: { result: "2" },
+};
+
+/** What the fake does by the callee's last four digits (see test/fakes/outcomes.ts). */
+export const TENCENT_FAKE_OUTCOMES: FakeOutcomeTable = {
+  [E.busy]: { name: "busy", send: "accepted", finalState: "FAILED", failureReason: "BUSY", does: 'result "1" + failure_code 10 (用户正忙)' },
+  [E.noAnswer]: { name: "no answer", send: "accepted", finalState: "FAILED", failureReason: "NO_ANSWER", does: 'result "1" + failure_code 5 (无人接听)' },
+  [E.invalidNumber]: { name: "invalid number", send: "accepted", finalState: "FAILED", failureReason: "INVALID_NUMBER", does: 'result "2" + failure_code 8 (空号)' },
+  [E.poweredOff]: { name: "powered off", send: "accepted", finalState: "FAILED", failureReason: "POWERED_OFF", does: 'result "2" + failure_code 1 (关机)' },
+  [E.rejected]: {
+    name: "rejected",
+    send: "accepted",
+    finalState: "FAILED",
+    failureReason: "NO_ANSWER",
+    does: 'result "1" only',
+    differs: "Tencent has no code for a declined call: a provisional NO_ANSWER",
+  },
+  [E.unreachable]: { name: "unreachable", send: "accepted", finalState: "FAILED", failureReason: "UNREACHABLE", does: 'result "2" + failure_code 3 (不在服务区)' },
+  [E.rateLimited]: { name: "rate limited", send: "rejected", finalState: "FAILED", failureReason: "RATE_LIMITED", does: "API: LimitExceeded.DeliveryFrequencyLimit" },
+  [E.insufficientBalance]: {
+    name: "insufficient balance",
+    send: "rejected",
+    finalState: "FAILED",
+    failureReason: "INSUFFICIENT_BALANCE",
+    does: "API: FailedOperation.InsufficientBalanceInVoicePackage",
+  },
+  [E.answerLost]: {
+    name: "answer lost",
+    send: "ambiguous",
+    finalState: "PENDING",
+    failureReason: "UNSPECIFIED",
+    does: "places the call, resets the connection instead of answering; then the completed callbacks",
+    differs: "callbacks carry no SessionContext: the call, never told its CallId, stays PENDING",
+  },
+  [F.providerError]: { name: "provider error", send: "accepted", finalState: "FAILED", failureReason: "PROVIDER_ERROR", does: 'result "2" only (no failure callback)' },
+  other: { name: "completed", send: "accepted", finalState: "COMPLETED", failureReason: "UNSPECIFIED", does: 'result "0" (answered)' },
 };
 
 const ANSWERED: Script = { result: "0" };
@@ -524,7 +573,7 @@ const DISPLAY_NUMBER = "075583763333";
 
 /** The callbacks of one accepted call, in the order they are pushed. */
 function lifecycle(call: FakeCall, startSec: number, order: FailureOrder): Callback[] {
-  const script = SCRIPTS[call.phoneNumber.slice(-4)] ?? ANSWERED;
+  const script = SCRIPTS[outcomeFor(TENCENT_FAKE_OUTCOMES, call.phoneNumber)] ?? ANSWERED;
   const { nationcode, mobile } = splitNumber(call.phoneNumber);
   const answered = script.result === "0";
   const result: Callback = {

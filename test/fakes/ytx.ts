@@ -4,7 +4,8 @@
  * service checks, with its own implementation of the signing rules (never the adapter's
  * signer, or the contract test would be circular): the Sign (MD5 of sid + token +
  * timestamp, either case), the Authorization header (Base64 of "sid|timestamp", same
- * timestamp), a 24-hour timestamp window (Beijing time), the sid in the path, the app
+ * timestamp; "|" as the seed's table says, NOT the ":" its worked example decodes to,
+ * see verifyYtxAuth), a 24-hour timestamp window (Beijing time), the sid in the path, the app
  * id, and the body's parameters. Answers are ytx's {"statusCode","statusMsg","requestId"}
  * with HTTP 200, as in the seed; codes other than 0, -2 and -205 come from a third-party
  * ytx error table, -104 (rate limit, only forced by failNext) from an answer quoted in the
@@ -24,19 +25,10 @@
  *   {"action":"codeCallStatus","requestId":"2025030100000001","state":"alerting",
  *    "dst":"13911281234","timestamp":"20250301160001"}
  *
- * The callee number's last four digits choose what happens:
- *
- * | last four | API answer              | pushes (state)                      | ends as                     |
- * |-----------|-------------------------|-------------------------------------|-----------------------------|
- * | 0002      | 0                       | callout, busy                       | FAILED BUSY                 |
- * | 0003      | 0                       | callout, alerting, noanswer         | FAILED NO_ANSWER            |
- * | 0004      | 0                       | callout, alerting, rejected         | FAILED REJECTED             |
- * | 0005      | 0                       | callout, poweroff                   | FAILED POWERED_OFF          |
- * | 0006      | 0                       | callout, unreachable                | FAILED UNREACHABLE          |
- * | 0007      | -1 号码无效             | none                                | rejected INVALID_NUMBER     |
- * | 0008      | -204 账户余额不足       | none                                | rejected INSUFFICIENT_BALANCE |
- * | 0009      | 0                       | none (like the ytx sandbox)         | ACCEPTED                    |
- * | other     | 0                       | callout, alerting, answer, success  | COMPLETED                   |
+ * The callee number's last four digits choose the outcome, on the sandbox's endings
+ * (test/fakes/outcomes.ts; YTX_FAKE_OUTCOMES below is the table, printed by `npm run
+ * fake`), each push state a word the adapter maps. ytx's refusal of a number (-1 号码无效)
+ * and a call without pushes (as on the ytx sandbox) have fake-only endings.
  *
  * failNext() forces the next API request's outcome; pushRaw() sends any body once.
  */
@@ -45,6 +37,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ContractFake, FakeCall } from "./contract-fake.js";
+import { FAKE_ONLY_ENDINGS as F, type FakeOutcomeTable, OUTCOME_ENDINGS as E, outcomeFor } from "./outcomes.js";
 
 export interface YtxFakeOptions {
   /** Default 0 (any free port). */
@@ -133,17 +126,56 @@ const API_PATH = /^\/201512\/sid\/([^/]+)\/call\/CodeCallOut\.wx$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const LIFECYCLES: Readonly<Record<string, readonly string[]>> = {
-  "0002": ["callout", "busy"],
-  "0003": ["callout", "alerting", "noanswer"],
-  "0004": ["callout", "alerting", "rejected"],
-  "0005": ["callout", "poweroff"],
-  "0006": ["callout", "unreachable"],
-  "0009": [],
+  [E.busy]: ["callout", "busy"],
+  [E.noAnswer]: ["callout", "alerting", "noanswer"],
+  [E.invalidNumber]: ["callout", "invalidnumber"],
+  [E.poweredOff]: ["callout", "poweroff"],
+  [E.rejected]: ["callout", "alerting", "rejected"],
+  [E.unreachable]: ["callout", "unreachable"],
+  [F.noStatusPush]: [],
 };
 const DEFAULT_LIFECYCLE = ["callout", "alerting", "answer", "success"];
 const REFUSED_BY_NUMBER: Readonly<Record<string, YtxFakeCode>> = {
-  "0007": "invalid-number",
-  "0008": "insufficient-balance",
+  [E.rateLimited]: "rate-limited",
+  [E.insufficientBalance]: "insufficient-balance",
+  [F.refusedInvalidNumber]: "invalid-number",
+};
+
+const pushes = (states: readonly string[]): string => `pushes ${states.join(", ")}`;
+
+/** What the fake does by the callee's last four digits (see test/fakes/outcomes.ts). */
+export const YTX_FAKE_OUTCOMES: FakeOutcomeTable = {
+  [E.busy]: { name: "busy", send: "accepted", finalState: "FAILED", failureReason: "BUSY", does: pushes(LIFECYCLES[E.busy] ?? []) },
+  [E.noAnswer]: { name: "no answer", send: "accepted", finalState: "FAILED", failureReason: "NO_ANSWER", does: pushes(LIFECYCLES[E.noAnswer] ?? []) },
+  [E.invalidNumber]: {
+    name: "invalid number",
+    send: "accepted",
+    finalState: "FAILED",
+    failureReason: "INVALID_NUMBER",
+    does: pushes(LIFECYCLES[E.invalidNumber] ?? []),
+  },
+  [E.poweredOff]: { name: "powered off", send: "accepted", finalState: "FAILED", failureReason: "POWERED_OFF", does: pushes(LIFECYCLES[E.poweredOff] ?? []) },
+  [E.rejected]: { name: "rejected", send: "accepted", finalState: "FAILED", failureReason: "REJECTED", does: pushes(LIFECYCLES[E.rejected] ?? []) },
+  [E.unreachable]: { name: "unreachable", send: "accepted", finalState: "FAILED", failureReason: "UNREACHABLE", does: pushes(LIFECYCLES[E.unreachable] ?? []) },
+  [E.rateLimited]: { name: "rate limited", send: "rejected", finalState: "FAILED", failureReason: "RATE_LIMITED", does: "API: -104 请求频率过高" },
+  [E.insufficientBalance]: { name: "insufficient balance", send: "rejected", finalState: "FAILED", failureReason: "INSUFFICIENT_BALANCE", does: "API: -204 账户余额不足" },
+  [E.answerLost]: {
+    name: "answer lost",
+    send: "ambiguous",
+    finalState: "PENDING",
+    failureReason: "UNSPECIFIED",
+    does: `places the call, resets the connection instead of answering; then ${pushes(DEFAULT_LIFECYCLE)}`,
+    differs: "ytx has no echo field: the call, never told its requestId, stays PENDING",
+  },
+  [F.noStatusPush]: { name: "no status push", send: "accepted", finalState: "ACCEPTED", failureReason: "UNSPECIFIED", does: "no pushes (like the ytx sandbox)" },
+  [F.refusedInvalidNumber]: {
+    name: "invalid number (refused by the API)",
+    send: "rejected",
+    finalState: "FAILED",
+    failureReason: "INVALID_NUMBER",
+    does: "API: -1 号码无效",
+  },
+  other: { name: "completed", send: "accepted", finalState: "COMPLETED", failureReason: "UNSPECIFIED", does: pushes(DEFAULT_LIFECYCLE) },
 };
 
 /** Beijing wall clock (UTC+8), computed independently of the adapter's time.ts. */
@@ -170,6 +202,14 @@ export interface YtxAuthInput {
 /**
  * The fake's own check of Sign and Authorization: "ok", or the ytx code a real server
  * would answer (-202 for the header and its timestamp, -203 for the Sign).
+ *
+ * The separator is "|" and only "|": an Authorization of Base64("sid:timestamp") is
+ * refused with -202. The seed (001) contradicts itself here: its parameter table says
+ * Base64(账户Id + "|" + 时间戳), while its 报文示例 header decodes to "<sid>:<timestamp>".
+ * The example is copied verbatim from cloopen's (容联·云通讯, another vendor, whose scheme
+ * uses ":") docs, path and sig placeholders included. A public production integration of
+ * ytx, github.com/fanshuai/kubrick (commit b7ed6588) server/voice/ytxz/action.py, sends
+ * "|". See docs/providers.md (ytx) and the comment in src/providers/ytx/signer.ts.
  */
 export function verifyYtxAuth(input: YtxAuthInput): "ok" | "-202" | "-203" {
   const decoded = Buffer.from(input.authorization ?? "", "base64").toString("utf8");
@@ -329,15 +369,20 @@ export async function startYtxFake(options: YtxFakeOptions = {}): Promise<YtxFak
     if (!/^[A-Za-z0-9]{1,19}$/.test(code) || !/^[123]$/.test(time) || (dstclid !== undefined && !/^\d{3,20}$/.test(dstclid))) {
       return answer(res, "invalid-parameter");
     }
-    const suffix = dst.slice(-4);
-    const refusal = REFUSED_BY_NUMBER[suffix];
+    const ending = outcomeFor(YTX_FAKE_OUTCOMES, dst);
+    const refusal = REFUSED_BY_NUMBER[ending];
     if (refusal !== undefined) return answer(res, refusal);
 
     sequence++;
     const requestId = beijingStamp(now()).slice(0, 8) + String(sequence).padStart(8, "0");
     calls.push({ providerCallId: requestId, phoneNumber: dst, code, playTimes: Number(time), echo: undefined });
     pending++;
-    void runLifecycle(requestId, dst, LIFECYCLES[suffix] ?? DEFAULT_LIFECYCLE);
+    void runLifecycle(requestId, dst, LIFECYCLES[ending] ?? DEFAULT_LIFECYCLE);
+    if (ending === E.answerLost) {
+      // The call is placed, but the answer never reaches the caller.
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(200, { "content-type": "application/json;charset=utf-8" });
     res.end(JSON.stringify({ statusCode: "0", statusMsg: "提交成功", requestId }));
   };
@@ -355,6 +400,7 @@ export async function startYtxFake(options: YtxFakeOptions = {}): Promise<YtxFak
 
   return {
     provider: "ytx",
+    outcomes: YTX_FAKE_OUTCOMES,
     url,
     credentials,
     env: {

@@ -2,8 +2,13 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalBus, type EventNotice } from "../../src/bus/bus.js";
 import { CallState, FailureReason } from "../../src/core/model.js";
-import { type InboundEvent, type Provider, WebhookParseError } from "../../src/core/provider.js";
+import { type InboundEvent, type Provider, type ProviderWebhook, WebhookParseError } from "../../src/core/provider.js";
 import { createWebhookServer, type WebhookServer } from "../../src/ingress/webhook-server.js";
+import { createHuaweiWebhook } from "../../src/providers/huawei/webhook.js";
+import { createKingsoftWebhook } from "../../src/providers/kingsoft/webhook.js";
+import { createSandboxWebhook } from "../../src/providers/sandbox/webhook.js";
+import { createTencentWebhook } from "../../src/providers/tencent/webhook.js";
+import { createYtxWebhook } from "../../src/providers/ytx/webhook.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { testKeyring } from "../support/keyring.js";
@@ -50,11 +55,37 @@ const acme: Provider = {
   },
 };
 
+/** A provider around a real provider's webhook (its parser, ack and retry reply). */
+const around = (name: string, webhook: ProviderWebhook): Provider => ({
+  name,
+  async send() {
+    throw new Error("not used");
+  },
+  webhook,
+});
+
+/** The five real providers, routed exactly as the server routes them. */
+const REAL_PROVIDERS = [
+  around("sandbox", createSandboxWebhook()),
+  around("tencent", createTencentWebhook()),
+  around("ytx", createYtxWebhook()),
+  around("kingsoft", createKingsoftWebhook()),
+  around("huawei", createHuaweiWebhook()),
+];
+
+/** A parser with a bug: it throws something other than a WebhookParseError. */
+let crash: () => never = () => {
+  throw new TypeError("cannot read properties of undefined");
+};
+const crashy = around("crashy", { ...acme.webhook, parse: () => crash() });
+
 let store: Store;
 let server: WebhookServer;
 let base: string;
 let notices: EventNotice[];
 let failStore: boolean;
+/** Every webhook metric recorded, as [provider, result]. */
+let counted: [string, string][];
 
 async function newCall(callId: string): Promise<void> {
   await store.createCall({
@@ -78,6 +109,7 @@ beforeEach(async () => {
   order.length = 0;
   notices = [];
   failStore = false;
+  counted = [];
   const real = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
   store = {
     ...real,
@@ -96,11 +128,13 @@ beforeEach(async () => {
   const bus = createLocalBus();
   bus.subscribe((n) => notices.push(n));
   server = createWebhookServer({
-    routes: [{ provider: acme, token: TOKEN }],
+    routes: [acme, crashy, ...REAL_PROVIDERS].map((provider) => ({ provider, token: TOKEN })),
     store,
     bus,
     logger: pino({ level: "silent" }),
-    maxBodyBytes: 1024,
+    metrics: { request: (provider, result) => counted.push([provider, result]) },
+    // Room for bodies nested 50,000 levels deep.
+    maxBodyBytes: 512 * 1024,
   });
   base = `http://127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
   await newCall("c1");
@@ -161,10 +195,14 @@ describe("webhook ingress", () => {
     expect(await store.listEvents({ callId: "c1" }, 0, 10)).toEqual([]);
   });
 
-  it("refuses other methods and oversized bodies", async () => {
+  it("refuses other methods and oversized bodies, counting both", async () => {
     expect((await fetch(`${base}/webhooks/acme/${TOKEN}`)).status).toBe(405);
-    const res = await post(`/webhooks/acme/${TOKEN}`, "x".repeat(2048));
+    const res = await post(`/webhooks/acme/${TOKEN}`, "x".repeat(512 * 1024 + 1));
     expect(res.status).toBe(413);
+    expect(counted).toEqual([
+      ["acme", "method_not_allowed"],
+      ["acme", "malformed"],
+    ]);
   });
 
   it("acks a retried push again but stores it once", async () => {
@@ -191,6 +229,68 @@ describe("webhook ingress", () => {
     const res = await post(`/webhooks/acme/${TOKEN}`, ringing);
     expect(res.status).toBe(503);
     expect(await res.text()).toBe("later");
+    expect(order).toEqual([]);
+    expect(notices).toEqual([]);
+  });
+});
+
+/** `depth` nested arrays / objects; optionally wrapped in a provider's own envelope. */
+const nestedArrays = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+const nestedObjects = (depth: number): string => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+
+/** A body each provider would otherwise read, with one field nested `depth` levels deep. */
+const PROVIDER_SHAPED: Readonly<Record<string, (deep: string) => string>> = {
+  sandbox: (deep) => `{"callId":"c1","providerCallId":"p1","event":"ringing","code":${deep}}`,
+  tencent: (deep) => `{"voicecode_callback":{"result":"0","callid":"p1","mobile":${deep}}}`,
+  ytx: (deep) => `{"requestId":"2016010000000205","state":"answer","extra":${deep}}`,
+  kingsoft: (deep) => `[{"CallId":"p1","Status":"SUCCESS","ErrCode":${deep}}]`,
+  huawei: (deep) => `{"eventType":"callout","statusInfo":{"sessionId":"p1","userData":${deep}}}`,
+};
+
+describe("webhook ingress: deeply nested JSON", () => {
+  // 4,113 levels is where ytx's parser overflowed the stack (answering 500, uncounted).
+  const cases = REAL_PROVIDERS.flatMap((p) =>
+    [4_113, 50_000].flatMap((depth) => [
+      [p.name, `${depth} nested arrays`, nestedArrays(depth)],
+      [p.name, `${depth} nested objects`, nestedObjects(depth)],
+      [p.name, `its own envelope around ${depth} levels`, PROVIDER_SHAPED[p.name]?.(nestedObjects(depth)) ?? ""],
+    ]),
+  );
+
+  it.each(cases)("%s answers 400 to %s, stores nothing and counts it as malformed", async (name, _what, body) => {
+    const res = await post(`/webhooks/${name}/${TOKEN}`, body);
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: string };
+    expect(json.error).toMatch(new RegExp(`^malformed ${name} callback: .*nested`));
+    expect(counted).toEqual([[name, "malformed"]]);
+    expect(order).toEqual([]);
+    expect(notices).toEqual([]);
+  });
+
+  it.each(REAL_PROVIDERS.map((p) => p.name))("%s still reads a body nested 64 levels inside a string", async (name) => {
+    // Brackets inside JSON strings are text, not nesting: never refused for them.
+    const body = PROVIDER_SHAPED[name]?.(JSON.stringify("[".repeat(200))) ?? "";
+    const res = await post(`/webhooks/${name}/${TOKEN}`, body);
+    expect(res.status).not.toBe(500);
+    expect(counted).toHaveLength(1);
+    expect(counted[0]?.[1]).not.toBe("parser_error");
+    if (res.status === 400) expect(((await res.json()) as { error: string }).error).not.toMatch(/nested/);
+  });
+});
+
+describe("webhook ingress: a parser that throws something other than WebhookParseError", () => {
+  it.each([
+    ["a TypeError", () => new TypeError("cannot read properties of undefined")],
+    ["a stack overflow", () => new RangeError("Maximum call stack size exceeded")],
+    ["a thrown string", () => "not an Error at all"],
+  ])("answers 500 with a JSON reason for %s and counts it", async (_name, thrown) => {
+    crash = () => {
+      throw thrown();
+    };
+    const res = await post(`/webhooks/crashy/${TOKEN}`, ringing);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "internal error" });
+    expect(counted).toEqual([["crashy", "parser_error"]]);
     expect(order).toEqual([]);
     expect(notices).toEqual([]);
   });

@@ -1,10 +1,11 @@
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashApiKey, newApiKey } from "../../src/auth/keys.js";
 import { createSandboxNetwork, type SandboxNetwork } from "../../src/providers/sandbox/index.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { testConfig } from "../support/test-server.js";
@@ -52,5 +53,77 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated
     ]);
     expect(result.bad.code).toBe("INVALID_ARGUMENT");
     expect(result.bad.details).toMatch(/^phone_number: /);
+  });
+});
+
+describe.runIf(hasGrpc || required)("a Python grpcio client with API keys", () => {
+  let server: RunningServer;
+  let network: SandboxNetwork;
+  let target: string | undefined;
+  const out = mkdtempSync(join(tmpdir(), "voicecode-py-"));
+  const dir = mkdtempSync(join(tmpdir(), "voicecode-py-keys-"));
+  const keysFile = join(dir, "keys");
+  const oldKey = newApiKey();
+  const newKey = newApiKey();
+  const fileKey = newApiKey();
+
+  beforeAll(async () => {
+    network = createSandboxNetwork({ callbackUrl: () => target, stepDelayMs: 1 });
+    writeFileSync(keysFile, `team-b ${hashApiKey(fileKey)}\n`);
+    const config = testConfig({
+      VOICECODE_API_KEYS: `team-a=${hashApiKey(oldKey)},team-a=${hashApiKey(newKey)}`,
+      VOICECODE_API_KEYS_FILE: keysFile,
+      // The documented default per-number limits.
+      VOICECODE_NUMBER_LIMITS: "1/1m,5/1h,10/1d",
+    });
+    server = await startServer({ config, logger: pino({ level: "silent" }), sandboxNetwork: network });
+    target = server.sandboxCallbackUrl;
+  });
+  afterAll(async () => {
+    await server.stop();
+    network.close();
+    rmSync(out, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (phone: string, keys: string[]) => {
+    const { stdout } = await promisify(execFile)(
+      PYTHON,
+      [join(import.meta.dirname, "python_callers.py"), join(root, "proto"), out, `127.0.0.1:${server.grpcPort}`, phone, ...keys],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+  };
+
+  it("gets UNAUTHENTICATED without a valid key, in with either rotated key, and decodes ErrorInfo and RetryInfo", async () => {
+    const result = await run("+8613711113333", ["none=-", `wrong=${newApiKey()}`, `old=${oldKey}`, `new=${newKey}`]);
+    const unauthenticated = { code: "UNAUTHENTICATED", details: "a valid API key is required" };
+    expect(result.none).toEqual([unauthenticated, unauthenticated]);
+    expect(result.wrong).toEqual([unauthenticated, unauthenticated]);
+    // One call a minute to a number, whichever key of the tenant sends it.
+    expect(result.old[0]).toEqual({ code: "OK", state: "CALL_STATE_ACCEPTED" });
+    expect(result.old[1]).toMatchObject({
+      code: "RESOURCE_EXHAUSTED",
+      status_code: 8,
+      reason: "NUMBER_MINUTE_LIMIT",
+      domain: "voicecode.v1",
+      metadata: { limit: "1", window: "1m" },
+    });
+    expect(result.old[1].retry_ms).toBeGreaterThan(0);
+    expect(result.old[1].retry_ms).toBeLessThanOrEqual(60_000);
+    expect(result.new[0]).toMatchObject({ code: "RESOURCE_EXHAUSTED", reason: "NUMBER_MINUTE_LIMIT" });
+  });
+
+  it("is refused once its key's line is removed from the keys file (revoked)", async () => {
+    expect((await run("+8613711114444", [`file=${fileKey}`])).file[0]).toMatchObject({ code: "OK" });
+    writeFileSync(keysFile, "# team-b revoked\n");
+    // The file is checked at most once a second; wait until the server has re-read it.
+    while (server.authenticator.authenticate(`Bearer ${fileKey}`) !== undefined) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await run("+8613711115555", [`file=${fileKey}`])).file[0]).toEqual({
+      code: "UNAUTHENTICATED",
+      details: "a valid API key is required",
+    });
   });
 });

@@ -65,6 +65,7 @@ async function storedFingerprint(keyring: Keyring): Promise<string> {
       metadata: KNOWN.metadata,
     }),
     new AbortController().signal,
+    { tenant: "default" },
   );
   await store.close();
   const db = new Database(file, { readonly: true });

@@ -141,10 +141,10 @@ export function describeLegacyFingerprints(
       expect(hashes.get(untouched.callId)).toBe("");
 
       const service = serviceOn(await open(e, keyring), keyring);
-      const replay = await service.send(retryOf(row, "4821"), new AbortController().signal);
+      const replay = await service.send(retryOf(row, "4821"), new AbortController().signal, { tenant: "default" });
       expect(replay).toMatchObject({ callId: row.callId, idempotentReplay: true });
       const conflict = await service
-        .send(retryOf(row, "4822"), new AbortController().signal)
+        .send(retryOf(row, "4822"), new AbortController().signal, { tenant: "default" })
         .then(() => undefined, (err: unknown) => err);
       expect(conflict).toBeInstanceOf(VoiceCodeError);
       expect((conflict as VoiceCodeError).code).toBe("ALREADY_EXISTS");
@@ -177,10 +177,10 @@ export function describeLegacyFingerprints(
         const row = legacyRow("late", "5150");
         await e.writeRaw([row]);
         const service = serviceOn(store, keyring);
-        const replay = await service.send(retryOf(row, "5150"), new AbortController().signal);
+        const replay = await service.send(retryOf(row, "5150"), new AbortController().signal, { tenant: "default" });
         expect(replay).toMatchObject({ callId: row.callId, idempotentReplay: true });
         const conflict = await service
-          .send(retryOf(row, "5151"), new AbortController().signal)
+          .send(retryOf(row, "5151"), new AbortController().signal, { tenant: "default" })
           .then(() => undefined, (err: unknown) => err);
         expect((conflict as VoiceCodeError).code).toBe("ALREADY_EXISTS");
       });

@@ -1,18 +1,21 @@
 /**
  * The commit-order trap: a sequence value is drawn at INSERT, not at COMMIT. If writer X
  * draws 41, writer Y draws 42 and commits first, a watcher that reads 42 and resumes
- * "after 42" never sees 41. The store's event-order lock must make that impossible; with
- * the lock switched off (test-only option) the same script loses X's event.
+ * "after 42" never sees 41. Writers run in parallel (Y does not wait for X); the store's
+ * readers must stop at the event horizon (src/store/postgres/visibility.ts). With the
+ * horizon switched off (test-only option) the same script loses X's event, and the
+ * simpler rule "xact_id below the snapshot's xmin" is shown to lose it too.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CallState, FailureReason, type EventRecord } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
-import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
-import type { TransactionHooks } from "../../src/store/postgres/transaction.js";
-import { adminQuery, describePostgres, useTestDatabase } from "../support/postgres.js";
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/index.js";
+import { EVENT_HORIZON_SQL } from "../../src/store/postgres/visibility.js";
 import { testKeyring } from "../support/keyring.js";
+import { ADMIN_URL, describePostgres, useTestDatabase } from "../support/postgres.js";
 
 const PROVIDER = "sandbox";
 const NOW = 1_700_000_000_000;
@@ -62,10 +65,27 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await sleep(5);
 }
 
-describePostgres("PostgreSQL event sequences become visible in commit order", () => {
+/** The newest committed sequence of a client reference, read without the horizon. */
+async function newest(store: PostgresStore, ref: string): Promise<number> {
+  const { rows } = await store.pool.query<{ top: number }>(
+    "SELECT COALESCE(MAX(sequence), 0) AS top FROM events WHERE client_reference = $1",
+    [ref],
+  );
+  return rows[0]?.top ?? 0;
+}
+
+/** Waits until every event up to `sequence` is below the horizon: a read then gets them all. */
+async function final(store: PostgresStore, sequence: number): Promise<void> {
+  await until(async () => {
+    const { rows } = await store.pool.query<{ upto: number }>(`SELECT ${EVENT_HORIZON_SQL} AS upto`);
+    return (rows[0]?.upto ?? 0) >= sequence;
+  });
+}
+
+describePostgres("PostgreSQL event sequences become readable in commit order", () => {
   const db = useTestDatabase();
   const stores: PostgresStore[] = [];
-  const open = async (options: { applicationName: string } & TransactionHooks): Promise<PostgresStore> => {
+  const open = async (options: { applicationName: string } & Partial<PostgresStoreOptions>): Promise<PostgresStore> => {
     const store = await createPostgresStore({ connectionString: db.url, poolSize: 6, keyring: testKeyring(), ...options });
     stores.push(store);
     return store;
@@ -100,23 +120,24 @@ describePostgres("PostgreSQL event sequences become visible in commit order", ()
   }
 
   /**
-   * X inserts first and is held open before COMMIT; Y inserts after and tries to commit
-   * first; a watcher reads in between and then resumes from the last sequence it saw.
+   * X inserts first and is held open before COMMIT; Y inserts after and commits first; a
+   * watcher reads in between and then resumes from the last sequence it saw.
    */
-  async function runTrap(eventOrderLock: boolean): Promise<{
+  async function runTrap(eventHorizon: boolean): Promise<{
     seen: EventRecord[];
     stored: EventRecord[];
     x: string;
-    yWaitedForX: boolean;
   }> {
-    const app = `voicecode-trap-${eventOrderLock ? "on" : "off"}`;
     const ref = `trap-${randomUUID()}`;
     let holdCall: string | undefined;
     const xReady = deferred();
     const releaseX = deferred();
     const store = await open({
-      applicationName: app,
-      eventOrderLock,
+      applicationName: `voicecode-trap-${eventHorizon ? "on" : "off"}`,
+      eventHorizon,
+      // The read in between finds Y above the horizon for as long as X is held: no need
+      // to wait the default second for it.
+      horizonWaitMs: 20,
       async beforeCommit({ events }) {
         if (holdCall !== undefined && events.some((e) => e.callId === holdCall)) {
           xReady.resolve();
@@ -126,63 +147,133 @@ describePostgres("PostgreSQL event sequences become visible in commit order", ()
     });
     const x = await acceptedCall(store, ref);
     const y = await acceptedCall(store, ref);
-    const history = await store.listEvents({ clientReference: ref }, 0, 100);
-    let cursor = history.at(-1)?.sequence ?? 0;
+    const start = await newest(store, ref);
+    let cursor = start;
 
     const traffic = startLoad(4);
     try {
       holdCall = x.callId;
-      const xDone = store.ingest(PROVIDER, [push(x.pc, CallState.RINGING)], NOW);
+      let xFinished = false;
+      const xDone = store.ingest(PROVIDER, [push(x.pc, CallState.RINGING)], NOW).finally(() => {
+        xFinished = true;
+      });
       await xReady.promise; // X has drawn its sequence and holds its transaction open
 
-      let yFinished = false;
-      const yDone = store.ingest(PROVIDER, [push(y.pc, CallState.RINGING)], NOW).finally(() => {
-        yFinished = true;
-      });
-      // Either Y commits (no lock) or it queues behind X on the event-order lock.
-      let yWaitedForX = false;
-      await until(async () => {
-        if (yFinished) return true;
-        const waiting = await adminQuery(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-             AND application_name = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-          [app],
-          db.url,
-        );
-        yWaitedForX = waiting.length > 0;
-        return yWaitedForX;
-      });
+      // Y commits while X is still open: writers do not wait for each other.
+      await store.ingest(PROVIDER, [push(y.pc, CallState.RINGING)], NOW);
+      expect(xFinished).toBe(false);
 
       // The watcher reads now, remembers where it got to, and disconnects.
       const seen = await store.listEvents({ clientReference: ref }, cursor, 100);
       cursor = seen.at(-1)?.sequence ?? cursor;
 
       releaseX.resolve();
-      await Promise.all([xDone, yDone]);
+      await xDone;
+      await final(store, await newest(store, ref));
 
       // It resumes with after_sequence = the last sequence it saw.
       seen.push(...(await store.listEvents({ clientReference: ref }, cursor, 100)));
-      const stored = await store.listEvents({ clientReference: ref }, history.at(-1)?.sequence ?? 0, 100);
-      return { seen, stored, x: x.callId, yWaitedForX };
+      return { seen, stored: await load.listEvents({ clientReference: ref }, start, 100), x: x.callId };
     } finally {
+      releaseX.resolve();
       expect(await traffic.stop()).toBeGreaterThan(0);
     }
   }
 
-  it("with the event-order lock, a watcher resuming between two out-of-order writers misses nothing", async () => {
-    const { seen, stored, yWaitedForX } = await runTrap(true);
-    expect(yWaitedForX).toBe(true);
+  it("with the event horizon, a watcher resuming between two out-of-order writers misses nothing", async () => {
+    const { seen, stored, x } = await runTrap(true);
     expect(stored.map((e) => e.state)).toEqual([CallState.RINGING, CallState.RINGING]);
+    // X drew the lower sequence but committed last.
+    expect(stored[0]?.callId).toBe(x);
     expect(seen).toEqual(stored);
   });
 
   it("without it (test-only switch), the same script loses X's event: the test has teeth", async () => {
-    const { seen, stored, x, yWaitedForX } = await runTrap(false);
-    expect(yWaitedForX).toBe(false);
+    const { seen, stored, x } = await runTrap(false);
     // X drew the lower sequence but committed last, behind the watcher's cursor.
     const xEvent = stored.find((e) => e.callId === x);
     expect(xEvent?.sequence).toBe(stored[0]?.sequence);
     expect(seen.map((e) => e.sequence)).not.toContain(xEvent?.sequence);
+  });
+
+  it("'xact_id below the snapshot's xmin' alone would lose an event whose writer got its id later but drew first", async () => {
+    const ref = `xmin-${randomUUID()}`;
+    const store = await open({ applicationName: "voicecode-xmin", horizonWaitMs: 20 });
+    const { callId } = await acceptedCall(store, ref);
+    const before = await newest(store, ref);
+    const session = async (): Promise<pg.Client> => {
+      const client = new pg.Client({ connectionString: db.url });
+      client.on("error", () => undefined);
+      await client.connect();
+      return client;
+    };
+    const insert = async (client: pg.Client, state: CallState): Promise<number> => {
+      const { rows } = await client.query<{ sequence: string }>(
+        `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+           provider_call_id, provider_code, provider_text, recorded_at_ms)
+         VALUES ($1, $2, $3, 0, $4, 'pc', 'c', '', $5) RETURNING sequence`,
+        [callId, ref, state, PROVIDER, NOW],
+      );
+      return Number(rows[0]?.sequence);
+    };
+    const [y, x] = [await session(), await session()];
+    try {
+      // Y gets its transaction id first (as ingest does by storing the push), X second;
+      // then X draws first and Y second, and Y commits while X stays open.
+      await y.query("BEGIN");
+      await y.query("SELECT pg_current_xact_id()");
+      await x.query("BEGIN");
+      const xSequence = await insert(x, CallState.DIALING);
+      const ySequence = await insert(y, CallState.RINGING);
+      await y.query("COMMIT");
+      expect(ySequence).toBeGreaterThan(xSequence);
+
+      // The naive rule hands out Y's event while X's lower one can still commit, so a
+      // resume after it skips X's. (Polled: an unrelated transaction elsewhere on the
+      // server may hold xmin back for a moment; X, open, holds it back for good.)
+      let naive: number[] = [];
+      await until(async () => {
+        const { rows } = await store.pool.query<{ sequence: number }>(
+          `SELECT sequence FROM events WHERE client_reference = $1 AND sequence > $2
+             AND xact_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY sequence`,
+          [ref, before],
+        );
+        naive = rows.map((r) => r.sequence);
+        return naive.length > 0;
+      });
+      expect(naive).toEqual([ySequence]);
+      // The horizon does not.
+      expect(await store.listEvents({ clientReference: ref }, before, 10)).toEqual([]);
+
+      await x.query("COMMIT");
+      await final(store, ySequence);
+      expect((await store.listEvents({ clientReference: ref }, before, 10)).map((e) => e.sequence)).toEqual([
+        xSequence,
+        ySequence,
+      ]);
+    } finally {
+      await x.end();
+      await y.end();
+    }
+  });
+
+  it("is not held back by a write transaction open in another database on the same server", async () => {
+    const store = await open({ applicationName: "voicecode-neighbour" });
+    const ref = `neighbour-${randomUUID()}`;
+    const neighbour = new pg.Client({ connectionString: ADMIN_URL });
+    neighbour.on("error", () => undefined);
+    await neighbour.connect();
+    try {
+      // Another program's long transaction, in another database: it holds the server-wide
+      // xmin back, but can never draw from our sequence.
+      await neighbour.query("BEGIN");
+      await neighbour.query("SELECT pg_current_xact_id()");
+      await acceptedCall(store, ref);
+      expect((await store.listEvents({ clientReference: ref }, 0, 10)).map((e) => e.state)).toEqual([CallState.ACCEPTED]);
+    } finally {
+      await neighbour.query("ROLLBACK");
+      await neighbour.end();
+    }
   });
 
   it("under concurrent writers with random commit delays, a resuming reader sees every event once, in order", async () => {
@@ -217,14 +308,17 @@ describePostgres("PostgreSQL event sequences become visible in commit order", ()
     // The reader pages in small batches and "reconnects" after every page.
     const seen: EventRecord[] = [];
     let cursor = start;
-    for (;;) {
-      const done = !writing;
-      const page = await store.listEvents({ clientReference: ref }, cursor, 3);
-      seen.push(...page);
-      cursor = page.at(-1)?.sequence ?? cursor;
-      if (done && page.length === 0) break;
-    }
+    const page = async (): Promise<number> => {
+      const events = await store.listEvents({ clientReference: ref }, cursor, 3);
+      seen.push(...events);
+      cursor = events.at(-1)?.sequence ?? cursor;
+      return events.length;
+    };
+    while (writing) await page();
     await writers;
+    // Writers done: once the last of their events is final, the reader drains the rest.
+    await final(store, await newest(store, ref));
+    while ((await page()) > 0) {}
 
     const stored = await store.listEvents({ clientReference: ref }, start, 1000);
     expect(stored).toHaveLength(calls.length * 4);

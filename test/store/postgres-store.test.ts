@@ -13,7 +13,7 @@ import {
   MIGRATIONS,
   type PostgresStore,
 } from "../../src/store/postgres/index.js";
-import { EVENT_ORDER_LOCK, LOCK_NAMESPACE, MIGRATION_LOCK } from "../../src/store/postgres/constants.js";
+import { LOCK_NAMESPACE, MIGRATION_LOCK } from "../../src/store/postgres/constants.js";
 import type { PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
 import {
   adminQuery,
@@ -27,6 +27,7 @@ import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
+import { describeTenantContract } from "./store-tenants-contract.js";
 
 const NOW = 1_700_000_000_000;
 
@@ -113,6 +114,8 @@ describePostgres("PostgreSQL store (shared database)", () => {
   describeStoreContract("postgres", open);
   describeAttemptsContract("postgres", open);
   describeStoreProperties("postgres", open);
+  // Each open is its own pool: two instances are two replicas on one database.
+  describeTenantContract("postgres", open, { replicas: true });
 });
 
 describePostgres("PostgreSQL store (fresh database per test)", () => {
@@ -130,6 +133,24 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
       await adminQuery(
         `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
            AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        [db.name, app],
+      )
+    ).length > 0;
+  /** Whether a session of `app` in this test's database is waiting for any lock (a row's, here). */
+  const waitingOnLock = async (app: string): Promise<boolean> =>
+    (
+      await adminQuery(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
+           AND wait_event_type = 'Lock'`,
+        [db.name, app],
+      )
+    ).length > 0;
+  /** Whether a session of `app` is open in a transaction and idle, as a frozen process's is. */
+  const idleInTransaction = async (app: string): Promise<boolean> =>
+    (
+      await adminQuery(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
+           AND state = 'idle in transaction'`,
         [db.name, app],
       )
     ).length > 0;
@@ -173,6 +194,22 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
       await Promise.all(racers.map((pool) => pool.end()));
       await fresh.drop();
     }
+  });
+
+  it("upgrading a database with events from before the event horizon hands all of them out", async () => {
+    const pool = rawPool();
+    expect(await applyMigrations(pool, MIGRATIONS.slice(0, 1))).toBe(1);
+    await pool.query(
+      `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference, state,
+         created_at_ms, updated_at_ms) VALUES ('call-1', 'sandbox', '+86138****0000', 1, 'ref-1', 2, 1, 1)`,
+    );
+    await pool.query(
+      `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+         provider_call_id, provider_code, provider_text, recorded_at_ms)
+       SELECT 'call-1', 'ref-1', s, 0, 'sandbox', 'pc-1', 'c', '', 1 FROM unnest(ARRAY[2, 3, 4]) s`,
+    );
+    const store = await openStore();
+    expect((await store.listEvents({ clientReference: "ref-1" }, 0, 10)).map((e) => e.state)).toEqual([2, 3, 4]);
   });
 
   it("refuses a database from a newer schema version", async () => {
@@ -266,15 +303,16 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     await seedAcceptedCall(store);
 
     const crashes = await crashesDuring(async () => {
-      // Killed during a statement: waiting for the event-order lock another session holds.
+      // Killed during a statement: waiting for the call's row, which another session holds.
       const holder = new pg.Client({ connectionString: db.url });
       holder.on("error", () => undefined);
       await holder.connect();
       try {
-        await holder.query("SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, EVENT_ORDER_LOCK]);
+        await holder.query("BEGIN");
+        await holder.query("SELECT 1 FROM calls WHERE call_id = 'call-1' FOR UPDATE");
         const waiting = store.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 2);
         waiting.catch(() => undefined); // asserted below; it may reject before that
-        await until(() => waitingOnAdvisoryLock("victim"));
+        await until(() => waitingOnLock("victim"));
         expect(await terminateBackends(db.name, "victim")).toBeGreaterThan(0);
         await expect(waiting).rejects.toThrow();
       } finally {
@@ -321,7 +359,7 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     await openStore();
   });
 
-  it("frees the event-order lock for every replica when a writer stalls mid-transaction", async () => {
+  it("a writer stalled mid-transaction delays no other call's writes, and its own call's only until the server ends it", async () => {
     const stall = { reached: deferred(), release: deferred() };
     const stalled = await openStore({
       applicationName: "stalled",
@@ -335,12 +373,35 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     });
     const healthy = await openStore({ applicationName: "healthy" });
     await seedAcceptedCall(healthy);
+    await healthy.createCall({
+      callId: "call-2",
+      provider: "sandbox",
+      phoneMasked: "+86138****0000",
+      playTimes: 1,
+      clientReference: "ref-2",
+      metadata: {},
+      idempotencyKey: "",
+      requestHash: "h",
+      nowMs: NOW,
+    });
     try {
       const stuck = stalled.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 2);
       stuck.catch(() => undefined); // asserted below; it rejects before that
       await stall.reached.promise;
-      // The other replica's write must get the lock once the server ends the stalled session.
-      const next = await settlesWithin(5000, healthy.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 3));
+      // Another call's Send result and callbacks go through while the stalled session
+      // is still open: nothing fleet-wide is held. (No timing: the check after them
+      // proves the stalled session was there throughout.)
+      await healthy.recordSendResult(
+        "call-2",
+        { kind: "accepted", providerCallId: "pc-2", providerCode: "OK", providerText: "" },
+        NOW + 3,
+      );
+      const other = await healthy.ingest("sandbox", [{ ...push("r2", CallState.RINGING), providerCallId: "pc-2" }], NOW + 4);
+      expect(other.appended.map((e) => e.state)).toEqual([CallState.RINGING]);
+      expect(await idleInTransaction("stalled")).toBe(true);
+
+      // The stalled call's own next write waits on its row until the server ends the session.
+      const next = await settlesWithin(5000, healthy.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 5));
       expect(next).not.toBe("blocked");
       expect(await healthy.listEvents({ callId: "call-1" }, 0, 10)).toMatchObject([
         { state: CallState.ACCEPTED },
@@ -353,13 +414,118 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     }
   });
 
+  it("applies concurrent changes to one call one after another, each on the state the other left", async () => {
+    const hold = { reached: deferred(), release: deferred() };
+    const first = await openStore({
+      applicationName: "first-writer",
+      async beforeCommit({ method }) {
+        if (method !== "ingest") return;
+        hold.reached.resolve();
+        await hold.release.promise;
+      },
+    });
+    const second = await openStore({ applicationName: "second-writer" });
+    await seedAcceptedCall(second);
+    const answered = first.ingest("sandbox", [push("a", CallState.ANSWERED)], NOW + 2);
+    await hold.reached.promise;
+    // RINGING is stale once ANSWERED commits; read before that commit, it would regress the call.
+    let finished = false;
+    const ringing = second.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 3).finally(() => {
+      finished = true;
+    });
+    await until(async () => finished || (await waitingOnLock("second-writer")));
+    hold.release.resolve();
+    expect((await answered).appended.map((e) => e.state)).toEqual([CallState.ANSWERED]);
+    expect(await ringing).toMatchObject({ appended: [], stale: 1 });
+    expect(await second.getCall("call-1")).toMatchObject({ state: CallState.ANSWERED });
+  });
+
+  it("runs a webhook batch again when the server aborts it to break a deadlock", async () => {
+    const store = await openStore({ applicationName: "deadlocked" });
+    await seedAcceptedCall(store);
+    await store.createCall({
+      callId: "call-2",
+      provider: "sandbox",
+      phoneMasked: "+86138****0000",
+      playTimes: 1,
+      clientReference: "ref-1",
+      metadata: {},
+      idempotencyKey: "",
+      requestHash: "h",
+      nowMs: NOW,
+    });
+    await store.recordSendResult("call-2", { kind: "accepted", providerCallId: "pc-2", providerCode: "OK", providerText: "" }, NOW + 1);
+    // Pushes that name their calls by echo only: the batch locks call-1's row, then call-2's.
+    const echo = (callId: string, key: string): InboundEvent => ({ ...push(key, CallState.DIALING), providerCallId: "", callId });
+    const other = new pg.Client({ connectionString: db.url });
+    other.on("error", () => undefined);
+    await other.connect();
+    try {
+      // Another writer holds call-2 and, once the batch holds call-1, asks for call-1: a
+      // deadlock. Only the batch's session checks for it in time, so the batch is the one aborted.
+      await other.query("SET deadlock_timeout = '60s'");
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM calls WHERE call_id = 'call-2' FOR UPDATE");
+      const batch = store.ingest("sandbox", [echo("call-1", "e1"), echo("call-2", "e2")], NOW + 2);
+      batch.catch(() => undefined); // asserted below
+      await until(() => waitingOnLock("deadlocked"));
+      await other.query("SELECT 1 FROM calls WHERE call_id = 'call-1' FOR UPDATE");
+      await other.query("COMMIT");
+      expect((await batch).appended.map((e) => [e.callId, e.state])).toEqual([
+        ["call-1", CallState.DIALING],
+        ["call-2", CallState.DIALING],
+      ]);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it("never strands a push parked while a Send result claims its provider call id", async () => {
+    const hold = { reached: deferred(), release: deferred() };
+    const webhook = await openStore({
+      applicationName: "parking",
+      async beforeCommit({ method }) {
+        if (method !== "ingest") return;
+        hold.reached.resolve();
+        await hold.release.promise;
+      },
+    });
+    const send = await openStore({ applicationName: "claiming" });
+    await send.createCall({
+      callId: "call-1",
+      provider: "sandbox",
+      phoneMasked: "+86138****0000",
+      playTimes: 1,
+      clientReference: "ref-1",
+      metadata: {},
+      idempotencyKey: "",
+      requestHash: "h",
+      nowMs: NOW,
+    });
+    // The callback for pc-1 arrives before the Send answer naming pc-1 is recorded: parked.
+    const parked = webhook.ingest("sandbox", [push("d", CallState.DIALING)], NOW + 1);
+    await hold.reached.promise;
+    let finished = false;
+    const accepted = send
+      .recordSendResult("call-1", { kind: "accepted", providerCallId: "pc-1", providerCode: "OK", providerText: "" }, NOW + 2)
+      .finally(() => {
+        finished = true;
+      });
+    await until(async () => finished || (await waitingOnLock("claiming")));
+    hold.release.resolve();
+    expect(await parked).toMatchObject({ appended: [], parked: 1 });
+    // The claim, queued behind the parking, adopts the parked push.
+    expect((await accepted).events.map((e) => e.state)).toEqual([CallState.ACCEPTED, CallState.DIALING]);
+    expect(await send.getCall("call-1")).toMatchObject({ state: CallState.DIALING, providerCallId: "pc-1" });
+  });
+
   it("keeps its guarantees on a database whose default isolation is REPEATABLE READ", async () => {
     await adminQuery(`ALTER DATABASE ${db.name} SET default_transaction_isolation = 'repeatable read'`);
     // Replicas starting together: the ones that queued on the migration lock must see the
     // schema the first one committed, not try to create it again.
     await Promise.all(Array.from({ length: 4 }, () => openStore()));
 
-    // A writer queued on the event-order lock must see what the holder committed.
+    // A writer queued on the call's row must see what the holder committed.
     const holdAtCommit = { reached: deferred(), release: deferred() };
     const first = await openStore({
       applicationName: "first",
@@ -374,7 +540,7 @@ describePostgres("PostgreSQL store (fresh database per test)", () => {
     const ringing = first.ingest("sandbox", [push("r", CallState.RINGING)], NOW + 2);
     await holdAtCommit.reached.promise;
     const answered = second.ingest("sandbox", [push("a", CallState.ANSWERED)], NOW + 3);
-    await until(() => waitingOnAdvisoryLock("second"));
+    await until(() => waitingOnLock("second"));
     holdAtCommit.release.resolve();
     await ringing;
     expect((await answered).appended.map((e) => e.state)).toEqual([CallState.ANSWERED]);

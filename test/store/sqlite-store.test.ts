@@ -16,9 +16,19 @@ import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
+import { describeTenantContract } from "./store-tenants-contract.js";
 
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
+
+// One file for the whole suite (reopened per test, and within the restart test).
+const tenantsDir = fs.mkdtempSync(path.join(os.tmpdir(), "voicecode-tenants-"));
+// One process owns a SQLite file, so there are no "two replicas" to test here.
+describeTenantContract(
+  "sqlite file",
+  async () => createSqliteStore({ path: path.join(tenantsDir, "db.sqlite"), keyring: testKeyring() }),
+  { replicas: false },
+);
 
 const NOW = 1_700_000_000_000;
 

@@ -80,6 +80,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(result.created).toBe(true);
         const expected = {
           callId: input.callId,
+          tenant: "default",
           provider: PROVIDER,
           providerCallId: "",
           phoneMasked: input.phoneMasked,
@@ -462,6 +463,21 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           NOW + 2,
         );
         expect(result).toMatchObject({ appended: [], stale: 1 });
+      });
+
+      it("keeps an unreadable report (no ids) parked beside good pushes and never applies it", async () => {
+        const callId = await acceptedCall();
+        const unreadable = push("u", CallState.UNSPECIFIED, { providerCallId: "", unreadable: true, providerText: "raw, masked" });
+        const result = await store.ingest(PROVIDER, [unreadable, push("r", CallState.RINGING)], NOW + 2);
+        expect(result.appended.map((e) => e.state)).toEqual([CallState.RINGING]);
+        expect(result).toMatchObject({ parked: 1, stale: 0, duplicates: 0 });
+        // A re-push is a duplicate; a later accept of another call adopts nothing of it.
+        expect(await store.ingest(PROVIDER, [unreadable], NOW + 3)).toMatchObject({ appended: [], duplicates: 1, parked: 0 });
+        const other = newCall();
+        await store.createCall(other);
+        const applied = await store.recordSendResult(other.callId, accepted(`${u}-pc2`), NOW + 4);
+        expect(applied.events.map((e) => e.state)).toEqual([CallState.ACCEPTED]);
+        expect(await states(callId)).toEqual([CallState.ACCEPTED, CallState.RINGING]);
       });
     });
 

@@ -54,7 +54,7 @@ function watch(options: { afterSequence?: number; refineGraceMs: number; now?: (
   return watchEvents({
     store,
     bus,
-    target: { callId: CALL },
+    target: { callId: CALL, tenant: "default" },
     afterSequence: options.afterSequence ?? 0,
     signal: new AbortController().signal,
     drainSignal: new AbortController().signal,

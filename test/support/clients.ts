@@ -3,8 +3,8 @@
  * and a Connect gRPC client on the gRPC port, a Connect-protocol client on the API port.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import {
   type GetCallResponse,
@@ -57,8 +57,8 @@ export async function failureOf(p: Promise<unknown>): Promise<RpcFailure> {
   throw new Error("expected the RPC to fail");
 }
 
-export function grpcJsClient(grpcUrl: string): TestClient {
-  const client = createGrpcJsClient(new URL(grpcUrl).host);
+export function grpcJsClient(grpcUrl: string, apiKey?: string): TestClient {
+  const client = createGrpcJsClient(new URL(grpcUrl).host, {}, apiKey);
   return {
     name: "grpc-js on the gRPC port",
     send: (init) => client.send(init),
@@ -78,6 +78,17 @@ export function grpcJsClient(grpcUrl: string): TestClient {
   };
 }
 
+/** Sends `authorization: Bearer <key>` on every call when a key is given. */
+export function bearer(apiKey: string | undefined): Interceptor[] {
+  if (apiKey === undefined) return [];
+  return [
+    (next) => (req) => {
+      req.header.set("authorization", `Bearer ${apiKey}`);
+      return next(req);
+    },
+  ];
+}
+
 function connectClient(name: string, transport: ReturnType<typeof createGrpcTransport>): TestClient {
   const client = createClient(VoiceCode, transport);
   return {
@@ -89,23 +100,34 @@ function connectClient(name: string, transport: ReturnType<typeof createGrpcTran
   };
 }
 
-export function connectGrpcClient(grpcUrl: string): TestClient {
-  return connectClient("Connect gRPC transport on the gRPC port", createGrpcTransport({ baseUrl: grpcUrl }));
+export function connectGrpcClient(grpcUrl: string, apiKey?: string): TestClient {
+  return connectClient(
+    "Connect gRPC transport on the gRPC port",
+    createGrpcTransport({ baseUrl: grpcUrl, interceptors: bearer(apiKey) }),
+  );
 }
 
-export function connectProtocolClient(apiUrl: string, httpVersion: "1.1" | "2" = "1.1"): TestClient {
+export function connectProtocolClient(apiUrl: string, httpVersion: "1.1" | "2" = "1.1", apiKey?: string): TestClient {
   return connectClient(
     `Connect protocol (HTTP/${httpVersion}) on the API port`,
-    createConnectTransport({ baseUrl: apiUrl, httpVersion }),
+    createConnectTransport({ baseUrl: apiUrl, httpVersion, interceptors: bearer(apiKey) }),
+  );
+}
+
+export function grpcWebClient(apiUrl: string, apiKey?: string): TestClient {
+  return connectClient(
+    "gRPC-Web on the API port",
+    createGrpcWebTransport({ baseUrl: apiUrl, httpVersion: "1.1", interceptors: bearer(apiKey) }),
   );
 }
 
 export const CLIENTS: ReadonlyArray<{
   name: string;
-  make: (urls: { grpcUrl: string; apiUrl: string }) => TestClient;
+  /** `apiKey`: sent as `authorization: Bearer <key>`. */
+  make: (urls: { grpcUrl: string; apiUrl: string }, apiKey?: string) => TestClient;
 }> = [
-  { name: "grpc-js", make: (u) => grpcJsClient(u.grpcUrl) },
-  { name: "connect-grpc", make: (u) => connectGrpcClient(u.grpcUrl) },
-  { name: "connect-json-h1", make: (u) => connectProtocolClient(u.apiUrl, "1.1") },
-  { name: "connect-json-h2", make: (u) => connectProtocolClient(u.apiUrl, "2") },
+  { name: "grpc-js", make: (u, k) => grpcJsClient(u.grpcUrl, k) },
+  { name: "connect-grpc", make: (u, k) => connectGrpcClient(u.grpcUrl, k) },
+  { name: "connect-json-h1", make: (u, k) => connectProtocolClient(u.apiUrl, "1.1", k) },
+  { name: "connect-json-h2", make: (u, k) => connectProtocolClient(u.apiUrl, "2", k) },
 ];

@@ -42,15 +42,25 @@ export interface GrpcJsHealthClient {
   close(): void;
 }
 
-/** `address` is host:port, e.g. "127.0.0.1:50051". */
-export function createGrpcJsClient(address: string, channelOptions: grpc.ChannelOptions = {}): GrpcJsClient {
+/** `address` is host:port, e.g. "127.0.0.1:50051"; `apiKey` goes in `authorization: Bearer`. */
+export function createGrpcJsClient(
+  address: string,
+  channelOptions: grpc.ChannelOptions = {},
+  apiKey?: string,
+): GrpcJsClient {
   const definition = grpcServiceDefinition(VoiceCode);
   const Client = grpc.makeGenericClientConstructor(definition, VoiceCode.typeName);
   const raw = new Client(address, grpc.credentials.createInsecure(), channelOptions);
+  const md = (): grpc.Metadata => {
+    const m = new grpc.Metadata();
+    if (apiKey !== undefined) m.set("authorization", `Bearer ${apiKey}`);
+    return m;
+  };
   return {
-    send: (req, options) => unary(raw, definition.send, create(SendRequest, req), options),
-    getCall: (req, options) => unary(raw, definition.getCall, create(GetCallRequest, req), options),
-    watchStatus: (req, options) => serverStream(raw, definition.watchStatus, create(WatchStatusRequest, req), options),
+    send: (req, options) => unary(raw, definition.send, create(SendRequest, req), options, md()),
+    getCall: (req, options) => unary(raw, definition.getCall, create(GetCallRequest, req), options, md()),
+    watchStatus: (req, options) =>
+      serverStream(raw, definition.watchStatus, create(WatchStatusRequest, req), options, md()),
     raw,
     close: () => raw.close(),
   };
@@ -68,14 +78,20 @@ export function createGrpcJsHealthClient(address: string): GrpcJsHealthClient {
   };
 }
 
-function unary<I, O>(client: grpc.Client, method: grpc.MethodDefinition<I, O>, request: I, options: grpc.CallOptions = {}): Promise<O> {
+function unary<I, O>(
+  client: grpc.Client,
+  method: grpc.MethodDefinition<I, O>,
+  request: I,
+  options: grpc.CallOptions = {},
+  metadata = new grpc.Metadata(),
+): Promise<O> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       request,
-      new grpc.Metadata(),
+      metadata,
       options,
       (err, response) => {
         if (err) reject(err);
@@ -91,13 +107,14 @@ function serverStream<I, O>(
   method: grpc.MethodDefinition<I, O>,
   request: I,
   options: grpc.CallOptions = {},
+  metadata = new grpc.Metadata(),
 ): grpc.ClientReadableStream<O> {
   return client.makeServerStreamRequest(
     method.path,
     method.requestSerialize,
     method.responseDeserialize,
     request,
-    new grpc.Metadata(),
+    metadata,
     options,
   );
 }

@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { NO_LIMITS_ENV } from "../../src/config.js";
 
 const root = join(import.meta.dirname, "..", "..");
 // The loader in this very process, not the tsx command: that one runs the server as its
@@ -40,6 +41,8 @@ export async function startServerProcess(env: Record<string, string>, cwd: strin
       VOICECODE_GRPC_PORT: "0",
       VOICECODE_API_PORT: "0",
       VOICECODE_WEBHOOK_PORT: "0",
+      // Limits off, as in testConfig: these tests send to the same numbers repeatedly.
+      ...NO_LIMITS_ENV,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,7 @@
  */
 import { pino } from "pino";
 import { afterAll, beforeAll } from "vitest";
-import { type Config, parseConfig } from "../../src/config.js";
+import { type Config, NO_LIMITS_ENV, parseConfig } from "../../src/config.js";
 import {
   createManualScheduler,
   createSandboxNetwork,
@@ -41,7 +41,10 @@ export function createCarrier(): Carrier {
   return Object.assign(carrier, { scheduler, network });
 }
 
-/** Loopback, ports 0, in-memory store, quiet; `env` overrides. */
+/**
+ * Loopback, ports 0, in-memory store, quiet, limits off (the suite sends to the same few
+ * numbers again and again; test/e2e/limits.test.ts covers the real defaults); `env` overrides.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
   const parsed = parseConfig({
     VOICECODE_HOST: "127.0.0.1",
@@ -52,6 +55,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     VOICECODE_LOG_LEVEL: "silent",
     VOICECODE_SANDBOX_WEBHOOK_TOKEN: SANDBOX_TOKEN,
     VOICECODE_SHUTDOWN_GRACE_MS: "5000",
+    ...NO_LIMITS_ENV,
     ...env,
   });
   if (!parsed.ok) throw new Error(parsed.errors.join("; "));

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InboundEvent, ProviderWebhook } from "../../src/core/provider.js";
-import { WebhookParseError } from "../../src/core/provider.js";
+import { parsePush } from "../../src/ingress/parse-push.js";
 
 /**
  * How to answer one push instead of parsing and acknowledging it:
@@ -75,13 +75,12 @@ export async function startWebhookReceiver(
     const answer = answers.shift();
     if (answer === "hang") return undefined;
     if (answer !== undefined) return reply(answer);
-    try {
-      events.push(...webhook.parse({ method: req.method ?? "", headers: req.headers, query: new URLSearchParams(), body }));
-      return webhook.ack();
-    } catch (error) {
-      if (error instanceof WebhookParseError) return { status: 400, body: error.message };
-      throw error;
-    }
+    // The ingress's own parse step (nesting guard included), so a push refused there is refused here.
+    const parsed = parsePush(webhook, { method: req.method ?? "", headers: req.headers, query: new URLSearchParams(), body });
+    if (parsed.kind === "malformed") return { status: 400, body: parsed.reason };
+    if (parsed.kind === "parser-error") throw parsed.error;
+    events.push(...parsed.events);
+    return webhook.ack();
   };
 
   const respond = (req: IncomingMessage, res: ServerResponse): void => {

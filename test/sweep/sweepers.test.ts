@@ -25,6 +25,7 @@ function expiry(callId: string): EventRecord {
     provisional: true,
     attempt: 1,
     continues: false,
+    tenant: "default",
   };
 }
 

@@ -5,6 +5,7 @@
  * stream, or its connection dies.
  */
 import type {
+  Metadata,
   ServerDuplexStream,
   ServerUnaryCall,
   ServerWritableStream,
@@ -19,14 +20,17 @@ import { pump } from "./stream-pump.js";
 
 type Shape<M extends DescMethod["input"]> = MessageShape<M>;
 
+/** `metadata`: the call's request headers (authorization is read from them). */
 export type UnaryImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
   request: Shape<I>,
   signal: AbortSignal,
+  metadata: Metadata,
 ) => Promise<Shape<O>>;
 
 export type ServerStreamingImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
   request: Shape<I>,
   signal: AbortSignal,
+  metadata: Metadata,
 ) => AsyncIterable<Shape<O>>;
 
 /** The method shapes of a generated service: `MethodsOf<typeof VoiceCode>`. */
@@ -39,6 +43,7 @@ export type MethodsOf<T> = T extends GenService<infer S> ? S : never;
 export type BidiStreamingImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
   requests: AsyncIterable<Shape<I>>,
   signal: AbortSignal,
+  metadata: Metadata,
 ) => AsyncIterable<Shape<O>>;
 
 /** The kinds the served protos use; client streaming is refused at start-up. */
@@ -68,7 +73,7 @@ export function grpcImplementation<S extends GenServiceMethods>(
     const fn: unknown = (impl as Record<string, unknown>)[method.localName];
     if (typeof fn !== "function") throw new Error(`no implementation for ${service.typeName}.${method.name}`);
     // `never`: the first parameter is a request or, for bidi, the request stream.
-    const bound = fn.bind(impl) as (request: never, signal: AbortSignal) => unknown;
+    const bound = fn.bind(impl) as (request: never, signal: AbortSignal, metadata: Metadata) => unknown;
     switch (method.methodKind) {
       case "unary":
         handlers[method.localName] = unary(method, bound as UnaryImpl<DescMethod["input"], DescMethod["output"]>, onError);
@@ -102,7 +107,7 @@ function unary(
   return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
     const { signal, dispose } = callSignal(call);
     // async wrapper: a synchronous throw becomes a rejection like any other failure.
-    (async () => fn(call.request, signal))().then(
+    (async () => fn(call.request, signal, call.metadata))().then(
       (response) => {
         dispose();
         callback(null, response);
@@ -123,7 +128,7 @@ function serverStreaming(
 ) {
   return (call: ServerWritableStream<Message, Message>): void => {
     const { signal, dispose } = callSignal(call);
-    respond(method, call, signal, () => fn(call.request, signal), dispose, onError);
+    respond(method, call, signal, () => fn(call.request, signal, call.metadata), dispose, onError);
   };
 }
 
@@ -142,7 +147,7 @@ function bidiStreaming(
       finished.abort();
       dispose();
     };
-    respond(method, call, signal, () => fn(requests, signal), done, onError);
+    respond(method, call, signal, () => fn(requests, signal, call.metadata), done, onError);
   };
 }
 

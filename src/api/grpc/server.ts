@@ -3,18 +3,21 @@
  * server reflection (v1 and v1alpha), with protobuf-es doing the (de)serialization
  * from the generated descriptors.
  */
-import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
+import { type Metadata, Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { Health as HealthService } from "../../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { VoiceCode } from "../../../gen/voicecode/v1/voicecode_pb.js";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { openAuthenticator, requireCaller } from "../../auth/require-caller.js";
+import type { Caller } from "../../core/caller.js";
 import type { VoiceCodeHandlers } from "../../core/handlers.js";
 import { describeForLog, isUnexpected } from "../errors.js";
 import type { Health } from "../health.js";
 import { healthImplementation } from "./health-service.js";
-import { grpcImplementation } from "./implement.js";
+import { type MethodsOf, type ServiceImpl, grpcImplementation } from "./implement.js";
 import { reflectionImplementations } from "./reflection-service.js";
 import { grpcServiceDefinition } from "./service-definition.js";
 
@@ -39,6 +42,8 @@ export interface GrpcServerOptions {
   readonly handlers: VoiceCodeHandlers;
   readonly health: Health;
   readonly logger?: Logger;
+  /** Who may call voicecode.v1.VoiceCode (health and reflection need no key). Default: open. */
+  readonly authenticator?: Authenticator;
   /** Merged over DEFAULT_GRPC_SERVER_OPTIONS. */
   readonly options?: ServerOptions;
 }
@@ -52,6 +57,28 @@ export interface GrpcServer {
   forceClose(): void;
 }
 
+/**
+ * VoiceCode with the caller taken from `authorization` metadata before the core sees the
+ * request. A throw here happens inside implement.ts's async wrappers, so it becomes the
+ * UNAUTHENTICATED status like any handler error.
+ */
+function authenticated(
+  handlers: VoiceCodeHandlers,
+  authenticator: Authenticator,
+): ServiceImpl<MethodsOf<typeof VoiceCode>> {
+  const caller = (metadata: Metadata): Caller => {
+    const values = metadata.get("authorization");
+    // Two authorization headers are ambiguous: refused like a wrong key.
+    const header = values.length === 1 && typeof values[0] === "string" ? values[0] : undefined;
+    return requireCaller(authenticator, header);
+  };
+  return {
+    send: (request, signal, metadata) => handlers.send(request, signal, caller(metadata)),
+    getCall: (request, signal, metadata) => handlers.getCall(request, signal, caller(metadata)),
+    watchStatus: (request, signal, metadata) => handlers.watchStatus(request, signal, caller(metadata)),
+  };
+}
+
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const log = options.logger?.child({ component: "grpc" });
   const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS, ...options.options });
@@ -62,7 +89,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     }
   };
 
-  server.addService(grpcServiceDefinition(VoiceCode), grpcImplementation(VoiceCode, options.handlers, { onError }));
+  server.addService(
+    grpcServiceDefinition(VoiceCode),
+    grpcImplementation(VoiceCode, authenticated(options.handlers, options.authenticator ?? openAuthenticator), {
+      onError,
+    }),
+  );
   server.addService(
     grpcServiceDefinition(HealthService),
     grpcImplementation(HealthService, healthImplementation({ health: options.health, closing: closing.signal }), {

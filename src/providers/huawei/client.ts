@@ -15,7 +15,7 @@ import type { ProviderSendRequest, SendOutcome } from "../../core/provider.js";
 import { type ProviderHttpResult, providerRequest } from "../http.js";
 import { encodeCallbackUrl } from "./callback-url.js";
 import { API_RESULT_CODES, SUCCESS_RESULT_CODE, apiFailureReason } from "./codes.js";
-import { redactText } from "./redact.js";
+import { type Redactor, createRedactor } from "./redact.js";
 import { akskHeaders, createNonce, formatCreated } from "./signer.js";
 import { type CallVerifyResponse, callVerifyResponseSchema } from "./wire.js";
 
@@ -42,6 +42,11 @@ export interface HuaweiClientOptions {
    * app-level URLs entered in the console apply.
    */
   readonly callbackUrl?: string | undefined;
+  /**
+   * Our webhook token (VOICECODE_HUAWEI_WEBHOOK_TOKEN), which the callback URL carries:
+   * masked in every Huawei text we keep, even when the URL is the console's.
+   */
+  readonly webhookToken?: string | undefined;
   /** Clock for the Created stamp. Default Date.now. */
   readonly now?: () => number;
   /** Default: 32 random upper-case hex characters. */
@@ -57,6 +62,7 @@ export function createHuaweiClient(options: HuaweiClientOptions): HuaweiClient {
   const now = options.now ?? Date.now;
   const nonce = options.nonce ?? createNonce;
   const encodedCallback = options.callbackUrl === undefined ? undefined : encodeCallbackUrl(options.callbackUrl);
+  const redact = createRedactor({ webhookToken: options.webhookToken, callbackUrl: options.callbackUrl });
 
   return {
     async send(request, signal) {
@@ -71,7 +77,7 @@ export function createHuaweiClient(options: HuaweiClientOptions): HuaweiClient {
           created: formatCreated(now()),
         }),
       };
-      return classifyCallVerify(await providerRequest({ url, headers, body, signal }), [request.code]);
+      return classifyCallVerify(await providerRequest({ url, headers, body, signal }), [request.code], redact);
     },
   };
 }
@@ -96,10 +102,15 @@ export function callVerifyBody(
 }
 
 /**
- * `secrets` (the spoken code) are masked out of Huawei's description, together with any
- * phone number: resultdesc names, and may quote, the parameter it refused.
+ * `codes` (the spoken code) are masked out of Huawei's description, together with any
+ * phone number and, through `redact`, the webhook token: resultdesc names, and may
+ * quote, the parameter it refused, or the whole request.
  */
-export function classifyCallVerify(result: ProviderHttpResult, secrets: readonly string[] = []): SendOutcome {
+export function classifyCallVerify(
+  result: ProviderHttpResult,
+  codes: readonly string[] = [],
+  redact: Redactor = createRedactor({}),
+): SendOutcome {
   if (result.kind === "not-sent") {
     return { kind: "rejected", reason: FailureReason.PROVIDER_ERROR, providerCode: "", providerText: `no call was placed: ${result.detail}` };
   }
@@ -115,7 +126,7 @@ export function classifyCallVerify(result: ProviderHttpResult, secrets: readonly
   const { resultcode, resultdesc, sessionId } = parsed;
   if (resultcode === SUCCESS_RESULT_CODE) {
     if (success && sessionId !== undefined && sessionId !== "") {
-      const text = redactText(resultdesc ?? "Success", secrets).slice(0, MAX_PROVIDER_TEXT);
+      const text = redact(resultdesc ?? "Success", codes).slice(0, MAX_PROVIDER_TEXT);
       return { kind: "accepted", providerCallId: sessionId, providerCode: resultcode, providerText: text };
     }
     return { kind: "ambiguous", detail: `HTTP ${status}, resultcode 0 without a usable sessionId` };
@@ -126,7 +137,7 @@ export function classifyCallVerify(result: ProviderHttpResult, secrets: readonly
     // The raw text: the reason depends on which parameter it names.
     reason: apiFailureReason(resultcode, text),
     providerCode: resultcode,
-    providerText: redactText(text, secrets).slice(0, MAX_PROVIDER_TEXT),
+    providerText: redact(text, codes).slice(0, MAX_PROVIDER_TEXT),
   };
 }
 

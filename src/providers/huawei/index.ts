@@ -10,6 +10,7 @@ import { callbackUrl, callbackUrlProblem } from "./callback-url.js";
 import { checkHuaweiRequest } from "./check.js";
 import { createHuaweiClient, type HuaweiClientOptions } from "./client.js";
 import { HUAWEI_ENV_VARS, type HuaweiConfig, publicUrlOf, readHuaweiConfig } from "./config.js";
+import { createRedactor } from "./redact.js";
 import { createHuaweiWebhook } from "./webhook.js";
 
 export const HUAWEI_PROVIDER_NAME = "huawei";
@@ -22,7 +23,9 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): Provider {
     name: HUAWEI_PROVIDER_NAME,
     check: checkHuaweiRequest,
     send: (request, signal) => client.send(request, signal),
-    webhook: createHuaweiWebhook(),
+    webhook: createHuaweiWebhook({
+      redact: createRedactor({ webhookToken: options.webhookToken, callbackUrl: options.callbackUrl }),
+    }),
   };
 }
 
@@ -52,6 +55,7 @@ export const huaweiModule: ProviderModule = {
           preTone: config.preTone,
           posTone: config.posTone,
           callbackUrl: base === undefined ? undefined : callbackUrl(base, config.webhookToken),
+          webhookToken: config.webhookToken,
         });
       },
     };

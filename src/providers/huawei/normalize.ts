@@ -4,11 +4,16 @@
  * status push: when the `disconnect` was lost, the CDR (retried for up to six hours) is
  * what ends the call. A CDR arriving after the `disconnect` is stale and the store
  * ignores it.
+ *
+ * A `disconnect` without its hang-up cause (stateCode) still ends the call, at once:
+ * FAILED, reason UNKNOWN, provisional. The CDR's failure cause, precise (not
+ * provisional), then replaces the reason. A CDR without a cause is provisional itself,
+ * so a late `disconnect` with its stateCode can still give the reason.
  */
 import { CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import { type CodeInfo, Q850_CAUSES, SIP_STATUSES, hangupCause } from "./codes.js";
-import { redactText } from "./redact.js";
+import type { Redactor } from "./redact.js";
 import { parseHuaweiTime } from "./time.js";
 import type { FeeInfo, ProgressEvent, StatusPush } from "./wire.js";
 
@@ -20,7 +25,9 @@ const PROGRESS: Readonly<Record<ProgressEvent, { state: CallState; text: string 
 
 const echo = (userData: string | undefined): string | undefined => (userData === undefined || userData === "" ? undefined : userData);
 
-export function statusEvent(push: StatusPush): InboundEvent {
+const NO_CAUSE_TEXT = "Hung up; no hang-up cause (stateCode) given, the CDR will tell";
+
+export function statusEvent(push: StatusPush, redact: Redactor): InboundEvent {
   const info = push.statusInfo;
   const common = {
     // Each event type happens once per session; a retry resends it unchanged.
@@ -30,15 +37,26 @@ export function statusEvent(push: StatusPush): InboundEvent {
     occurredAtMs: parseHuaweiTime(info.timestamp),
   };
   if (push.eventType === "disconnect") {
+    // Huawei's free text may quote the numbers of the call: masked before it is kept.
+    const desc = redact(info.stateDesc ?? "").trim();
     const stateCode = push.statusInfo.stateCode;
+    if (stateCode === undefined) {
+      return {
+        ...common,
+        state: CallState.FAILED,
+        failureReason: FailureReason.UNKNOWN,
+        providerCode: "disconnect",
+        providerText: desc || NO_CAUSE_TEXT,
+        provisional: true,
+      };
+    }
     const cause = hangupCause(stateCode);
     return {
       ...common,
       state: cause.state,
       failureReason: cause.reason,
       providerCode: String(stateCode),
-      // Huawei's free text may quote the numbers of the call: masked before it is kept.
-      providerText: redactText(info.stateDesc ?? "").trim() || cause.text,
+      providerText: desc || cause.text,
     };
   }
   const progress = PROGRESS[push.eventType];
@@ -53,8 +71,11 @@ export function statusEvent(push: StatusPush): InboundEvent {
 
 /**
  * A CDR's verdict: answered (callOutAnswerTime set) → COMPLETED; otherwise FAILED with
- * the Q.850 cause, else the SIP status, else UNKNOWN. The failure is provisional: the
- * `disconnect` push's hang-up cause is the finer table and replaces it if it comes late.
+ * the Q.850 cause, else the SIP status, else UNKNOWN (provisional: a late `disconnect`
+ * with its hang-up cause replaces it). A failure with a cause is precise, so it
+ * replaces the provisional UNKNOWN of a `disconnect` that came without a stateCode;
+ * the price is that a `disconnect` arriving after such a CDR (rare: status pushes are
+ * real time, the CDR follows the call) is stale even if its table is finer.
  * providerCode names the field the verdict came from ("q850:17", "sip:486").
  */
 export function feeEvent(record: FeeInfo): InboundEvent {
@@ -80,7 +101,7 @@ export function feeEvent(record: FeeInfo): InboundEvent {
     failureReason: reason,
     providerCode: code,
     providerText: `CDR: ${text}`,
-    provisional: true,
+    ...(reason === FailureReason.UNKNOWN ? { provisional: true } : {}),
   });
   const cause = known(Q850_CAUSES, q850);
   if (cause !== undefined) return failure(`q850:${q850}`, cause.reason, `${cause.text} (Q.850 ${q850})`);

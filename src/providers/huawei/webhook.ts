@@ -10,6 +10,7 @@
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
 import { feeEvent, statusEvent } from "./normalize.js";
+import { type Redactor, createRedactor } from "./redact.js";
 import { huaweiPushSchema } from "./wire.js";
 
 const JSON_HEADERS = { "content-type": "application/json;charset=UTF-8" } as const;
@@ -27,12 +28,22 @@ export const HUAWEI_RETRY_LATER: WebhookReply = {
   body: '{"resultcode":"1","resultdesc":"Retry later"}',
 };
 
-export function createHuaweiWebhook(): ProviderWebhook {
-  return { parse: parseHuaweiPush, ack: () => HUAWEI_ACK, retryLater: () => HUAWEI_RETRY_LATER };
+export interface HuaweiWebhookOptions {
+  /** Masks Huawei's texts before they are kept. Default: phone numbers only. */
+  readonly redact?: Redactor;
+}
+
+export function createHuaweiWebhook(options: HuaweiWebhookOptions = {}): ProviderWebhook {
+  const redact = options.redact ?? createRedactor({});
+  return {
+    parse: (request) => parseHuaweiPush(request, redact),
+    ack: () => HUAWEI_ACK,
+    retryLater: () => HUAWEI_RETRY_LATER,
+  };
 }
 
 /** Validates one push and normalizes it; a CDR push gives one event per record. */
-export function parseHuaweiPush(request: WebhookRequest): readonly InboundEvent[] {
+export function parseHuaweiPush(request: WebhookRequest, redact: Redactor = createRedactor({})): readonly InboundEvent[] {
   if (request.method !== "POST") throw new WebhookParseError(`huawei pushes are POST, got ${request.method}`);
   let json: unknown;
   try {
@@ -53,6 +64,6 @@ export function parseHuaweiPush(request: WebhookRequest): readonly InboundEvent[
     case "fee":
       return push.feeLst.map(feeEvent);
     default:
-      return [statusEvent(push)];
+      return [statusEvent(push, redact)];
   }
 }

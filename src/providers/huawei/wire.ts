@@ -38,9 +38,6 @@ const numericCode = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d{0,10}$/), z.null()])
   .transform((v) => (v === null || v === "" ? undefined : Number(v)));
 
-/** A code that must be there. */
-const requiredCode = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,10}$/)]).transform(Number);
-
 /** Optional text that Java serializers may send as null; cut rather than refused when too long. */
 const text = (max: number) =>
   z
@@ -76,9 +73,11 @@ const progressPushSchema = z.object({
 
 const disconnectPushSchema = z.object({
   eventType: z.literal("disconnect"),
-  // The hang-up cause is the whole point of this push: required.
   statusInfo: statusInfoSchema.extend({
-    stateCode: requiredCode,
+    // The docs send the hang-up cause with every disconnect, but Huawei never re-sends
+    // a status push: one without a usable cause (missing, null, "", not a number) is
+    // still the end of the call, so it reads as "no cause" instead of failing the push.
+    stateCode: numericCode.optional().catch(undefined),
   }),
 });
 

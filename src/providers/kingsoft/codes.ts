@@ -4,7 +4,7 @@
  * both transcribed in full from the ksyun voice doc (2022-01-11). The raw code and text
  * always travel with the event; the reason is our best reading of the doc's description.
  */
-import { FailureReason } from "../../core/model.js";
+import { CallState, FailureReason } from "../../core/model.js";
 
 /** What a documented API error means for a Send. */
 export type ApiErrorMeaning =
@@ -31,8 +31,15 @@ const AMBIGUOUS: ApiErrorMeaning = { kind: "ambiguous" };
  *   words the gateway's true refusals as "请求被拒绝" (ServiceUnavailable, NoSuchEntity,
  *   both 404), while this one only says the service is unavailable, which is also what
  *   a gateway answers when the backend failed after taking the request.
- * - `AccountVoiceServiceUnavailable` (500, the doc's example message is "The Account do
- *   not call voice service": an account check) is a refusal before any call.
+ * - `AccountVoiceServiceUnavailable` is a refusal before any call, and the provider's
+ *   own trouble: the table words it "服务临时不可用" (service temporarily unavailable,
+ *   HTTP 500, "contact support"), so it is not our configuration (CONFIG_ERROR would
+ *   tell the operator to fix a setting that is not wrong). No call was placed: the
+ *   doc's example message, "The Account do not call voice service", is the answer of a
+ *   check on the account that runs before anything is dialled, and it is the doc's
+ *   example of a failed CallVerify with no CallId; unlike `Unknow` and `ServiceTimeout`
+ *   nothing in it suggests a call was handed on. PROVIDER_ERROR, rejected: another
+ *   provider may take the call.
  * - Parameter-format codes are CONFIG_ERROR (our request or account setup is wrong),
  *   as for the other providers; `InvalidMobile` alone blames the number.
  * - The doc has no balance code for CallVerify; `TrialTimesLimit` (trial quota used up)
@@ -40,7 +47,7 @@ const AMBIGUOUS: ApiErrorMeaning = { kind: "ambiguous" };
  */
 export const API_ERRORS: Readonly<Record<string, ApiErrorEntry>> = {
   Unknow: { httpStatus: 500, text: "未知错误", meaning: AMBIGUOUS },
-  AccountVoiceServiceUnavailable: { httpStatus: 500, text: "服务临时不可用", meaning: rejected(FailureReason.CONFIG_ERROR) },
+  AccountVoiceServiceUnavailable: { httpStatus: 500, text: "服务临时不可用", meaning: rejected(FailureReason.PROVIDER_ERROR) },
   InvalidAccountId: { httpStatus: 400, text: "账号错误", meaning: rejected(FailureReason.AUTH_ERROR) },
   InvalidMobile: { httpStatus: 400, text: "手机号格式错误", meaning: rejected(FailureReason.INVALID_NUMBER) },
   InvalidTplId: { httpStatus: 400, text: "模板ID不存在", meaning: rejected(FailureReason.CONFIG_ERROR) },
@@ -82,11 +89,19 @@ export function apiErrorMeaning(code: string, httpStatus: number): ApiErrorMeani
 
 export interface ReceiptEntry {
   readonly text: string;
-  /** UNSPECIFIED for the success codes. */
+  /** UNSPECIFIED for the codes of a call that was connected (success, DH:0007). */
   readonly reason: FailureReason;
+  /**
+   * The code lists several causes ("拒接、无人接听、正在通话…"): the report's ErrDesc
+   * names the one that happened when it is the text of a single-cause code.
+   */
+  readonly catchAll?: true;
+  /** A FAIL report with this code describes a connected call: COMPLETED. */
+  readonly connected?: true;
 }
 
 const r = (text: string, reason: FailureReason): ReceiptEntry => ({ text, reason });
+const several = (text: string, reason: FailureReason): ReceiptEntry => ({ text, reason, catchAll: true });
 const {
   BUSY,
   NO_ANSWER,
@@ -111,8 +126,23 @@ const {
  * leaves room:
  * - "the platform (主叫) cancelled before the callee answered" (DH:0008, 104, 100000001)
  *   is the platform's ring timeout: NO_ANSWER.
- * - codes that list several causes (480, 500, 100000003, 100000005, DH:9999) take the
- *   cause most of their listed ones share; the raw code stays on the event.
+ * - codes that list several causes (`several`: DH:9999, 404, 480, 486, 500, 603,
+ *   100000003, 100000005) take the reason the report's ErrDesc gives when it is the
+ *   text of a single-cause code of this table (the doc's example pairs 480 with
+ *   "用户拒接", 100000007's text: REJECTED); otherwise the cause most of their listed
+ *   ones share. The raw code and text stay on the event either way.
+ * - 480 lists ten causes over eight reasons (超频 rate limit, 黑名单 and 软件拦截
+ *   blocking, 盲区 coverage, 拒接 rejected, 无人接听 no answer, 正在通话 busy, 停机
+ *   suspended, 关机 powered off, 空号 vacant number): no cause dominates, so without a
+ *   telling ErrDesc it is UNKNOWN. (NO_ANSWER, read earlier from SIP's "Temporarily
+ *   Unavailable", is one of ten and contradicted by the doc's own example.)
+ * - DH:0007 "呼叫接通后，被叫挂机" (the callee hung up after the call was connected)
+ *   is a connected call. Our model's COMPLETED is "answered and the code was played,
+ *   whether or not the user stayed to the end"; a code call plays the code as soon as
+ *   it connects. Kingsoft files it as a FAIL because one receipt table serves its IVR
+ *   and notification calls too, where hanging up early breaks the flow (the table's
+ *   DH:0006, no key pressed, only means something for IVR). So COMPLETED, not REJECTED
+ *   (which means the callee declined the call, before answering).
  * - calling-line (主叫) troubles are the provider's, except its arrears (DH:0016).
  */
 export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {
@@ -124,7 +154,7 @@ export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {
   "DH:0004": r("有振铃，无人接听", NO_ANSWER),
   "DH:0005": r("放音失败，放音文件不存在或格式不正确", PROVIDER_ERROR),
   "DH:0006": r("没有接收到按键", NO_ANSWER),
-  "DH:0007": r("呼叫接通后，被叫挂机", REJECTED),
+  "DH:0007": { text: "呼叫接通后，被叫挂机", reason: UNSPECIFIED, connected: true },
   "DH:0008": r("被叫还未接时，主叫挂机", NO_ANSWER),
   "DH:0009": r("放音文本含有敏感词", BLOCKED),
   "DH:0010": r("号码为黑名单", BLOCKED),
@@ -143,7 +173,7 @@ export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {
   "DH:0027": r("码号不正确", INVALID_NUMBER),
   "DH:0028": r("主叫忙", PROVIDER_ERROR),
   "DH:0029": r("外呼号码被过滤", BLOCKED),
-  "DH:9999": r("app管家拦截/用户拒接/网关超时", REJECTED),
+  "DH:9999": several("app管家拦截/用户拒接/网关超时", REJECTED),
   "101": r("主叫挂断", PROVIDER_ERROR),
   "102": r("被叫挂断", REJECTED),
   "103": r("接口结束呼叫", PROVIDER_ERROR),
@@ -212,21 +242,21 @@ export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {
   "5400": r("服务不可用", PROVIDER_ERROR),
   "402": r("需要付费才能完成通话", INSUFFICIENT_BALANCE),
   "403": r("禁止呼叫", BLOCKED),
-  "404": r("屏蔽地区/黑名单/超频", BLOCKED),
+  "404": several("屏蔽地区/黑名单/超频", BLOCKED),
   "408": r("有振铃，超时无人接听", NO_ANSWER),
-  "480": r("超频、黑名单、盲区的问题拒接、无人接听、正在通话、软件拦截、停机、关机、空号的问题", NO_ANSWER),
+  "480": several("超频、黑名单、盲区的问题拒接、无人接听、正在通话、软件拦截、停机、关机、空号的问题", UNKNOWN),
   "484": r("服务网关收到一个地址不完整的请求", INVALID_NUMBER),
-  "486": r("被叫方正忙或者拒绝了通话", BUSY),
+  "486": several("被叫方正忙或者拒绝了通话", BUSY),
   "487": r("用户主动挂断", REJECTED),
-  "500": r("振铃后被叫拒接/未接听", NO_ANSWER),
+  "500": several("振铃后被叫拒接/未接听", NO_ANSWER),
   "502": r("错误的服务网关", PROVIDER_ERROR),
   "503": r("服务网关超负载", PROVIDER_ERROR),
   "504": r("服务网关内部通信超时", PROVIDER_ERROR),
-  "603": r("被叫方无法接通或拒接", REJECTED),
+  "603": several("被叫方无法接通或拒接", REJECTED),
   "100000001": r("主叫取消呼叫", NO_ANSWER),
   "100000002": r("用户忙(486)", BUSY),
-  "100000003": r("有长时间振铃未接听，用户忙未接听，客户信号不好未接听，客户关机未接听", NO_ANSWER),
-  "100000005": r("客户未接听/目的地址不完整/号码被拦截", NO_ANSWER),
+  "100000003": several("有长时间振铃未接听，用户忙未接听，客户信号不好未接听，客户关机未接听", NO_ANSWER),
+  "100000005": several("客户未接听/目的地址不完整/号码被拦截", NO_ANSWER),
   "100000006": r("运营商网络问题，请稍后重发", PROVIDER_ERROR),
   "100000007": r("用户拒接", REJECTED),
   "0": r("长时间振铃无人接听，系统主动挂断", NO_ANSWER),
@@ -234,11 +264,39 @@ export const RECEIPT_CODES: Readonly<Record<string, ReceiptEntry>> = {
 };
 
 /**
- * Why a call with a FAIL report failed. A success code or an unknown one under FAIL
- * says nothing precise: UNKNOWN.
+ * Reasons by the text of the table's single-cause failure codes ("用户拒接" → REJECTED),
+ * for reading a catch-all code's ErrDesc. A text two codes give different reasons is
+ * left out: it decides nothing.
  */
-export function receiptFailureReason(errCode: string): FailureReason {
+const REASON_BY_TEXT: ReadonlyMap<string, FailureReason> = (() => {
+  const byText = new Map<string, FailureReason | undefined>();
+  for (const entry of Object.values(RECEIPT_CODES)) {
+    if (entry.catchAll === true || entry.reason === UNSPECIFIED) continue;
+    const seen = byText.get(entry.text);
+    byText.set(entry.text, byText.has(entry.text) && seen !== entry.reason ? undefined : entry.reason);
+  }
+  return new Map([...byText].filter((pair): pair is [string, FailureReason] => pair[1] !== undefined));
+})();
+
+/** How a FAIL report ends its call. */
+export interface ReceiptOutcome {
+  readonly state: CallState.COMPLETED | CallState.FAILED;
+  /** UNSPECIFIED for COMPLETED. */
+  readonly reason: FailureReason;
+}
+
+/**
+ * What a FAIL report with this ErrCode (and ErrDesc) means. A code of a connected call
+ * completes it; a catch-all code takes its ErrDesc's reason when the text is telling;
+ * a success code or an unknown one under FAIL says nothing precise: UNKNOWN.
+ */
+export function receiptOutcome(errCode: string, errDesc: string): ReceiptOutcome {
   const entry = Object.hasOwn(RECEIPT_CODES, errCode) ? RECEIPT_CODES[errCode] : undefined;
-  if (entry === undefined || entry.reason === FailureReason.UNSPECIFIED) return FailureReason.UNKNOWN;
-  return entry.reason;
+  if (entry?.connected === true) return { state: CallState.COMPLETED, reason: UNSPECIFIED };
+  if (entry?.catchAll === true) {
+    const told = REASON_BY_TEXT.get(errDesc.trim());
+    if (told !== undefined) return { state: CallState.FAILED, reason: told };
+  }
+  if (entry === undefined || entry.reason === UNSPECIFIED) return { state: CallState.FAILED, reason: UNKNOWN };
+  return { state: CallState.FAILED, reason: entry.reason };
 }

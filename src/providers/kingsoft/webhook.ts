@@ -2,22 +2,30 @@
  * Our side of Kingsoft's HTTP status-report push. One POST carries up to 200 final
  * reports, possibly for many calls; each becomes the events it proves:
  *
- *   AnswerTime set      -> ANSWERED (at AnswerTime)
- *   Status SUCCESS      -> COMPLETED (at EndTime)
- *   Status FAIL         -> FAILED with the receipt table's reason (at EndTime)
+ *   AnswerTime set            -> ANSWERED (at AnswerTime)
+ *   Status SUCCESS            -> COMPLETED (at EndTime)
+ *   Status FAIL               -> FAILED with the receipt table's reason (at EndTime),
+ *                                or COMPLETED for a code that says the call was connected
  *
  * Kingsoft re-pushes a batch until it gets exactly its documented ack, so ack() is sent
- * only after the durable write and retryLater() answers anything else. A re-pushed
- * report yields the same dedupe keys: they are built from the report's CallId, Status
- * and ErrCode, never from the batch or the arrival time.
+ * only after the durable write and retryLater() answers anything else. For the same
+ * reason nothing that reads as reports is refused: the doc's own trailing commas are
+ * read, and a report we cannot use is acknowledged with its batch and kept for audit
+ * (unreadable.ts) instead of failing the good reports beside it. Only a body with no
+ * reports in it at all (not JSON, or not an array or object) is refused with 400.
+ *
+ * A re-pushed report yields the same dedupe keys: they are built from the report's
+ * CallId, Status and ErrCode, never from the batch or the arrival time.
  */
 import { CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
-import { receiptFailureReason } from "./codes.js";
+import { receiptOutcome } from "./codes.js";
+import { parseJsonAllowingTrailingCommas } from "./lenient-json.js";
 import { redactReportText } from "./redact.js";
 import { parseReportTime } from "./report-time.js";
-import { type StatusReport, statusPushSchema } from "./wire.js";
+import { unreadableReport } from "./unreadable.js";
+import { type StatusReport, reportsOf, statusReportSchema } from "./wire.js";
 
 const JSON_HEADERS = { "content-type": "application/json;charset=UTF-8" } as const;
 
@@ -33,52 +41,61 @@ export function createKingsoftWebhook(): ProviderWebhook {
   };
 }
 
-/** Validates one push and normalizes every report in it, in order. */
+/** Reads one push and normalizes every report in it, in order. */
 export function parseKingsoftPush(request: WebhookRequest): readonly InboundEvent[] {
   if (request.method !== "POST") throw new WebhookParseError(`kingsoft status reports are POST, got ${request.method}`);
   let json: unknown;
   try {
-    json = JSON.parse(request.body.toString("utf8"));
+    json = parseJsonAllowingTrailingCommas(request.body.toString("utf8"));
   } catch {
     throw new WebhookParseError("kingsoft status report body is not valid JSON");
   }
-  const result = statusPushSchema.safeParse(json);
-  if (!result.success) {
+  const reports = reportsOf(json);
+  if (reports === undefined) throw new WebhookParseError("kingsoft status report rejected: (body): not an array of reports");
+  return reports.flatMap((report) => {
+    const result = statusReportSchema.safeParse(report);
+    if (result.success) return eventsForReport(result.data);
     // Paths and messages only: zod's messages name types, never values (Mobile stays out).
-    const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
-    throw new WebhookParseError(`kingsoft status report rejected: ${problems.join("; ")}`);
-  }
-  return result.data.flatMap(eventsForReport);
+    const problems = result.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(report)"}: ${i.message}`);
+    return [unreadableReport(report, problems.join("; "))];
+  });
 }
 
 function eventsForReport(report: StatusReport): InboundEvent[] {
   const code = String(report.ErrCode);
   const extId = report.ExtId === undefined || report.ExtId === null ? "" : String(report.ExtId);
+  const desc = report.ErrDesc === undefined || report.ErrDesc === null ? "" : String(report.ErrDesc);
   const base = {
     providerCallId: report.CallId,
     callId: extId === "" ? undefined : extId,
     providerCode: code,
     // ErrDesc only, and redacted: it is free carrier text that may quote the callee.
-    providerText: redactReportText(report.ErrDesc === undefined || report.ErrDesc === null ? "" : String(report.ErrDesc)),
+    providerText: redactReportText(desc),
   };
   const events: InboundEvent[] = [];
-  const answeredAtMs = parseReportTime(report.AnswerTime);
-  if (report.AnswerTime !== undefined && report.AnswerTime !== null && report.AnswerTime.trim() !== "") {
+  if (answered(report.AnswerTime)) {
     events.push({
       ...base,
       dedupeKey: `${report.CallId}:answered`,
       state: CallState.ANSWERED,
       failureReason: FailureReason.UNSPECIFIED,
-      occurredAtMs: answeredAtMs,
+      occurredAtMs: typeof report.AnswerTime === "string" ? parseReportTime(report.AnswerTime) : undefined,
     });
   }
-  const success = report.Status === "SUCCESS";
+  const outcome =
+    report.Status === "SUCCESS" ? { state: CallState.COMPLETED, reason: FailureReason.UNSPECIFIED } : receiptOutcome(code, desc);
   events.push({
     ...base,
     dedupeKey: `${report.CallId}:${report.Status}:${code}`,
-    state: success ? CallState.COMPLETED : CallState.FAILED,
-    failureReason: success ? FailureReason.UNSPECIFIED : receiptFailureReason(code),
+    state: outcome.state,
+    failureReason: outcome.reason,
     occurredAtMs: parseReportTime(report.EndTime),
   });
   return events;
+}
+
+/** AnswerTime is "" (or absent) until the callee answers; a time, as text or a number, means answered. */
+function answered(value: unknown): boolean {
+  if (typeof value === "string") return value.trim() !== "";
+  return typeof value === "number" && value > 0;
 }

@@ -8,50 +8,49 @@
  *     "AnswerTime":"2020-05-28 18:44:20","EndTime":"2020-05-28 18:44:39","Duration":19,
  *     "PressKey":"","Caller":"875100000","CallerDisplay":"875100000","VoiceType":1}, ...]
  *
- * ErrCode is a string ("SUCCESS", "DH:0001") or a number (480) in the doc's example.
- * The doc's example has trailing commas; real pushes are taken to be valid JSON.
- * Only what the parser relies on is checked; the rest is not type-checked at all, so a
- * harmless variation never makes the provider re-push a batch forever.
+ * ErrCode is a string ("SUCCESS", "DH:0001") or a number (480) in the doc's example,
+ * which also has trailing commas (lenient-json.ts reads them). A batch larger than the
+ * documented 200 is read whole: the webhook server's body limit is the bound.
+ *
+ * Kingsoft re-pushes a batch until it gets its documented ack, so a batch is never
+ * refused over one report: each report is checked on its own, and only the three fields
+ * a report cannot be used without are required (CallId, Status, ErrCode). Everything
+ * else is read if it has a usable type and treated as absent otherwise; the fields we
+ * never read (StartTime, Duration, Mobile, PressKey, Caller, CallerDisplay, VoiceType)
+ * are not in the schema at all, so they may be missing, null or of any type.
  */
 import { z } from "zod";
 
-/** Largest batch the doc allows in one push. */
-export const MAX_REPORTS_PER_PUSH = 200;
+/** A field read when it has a usable type; anything else reads as absent. */
+const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
 /** "YYYY-MM-DD hh:mm:ss" (Beijing time), or "" when the step never happened. */
-const time = z.string().max(64).nullish();
-/**
- * Fields we never read. The doc's own example sends ErrCode as a string in one report
- * and a number in the next, so digit fields (Mobile, Caller, PressKey) may well arrive
- * as numbers; a type check on a field we ignore could only make one report fail its
- * whole batch and Kingsoft re-push it forever.
- */
-const ignored = z.unknown();
+const text = z.string().max(64);
 
 export const statusReportSchema = z.object({
   CallId: z.string().min(1).max(128),
-  /** Our call id as sent in ExtId; "" when none was sent. */
-  ExtId: z.union([z.string().max(128), z.number()]).nullish(),
   Status: z.enum(["SUCCESS", "FAIL"]),
   ErrCode: z.union([z.string().min(1).max(64), z.number().int()]),
-  /** Free text: redacted and truncated when kept, so its length never fails a push. */
-  ErrDesc: z.union([z.string(), z.number()]).nullish(),
-  AnswerTime: time,
-  EndTime: time,
-  StartTime: ignored,
-  Duration: ignored,
-  /** The callee's number: read past, never kept or logged. */
-  Mobile: ignored,
-  PressKey: ignored,
-  Caller: ignored,
-  CallerDisplay: ignored,
-  /** 1 = verification code, 2 = notification. */
-  VoiceType: ignored,
+  /** Our call id as sent in ExtId; "" when none was sent. */
+  ExtId: optional(z.union([z.string().max(128), z.number()]).nullable()),
+  /** Free text: redacted and truncated when kept, so its length never matters. */
+  ErrDesc: optional(z.union([z.string(), z.number()]).nullable()),
+  /**
+   * Set when the call was answered. Any other non-empty value (say, a UNIX time as a
+   * number) still says it was answered; only the time is then unknown.
+   */
+  AnswerTime: z.unknown().optional(),
+  EndTime: optional(text.nullable()),
 });
 
 export type StatusReport = z.infer<typeof statusReportSchema>;
 
-export const statusPushSchema = z.array(statusReportSchema).min(1).max(MAX_REPORTS_PER_PUSH);
+/** A push: the documented array, or a lone report object (a batch of one). */
+export function reportsOf(json: unknown): readonly unknown[] | undefined {
+  if (Array.isArray(json)) return json;
+  if (typeof json === "object" && json !== null) return [json];
+  return undefined;
+}
 
 /** HTTP 200 answer of CallVerify. */
 export const callVerifySuccessSchema = z.object({

@@ -43,18 +43,38 @@ const COMPLETED_CALL = [dialing, ringing, answered, completed];
 
 export const DEFAULT_SCENARIO: Scenario = { name: "completed", api: { kind: "accept" }, callbacks: COMPLETED_CALL };
 
+/**
+ * The called number's last four digits for each outcome. This is the one outcome table:
+ * the sandbox (README "Sandbox outcomes") and every provider's contract fake
+ * (test/fakes/outcomes.ts) use these endings for these outcomes, so a number that is busy
+ * in the sandbox is busy against any fake. Fakes number their extra outcomes from 0010.
+ */
+export const OUTCOME_ENDINGS = {
+  busy: "0001",
+  noAnswer: "0002",
+  invalidNumber: "0003",
+  poweredOff: "0004",
+  rejected: "0005",
+  unreachable: "0006",
+  rateLimited: "0007",
+  insufficientBalance: "0008",
+  answerLost: "0009",
+} as const;
+
+const E = OUTCOME_ENDINGS;
+
 /** Keyed by the called number's last four digits; any other number completes. */
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
-  "0001": { name: "busy", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.busy, 1)] },
+  [E.busy]: { name: "busy", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.busy, 1)] },
   // Rings for a long while before the carrier gives up.
-  "0002": { name: "no answer", api: { kind: "accept" }, callbacks: [dialing, ringing, failed(SANDBOX_CODES.noAnswer, 6)] },
-  "0003": { name: "invalid number", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.notFound, 1)] },
-  "0004": { name: "powered off", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.poweredOff, 1)] },
-  "0005": { name: "rejected", api: { kind: "accept" }, callbacks: [dialing, ringing, failed(SANDBOX_CODES.decline, 2)] },
-  "0006": { name: "unreachable", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.unreachable, 1)] },
-  "0007": { name: "rate limited", api: { kind: "refuse", status: SANDBOX_CODES.tooManyRequests }, callbacks: [] },
-  "0008": { name: "insufficient balance", api: { kind: "refuse", status: SANDBOX_CODES.insufficientBalance }, callbacks: [] },
-  "0009": { name: "answer lost", api: { kind: "lose-answer" }, callbacks: COMPLETED_CALL },
+  [E.noAnswer]: { name: "no answer", api: { kind: "accept" }, callbacks: [dialing, ringing, failed(SANDBOX_CODES.noAnswer, 6)] },
+  [E.invalidNumber]: { name: "invalid number", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.notFound, 1)] },
+  [E.poweredOff]: { name: "powered off", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.poweredOff, 1)] },
+  [E.rejected]: { name: "rejected", api: { kind: "accept" }, callbacks: [dialing, ringing, failed(SANDBOX_CODES.decline, 2)] },
+  [E.unreachable]: { name: "unreachable", api: { kind: "accept" }, callbacks: [dialing, failed(SANDBOX_CODES.unreachable, 1)] },
+  [E.rateLimited]: { name: "rate limited", api: { kind: "refuse", status: SANDBOX_CODES.tooManyRequests }, callbacks: [] },
+  [E.insufficientBalance]: { name: "insufficient balance", api: { kind: "refuse", status: SANDBOX_CODES.insufficientBalance }, callbacks: [] },
+  [E.answerLost]: { name: "answer lost", api: { kind: "lose-answer" }, callbacks: COMPLETED_CALL },
 };
 
 export function scenarioFor(phoneNumber: string): Scenario {

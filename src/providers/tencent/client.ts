@@ -72,7 +72,11 @@ export function buildSendCodeVoiceRequest(
   const url = new URL(options.endpoint);
   const body = JSON.stringify(sendCodeVoiceBody(options.sdkAppId, request));
   const signed = signTc3({
-    host: url.host,
+    // The hostname, never the port: the official SDK (tencentcloud-sdk-nodejs-common
+    // sign.js) signs `host:${new URL(url).hostname}` while sending `Host: url.host`, and
+    // Tencent verifies what its SDK signs. The two differ only for an explicit,
+    // non-default port (a proxy, the fake); signing the port would then be refused.
+    host: url.hostname,
     path: url.pathname === "" ? "/" : url.pathname,
     service: TENCENT_SERVICE,
     contentType: TENCENT_CONTENT_TYPE,
@@ -86,6 +90,7 @@ export function buildSendCodeVoiceRequest(
     headers: {
       Authorization: signed.authorization,
       "Content-Type": TENCENT_CONTENT_TYPE,
+      // With the port, as the SDK's http_connection.js sends it (only the signature drops it).
       Host: url.host,
       "X-TC-Action": TENCENT_ACTION,
       "X-TC-Timestamp": String(timestampSec),

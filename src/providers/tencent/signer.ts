@@ -14,7 +14,10 @@ export const TC3_ALGORITHM = "TC3-HMAC-SHA256";
 export interface Tc3SignInput {
   /** Default "POST". */
   readonly method?: "POST" | "GET";
-  /** Exactly the Host header that is sent (include the port when it is not the default). */
+  /**
+   * The host to sign: the hostname only, without a port, as the official SDK signs it
+   * (sign.js: `host:${urlObj.hostname}`), even when the Host header sent carries one.
+   */
   readonly host: string;
   /** CanonicalURI. Default "/". */
   readonly path?: string;

@@ -20,7 +20,11 @@ export interface YtxClientOptions {
   readonly accountSid: string;
   readonly authToken: string;
   readonly appId: string;
-  /** dstclid, the number shown to the callee; omitted when undefined. */
+  /**
+   * dstclid, the number to show the callee; omitted when undefined. ytx documents the
+   * feature as not open yet (此功能暂未开放, "defaults to the callee's number"), so it is
+   * sent as configured but may have no effect.
+   */
   readonly displayNumber?: string;
   /** API base URL without a trailing slash, e.g. http://api.ytx.net. */
   readonly endpoint: string;

@@ -20,8 +20,14 @@
  * | -202 | 包头验证信息错误   | AUTH_ERROR           | third-party table, UNCONFIRMED |
  * | -203 | AuthToken验证失败  | AUTH_ERROR           | third-party table, UNCONFIRMED |
  * | -204 | 账户余额不足       | INSUFFICIENT_BALANCE | third-party table, UNCONFIRMED |
- * | -205 | 应用验证失败       | AUTH_ERROR           | seed (app id / environment / IP whitelist) |
+ * | -205 | 应用验证失败       | CONFIG_ERROR         | seed (app id / environment / IP whitelist) |
  * | else | -                  | UNKNOWN              |                               |
+ *
+ * -205 is CONFIG_ERROR, not AUTH_ERROR: the seed's own list of its causes (应用验证失败原因)
+ * is all configuration — an app id used against the wrong environment (a sandbox test app
+ * on api.ytx.net or the reverse), the caller's IP missing from the app's whitelist, or an
+ * app without the feature or not yet launched. The account's credentials are not in
+ * question (wrong ones fail with -200..-203), and the fix is in the console, not a key.
  *
  * The seed itself documents only 0, -2 and -205. The rest come from the error table in a
  * public ytx integration (a Django project's YTX_ERROR_CODES); -104 is not in that table
@@ -71,7 +77,7 @@ export const YTX_API_CODES: Readonly<Record<string, ApiCode>> = {
   "-202": { text: "包头验证信息错误", reason: FailureReason.AUTH_ERROR },
   "-203": { text: "AuthToken验证失败", reason: FailureReason.AUTH_ERROR },
   "-204": { text: "账户余额不足", reason: FailureReason.INSUFFICIENT_BALANCE },
-  "-205": { text: "应用验证失败", reason: FailureReason.AUTH_ERROR },
+  "-205": { text: "应用验证失败", reason: FailureReason.CONFIG_ERROR },
 };
 
 /** True when a non-zero statusCode leaves open whether ytx placed the call. */

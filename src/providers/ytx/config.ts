@@ -70,7 +70,7 @@ const schema = z.object({
   [YTX_ENV.appId]: identifier("the app id"),
   [YTX_ENV.displayNumber]: z
     .string()
-    .regex(/^\d{3,20}$/, "digits only, as ytx dials it (a landline with its area code)")
+    .regex(/^\d{3,20}$/, "digits only, as ytx dials it (a landline with its area code); note ytx documents dstclid as not open yet")
     .optional(),
   [YTX_ENV.environment]: z.enum(["production", "sandbox"]).default("production"),
   [YTX_ENV.endpoint]: endpointUrl.optional(),
@@ -112,7 +112,8 @@ export function summarizeYtxConfig(config: YtxConfig): Record<string, string> {
     endpoint: config.endpoint,
     appId: config.appId,
     accountSid: `…${config.accountSid.slice(-4)}`,
-    displayNumber: config.displayNumber === undefined ? "not set" : "set",
+    // dstclid is "此功能暂未开放" (not open yet) per the seed: say so rather than imply it works.
+    displayNumber: config.displayNumber === undefined ? "not set" : "set (ytx documents dstclid as not open yet; the callee may see ytx's default)",
     statusPush:
       config.environment === "sandbox"
         ? "none: the ytx sandbox pushes no status"

@@ -7,6 +7,18 @@
  *
  * The page says the Sign's case does not matter ("无论大小写"); we send uppercase like
  * the seed's examples and the official .NET demo.
+ *
+ * DO NOT "FIX" THE "|" TO ":" FROM THE SEED'S EXAMPLE. The console page (seed 001) is
+ * self-contradictory: its parameter table says Base64(账户Id + "|" + 时间戳), but the
+ * Authorization in its 报文示例 decodes to "ff8080813c37da53013c804f8072007c:2013020115…"
+ * with ":". That example is not ytx's: it is byte for byte the example of cloopen's
+ * (容联·云通讯, a different vendor) 2013-12-26 REST docs, copied with its path
+ * "abcdefghijklmnopqrstuvwxyz012345" and sig "C1F20E7A9733CE94F680C70A1DBABCDE"; cloopen's
+ * scheme does use ":" (shared/providers.md 3.4). Evidence for "|": the table itself, and
+ * a public integration that calls production api.ytx.net, github.com/fanshuai/kubrick
+ * (commit b7ed6588), server/voice/ytxz/action.py, do_action(), which sends
+ * Base64(ACCOUNT_SID + "|" + yyyyMMddHHmmss). docs/providers.md (ytx) records the same;
+ * test/providers/ytx/signer.test.ts pins it.
  */
 import { createHash } from "node:crypto";
 import { formatBeijingTimestamp } from "./time.js";
@@ -30,7 +42,7 @@ export function ytxSign(accountSid: string, authToken: string, timestamp: string
     .toUpperCase();
 }
 
-/** Authorization = Base64(accountSID + "|" + timestamp). */
+/** Authorization = Base64(accountSID + "|" + timestamp); "|", not the seed example's ":" (see above). */
 export function ytxAuthorization(accountSid: string, timestamp: string): string {
   return Buffer.from(`${accountSid}|${timestamp}`, "utf8").toString("base64");
 }

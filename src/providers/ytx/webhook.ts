@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
-import { parseJsonLossless } from "./json.js";
+import { JsonTooDeepError, parseJsonLossless } from "./json.js";
 import { maskPushText } from "./mask.js";
 import { readPush } from "./read-push.js";
 import { type YtxPushRecord, ytxPushBodySchema } from "./wire.js";
@@ -90,7 +90,8 @@ function fromJson(text: string): Item[] {
   let json: unknown;
   try {
     json = parseJsonLossless(text);
-  } catch {
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new WebhookParseError(`ytx push is ${error.message}`);
     throw new WebhookParseError("ytx push is not valid JSON");
   }
   const parsed = ytxPushBodySchema.safeParse(json);

@@ -1,7 +1,9 @@
 /**
  * The state-change rules shared by recordSendResult and ingest, as in the SQLite engine
- * (src/store/sqlite/apply.ts). Every function runs inside the caller's transaction,
- * which holds the event-order lock, so the re-reads here see every committed change.
+ * (src/store/sqlite/apply.ts). Every function runs inside the caller's transaction.
+ * Calls are loaded row-locked: writers of one call queue on its row, and each re-read
+ * sees what the one before committed. That lock, taken before the first event of the
+ * call is inserted, is also what keeps one call's sequences in commit order (visibility.ts).
  */
 import { type CallRoute, echoFor, fallbackDue, pushBelongsToCurrent } from "../../core/attempts.js";
 import { CallState, FailureReason, type CallRecord, type EventRecord } from "../../core/model.js";
@@ -25,8 +27,9 @@ export interface EventFields {
 /** Called with the final disposition of every inbound row a change settles. */
 export type SettleListener = (dedupeKey: string, disposition: Disposition) => void;
 
+/** The call, row-locked until the transaction ends (see the file comment). */
 export async function loadCall(db: q.Db, callId: string): Promise<CallRecord | undefined> {
-  const row = await q.callById(db, callId);
+  const row = await q.lockCall(db, callId);
   return row === undefined ? undefined : toCallRecord(row);
 }
 
@@ -53,6 +56,7 @@ export async function appendEvent(
   const provisional = failed && fields.provisional === true;
   const row = await q.insertEvent(db, {
     call_id: call.callId,
+    tenant: call.tenant,
     client_reference: call.clientReference,
     state: fields.state,
     failure_reason: failureReason,

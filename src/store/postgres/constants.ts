@@ -12,8 +12,14 @@ export const LOCK_NAMESPACE = 0x766f6963;
 /** Held while migrating, so replicas starting together migrate once, one after another. */
 export const MIGRATION_LOCK = 1;
 
-/** Held from the start of any event-appending transaction until its commit (see transaction.ts). */
-export const EVENT_ORDER_LOCK = 2;
+// 2 was the event-order lock of older builds (gone, see visibility.ts): not reused.
 
 /** Tried (never waited for) by each retention batch, so one replica prunes at a time. */
 export const RETENTION_LOCK = 3;
+
+/**
+ * First half of the per-provider-call-id locks ("void"); the second half is a hash of
+ * provider and provider call id (queries.ts lockProviderCallIds). A namespace of its own,
+ * so no hash can ever equal MIGRATION_LOCK.
+ */
+export const PROVIDER_CALL_LOCK_NAMESPACE = 0x766f6964;

@@ -55,7 +55,13 @@ export async function ingest(
     if (settled.has(key)) settled.set(key, disposition);
   };
   let duplicates = 0;
-  for (const push of pushes.map(storablePush)) {
+  const storable = pushes.map(storablePush);
+  await q.lockProviderCallIds(
+    db,
+    provider,
+    storable.map((p) => p.providerCallId),
+  );
+  for (const push of storable) {
     const inserted = await q.insertInbound(db, {
       provider,
       dedupe_key: push.dedupeKey,

@@ -11,13 +11,10 @@ import { expiryFields } from "../expiry.js";
 import type { ExpireRequest, PruneRequest, PruneResult } from "../store.js";
 import { appendEvent } from "./apply.js";
 import { LOCK_NAMESPACE, RETENTION_LOCK } from "./constants.js";
-import type { Db } from "./queries.js";
+import { CALL_COLUMNS, type Db } from "./queries.js";
 import { type CallRow, toCallRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
-const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
-  client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
-  reason_provisional, created_at_ms, updated_at_ms`;
 
 /** A cheap read first, so a sweep with nothing to do opens no event-writing transaction. */
 async function anyExpired(pool: pg.Pool, createdBeforeMs: number): Promise<boolean> {

@@ -100,7 +100,65 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
   CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
   `,
-  // 4 (routing): a call is carried by one or more attempts, one provider request each.
+  // 4: callers (tenants) and limits. Calls and their events belong to a tenant (rows from
+  // before keys existed belong to "default"); idempotency keys are scoped per tenant;
+  // send_log counts Sends per limit key ("n:<keyed number hash>", "t:<tenant>"), written
+  // in createCall's transaction under a per-key advisory lock (see postgres-store.ts).
+  `
+  ALTER TABLE calls  ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  ALTER TABLE events ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  DROP INDEX calls_idempotency_key;
+  CREATE UNIQUE INDEX calls_tenant_idempotency_key ON calls (tenant, idempotency_key)
+    WHERE idempotency_key <> '';
+  CREATE INDEX events_tenant_client_reference ON events (tenant, client_reference, sequence);
+  CREATE TABLE send_log (
+    key   TEXT   NOT NULL,
+    at_ms BIGINT NOT NULL
+  );
+  CREATE INDEX send_log_key_at ON send_log (key, at_ms);
+  CREATE INDEX send_log_at ON send_log (at_ms);
+  `,
+  // 5: event order without a fleet-wide lock: see visibility.ts for the rule these triggers
+  // make every insert obey, whichever code runs it.
+  `
+  -- The writing transaction; NULL for events written before this step.
+  ALTER TABLE events ADD COLUMN xact_id xid8 NULL,
+    ADD COLUMN settled BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE events ALTER COLUMN xact_id SET DEFAULT pg_current_xact_id();
+  -- Room on the page, so the settling rewrite of a fresh row stays a HOT update.
+  ALTER TABLE events SET (fillfactor = 90);
+
+  -- A transaction gets its id before it draws a sequence: a running drawer is then
+  -- always among a reader's snapshot's running transactions.
+  CREATE FUNCTION voicecode_events_xid_first() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_current_xact_id();
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER events_xid_first BEFORE INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION voicecode_events_xid_first();
+
+  -- The row version readers see carries in xmin an id assigned after its sequence was
+  -- drawn: the block with an EXCEPTION clause runs the UPDATE in a subtransaction, which
+  -- gets a new id of its own.
+  CREATE FUNCTION voicecode_events_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    BEGIN
+      UPDATE events SET settled = true WHERE sequence = NEW.sequence;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE;
+    END;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER events_settle AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION voicecode_events_settle();
+
+  -- Events written before this step: settling the newest by this transaction, whose id
+  -- was assigned after all of them were drawn, puts the horizon at or above them all.
+  UPDATE events SET settled = true, xact_id = pg_current_xact_id()
+    WHERE sequence = (SELECT MAX(sequence) FROM events);
+  `,
+  // 6 (routing): a call is carried by one or more attempts, one provider request each.
   `
   ALTER TABLE calls  ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
   -- FAILED, and a next attempt has been decided: not terminal.

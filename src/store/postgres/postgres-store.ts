@@ -1,20 +1,27 @@
 /**
  * The PostgreSQL store, for more than one replica: the same Store contract and rules as
  * the SQLite engine, with every cross-replica guarantee enforced by the database (unique
- * constraints for dedupe and idempotency, the event-order lock for commit-ordered
- * sequences, NOTIFY for fan-out).
+ * constraints for dedupe and idempotency, row and provider-call-id locks for writers of
+ * one call, a snapshot horizon for reading sequences in commit order (visibility.ts),
+ * NOTIFY for fan-out).
  */
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import { advances } from "../../core/states.js";
-import type {
-  Applied,
-  CreateCallResult,
-  EventFilter,
-  NewCall,
-  SendResult,
-  SendResultOptions,
-  Store,
+import { DEFAULT_TENANT } from "../../core/caller.js";
+import {
+  type Applied,
+  type CreateCallResult,
+  type EventFilter,
+  LimitExceeded,
+  type NewCall,
+  type SendResult,
+  type SendResultOptions,
+  type Store,
+  limitKeys,
+  limitOffset,
+  pruneBefore,
+  retryAfter,
 } from "../store.js";
 import { adoptParked, appendEvent, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
 import type { Keyring } from "../../secrets/keyring.js";
@@ -25,12 +32,24 @@ import * as lifecycle from "./lifecycle.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
-import { storable, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
+import { readEvents } from "./read-events.js";
+import { type CallRow, storable, toAttemptRecord, toCallRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
   readonly keyring: Keyring;
+  /**
+   * How long a client-reference read waits for events that just committed to fall below
+   * the event horizon before returning without them (read-events.ts). Default 1 000 ms.
+   */
+  readonly horizonWaitMs?: number;
+  /**
+   * Test-only: false hands out client-reference events without the horizon of
+   * visibility.ts, to show the test that depends on it fails without it. Never in
+   * production: watchers would lose events.
+   */
+  readonly eventHorizon?: boolean;
 }
 
 export interface PostgresStore extends Store {
@@ -38,20 +57,50 @@ export interface PostgresStore extends Store {
   readonly pool: pg.Pool;
 }
 
+/**
+ * Limits are exact across replicas: each limit key's advisory lock is taken first, in
+ * sorted order (no deadlock between two Sends sharing keys), and held to commit; under
+ * READ COMMITTED every later statement sees the counts the previous holder committed.
+ * A replay is answered before counting (not counted again, answered even at the limit).
+ */
 async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<CreateCallResult> {
+  const tenant = call.tenant ?? DEFAULT_TENANT;
+  const rules = call.limits ?? [];
+  const keys = limitKeys(rules);
+  for (const key of keys) await q.lockLimitKey(db, key);
+  if (call.idempotencyKey !== "") {
+    const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
+    if (existing !== undefined) return replay(keyring, existing, call);
+  }
+  for (const rule of rules) {
+    const since = call.nowMs - rule.windowMs;
+    const count = await q.countSends(db, rule.key, since);
+    if (count >= rule.max) {
+      const leaving = (await q.nthSend(db, rule.key, since, limitOffset(rule, count))) ?? call.nowMs;
+      throw new LimitExceeded(rule, retryAfter(rule, leaving, call.nowMs));
+    }
+  }
   const inserted = await q.insertCall(db, {
     ...call,
+    tenant,
     route: call.route,
     sealedRequest: call.sealedRequest ?? null,
     state: CallState.PENDING,
   });
   if (inserted !== undefined) {
     await q.insertAttempt(db, call.callId, 1, call.provider, call.nowMs);
+    for (const key of keys) await q.logSend(db, key, call.nowMs);
+    const before = pruneBefore(rules, call.nowMs);
+    if (before !== undefined) await q.pruneSends(db, before);
     return { created: true, call: toCallRecord(inserted) };
   }
   // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
-  const existing = await q.callByIdempotencyKey(db, call.idempotencyKey);
+  const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
   if (existing === undefined) throw new Error("postgres store: idempotency conflict without owner");
+  return replay(keyring, existing, call);
+}
+
+function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallResult {
   return {
     created: false,
     call: toCallRecord(existing),
@@ -66,6 +115,11 @@ async function recordSendResult(
   nowMs: number,
   options: SendResultOptions = {},
 ): Promise<Applied> {
+  if (result.kind === "accepted") {
+    // Before the call's row lock, in the order ingest takes them (queries.ts).
+    const provider = (await q.callById(db, callId))?.provider;
+    if (provider !== undefined) await q.lockProviderCallIds(db, provider, [result.providerCallId]);
+  }
   const call = await mustLoadCall(db, callId);
   if (options.attempt !== undefined && options.attempt !== call.attempt) {
     throw new Error(`postgres store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
@@ -233,14 +287,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const row = await q.callById(pool, callId);
       return row === undefined ? undefined : toCallRecord(row);
     },
-    async listEvents(filter: EventFilter, afterSequence, limit) {
-      if (limit <= 0) return [];
-      const [column, value] =
-        "callId" in filter
-          ? (["call_id", filter.callId] as const)
-          : (["client_reference", filter.clientReference] as const);
-      const rows = await q.eventsAfter(pool, column, value, afterSequence, Math.floor(limit));
-      return rows.map(toEventRecord);
+    listEvents(filter: EventFilter, afterSequence, limit) {
+      return readEvents(pool, filter, afterSequence, limit, {
+        waitMs: options.horizonWaitMs,
+        horizon: options.eventHorizon,
+      });
     },
     expireCalls(request) {
       return lifecycle.expireCalls(pool, hooks, request);

@@ -1,12 +1,15 @@
 /** Every SQL statement the store runs, as typed functions over one connection. */
 import type pg from "pg";
+import { PROVIDER_CALL_LOCK_NAMESPACE } from "./constants.js";
 import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import { EVENT_HORIZON_SQL } from "./visibility.js";
 
 /** A pooled client inside a transaction, or the pool itself for single reads. */
 export type Db = Pick<pg.ClientBase, "query">;
 
 export interface InsertCallParams {
   readonly callId: string;
+  readonly tenant: string;
   readonly provider: string;
   readonly phoneMasked: string;
   readonly playTimes: number;
@@ -27,9 +30,15 @@ export type InsertInboundParams = Omit<
   "received_seq" | "disposition" | "call_id" | "applied_sequence"
 >;
 
-const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
+/** Every column a CallRow reads; the one list all queries of calls share. */
+export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
+
+/** The columns of EventRow: not `*`, which would add the visibility bookkeeping. */
+const EVENT_COLUMNS = `sequence, call_id, client_reference, state, failure_reason, provider,
+  provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional,
+  tenant, attempt, continues`;
 
 /**
  * Conflict target is the idempotency index only: a clashing call_id is a bug and must
@@ -40,9 +49,9 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
   const { rows } = await db.query<CallRow>(
     `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
        idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
-       created_at_ms, updated_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $11::jsonb, $12, $10, $10)
-     ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING
+       created_at_ms, updated_at_ms, tenant)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $11::jsonb, $12, $10, $10, $13)
+     ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
      RETURNING ${CALL_COLUMNS}`,
     [
       p.callId,
@@ -57,6 +66,7 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
       p.nowMs,
       p.route === undefined ? null : JSON.stringify(p.route),
       p.sealedRequest,
+      p.tenant,
     ],
   );
   return rows[0];
@@ -71,8 +81,38 @@ export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
   return oneCall(db, "call_id = $1", [callId]);
 }
 
-export function callByIdempotencyKey(db: Db, key: string): Promise<CallRow | undefined> {
-  return oneCall(db, "idempotency_key = $1 AND idempotency_key <> ''", [key]);
+/**
+ * The call, row-locked until the transaction ends. Under READ COMMITTED this waits for
+ * a concurrent writer of the call to commit and then returns its version, so changes to
+ * one call apply one after another, each on the state the previous one left.
+ */
+export function lockCall(db: Db, callId: string): Promise<CallRow | undefined> {
+  return oneCall(db, "call_id = $1 FOR UPDATE", [callId]);
+}
+
+/**
+ * Serializes, per provider call id, the transactions that park a push under that id and
+ * the ones that give a call that id and adopt what is parked: without it, a push parked
+ * while a Send result claims the id would be seen by neither and stay parked forever.
+ * Taken in one sorted order, before any row lock, so two batches cannot deadlock on them.
+ * Transaction-scoped: released at commit or rollback.
+ */
+export async function lockProviderCallIds(
+  db: Db,
+  provider: string,
+  providerCallIds: readonly string[],
+): Promise<void> {
+  const keys = [...new Set(providerCallIds.filter((id) => id !== ""))].sort();
+  if (keys.length === 0) return;
+  await db.query(
+    `SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
+     FROM unnest($3::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`,
+    [PROVIDER_CALL_LOCK_NAMESPACE, provider, keys],
+  );
+}
+
+export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
+  return oneCall(db, "tenant = $1 AND idempotency_key = $2 AND idempotency_key <> ''", [tenant, key]);
 }
 
 export function callByProviderCallId(
@@ -221,9 +261,9 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-       provisional, attempt, continues)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     RETURNING *`,
+       provisional, tenant, attempt, continues)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     RETURNING ${EVENT_COLUMNS}`,
     [
       p.call_id,
       p.client_reference,
@@ -236,6 +276,7 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
       p.occurred_at_ms,
       p.recorded_at_ms,
       p.provisional,
+      p.tenant,
       p.attempt,
       p.continues,
     ],
@@ -307,16 +348,93 @@ export async function parkedFor(
   return rows;
 }
 
+/** The events after a sequence, one call's or one client reference's, in sequence order. */
+/** `tenant`: only that tenant's events (a reference is unique within a tenant only). */
 export async function eventsAfter(
   db: Db,
   column: "call_id" | "client_reference",
   value: string,
   afterSequence: number,
   limit: number,
+  tenant?: string,
 ): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
-    `SELECT * FROM events WHERE ${column} = $1 AND sequence > $2 ORDER BY sequence LIMIT $3`,
-    [value, afterSequence, limit],
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
+       AND ($4::text IS NULL OR tenant = $4)
+     ORDER BY sequence LIMIT $3`,
+    [value, afterSequence, limit, tenant ?? null],
   );
   return rows;
+}
+
+export interface HorizonRow extends EventRow {
+  /** At or below the horizon (visibility.ts): nothing can still commit before it. */
+  final: boolean;
+}
+
+/**
+ * Like eventsAfter, each row marked with whether it is below the horizon computed in the
+ * same snapshot. The final rows are a prefix, since the rows come in sequence order.
+ */
+export async function eventsAfterWithHorizon(
+  db: Db,
+  column: "call_id" | "client_reference",
+  value: string,
+  afterSequence: number,
+  limit: number,
+  tenant?: string,
+): Promise<HorizonRow[]> {
+  const { rows } = await db.query<HorizonRow>(
+    `WITH h AS MATERIALIZED (SELECT ${EVENT_HORIZON_SQL} AS upto)
+     SELECT e.*, e.sequence <= h.upto AS final FROM h, LATERAL (
+       SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
+         AND ($4::text IS NULL OR tenant = $4)
+       ORDER BY sequence LIMIT $3
+     ) e
+     ORDER BY e.sequence`,
+    [value, afterSequence, limit, tenant ?? null],
+  );
+  return rows;
+}
+
+/**
+ * Serializes every transaction counting under `key`, on every replica, until commit.
+ * A one-argument (bigint) advisory key: its own space, apart from the two-int
+ * LOCK_NAMESPACE keys. A hash collision between two keys only serializes a little more.
+ */
+export async function lockLimitKey(db: Db, key: string): Promise<void> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+}
+
+export async function countSends(db: Db, key: string, sinceMs: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    "SELECT COUNT(*)::int AS n FROM send_log WHERE key = $1 AND at_ms > $2",
+    [key, sinceMs],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function nthSend(db: Db, key: string, sinceMs: number, offset: number): Promise<number | undefined> {
+  const { rows } = await db.query<{ at_ms: number }>(
+    "SELECT at_ms FROM send_log WHERE key = $1 AND at_ms > $2 ORDER BY at_ms LIMIT 1 OFFSET $3",
+    [key, sinceMs, offset],
+  );
+  return rows[0]?.at_ms;
+}
+
+export async function logSend(db: Db, key: string, atMs: number): Promise<void> {
+  await db.query("INSERT INTO send_log (key, at_ms) VALUES ($1, $2)", [key, atMs]);
+}
+
+/**
+ * Deletes a small batch of rows no window can see any more. SKIP LOCKED: two replicas
+ * pruning at once take different rows instead of waiting on (or deadlocking over) each
+ * other's.
+ */
+export async function pruneSends(db: Db, beforeMs: number): Promise<void> {
+  await db.query(
+    `DELETE FROM send_log WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM send_log WHERE at_ms <= $1 LIMIT 100 FOR UPDATE SKIP LOCKED))`,
+    [beforeMs],
+  );
 }

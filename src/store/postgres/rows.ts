@@ -7,6 +7,7 @@ import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
   call_id: string;
+  tenant: string;
   provider: string;
   provider_call_id: string;
   phone_masked: string;
@@ -40,6 +41,7 @@ export interface AttemptRow {
 export interface EventRow {
   sequence: number;
   call_id: string;
+  tenant: string;
   client_reference: string;
   state: number;
   failure_reason: number;
@@ -87,6 +89,7 @@ function toMetadata(value: unknown): Record<string, string> {
 export function toCallRecord(row: CallRow): CallRecord {
   return {
     callId: row.call_id,
+    tenant: row.tenant,
     provider: row.provider,
     providerCallId: row.provider_call_id,
     phoneMasked: row.phone_masked,
@@ -107,6 +110,7 @@ export function toEventRecord(row: EventRow): EventRecord {
   return {
     sequence: row.sequence,
     callId: row.call_id,
+    tenant: row.tenant,
     clientReference: row.client_reference,
     state: row.state as CallState,
     failureReason: row.failure_reason as FailureReason,

@@ -52,6 +52,7 @@ export function appendEvent(
   const provisional = fields.state === CallState.FAILED && fields.provisional === true;
   const row = st.insertEvent.get({
     call_id: call.callId,
+    tenant: call.tenant,
     client_reference: call.clientReference,
     state: fields.state,
     failure_reason: failureReason,

@@ -11,11 +11,8 @@ import { expiryFields } from "../expiry.js";
 import type { ExpireRequest, PruneRequest, PruneResult } from "../store.js";
 import { appendEvent, mustLoadCall } from "./apply.js";
 import { type CallRow, toCallRecord } from "./rows.js";
-import type { Statements } from "./statements.js";
+import { CALL_COLUMNS, type Statements } from "./statements.js";
 
-const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
-  client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
-  reason_provisional, created_at_ms, updated_at_ms`;
 
 export function prepareLifecycleStatements(db: Database.Database) {
   return {

@@ -97,7 +97,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX inbound_applied_sequence ON inbound (applied_sequence);
   CREATE INDEX inbound_parked_received  ON inbound (received_at_ms) WHERE disposition = 'parked';
   `,
-  // 5 (routing): a call is carried by one or more attempts, one provider request each.
+  // 5: callers (tenants) and limits. Calls and their events belong to a tenant (rows from
+  // before keys existed belong to "default"); idempotency keys are scoped per tenant;
+  // send_log counts Sends per limit key ("n:<keyed number hash>", "t:<tenant>").
+  `
+  ALTER TABLE calls  ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  ALTER TABLE events ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+  DROP INDEX calls_idempotency_key;
+  CREATE UNIQUE INDEX calls_tenant_idempotency_key ON calls (tenant, idempotency_key)
+    WHERE idempotency_key <> '';
+  CREATE INDEX events_tenant_client_reference ON events (tenant, client_reference, sequence);
+  CREATE TABLE send_log (
+    key   TEXT    NOT NULL,
+    at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX send_log_key_at ON send_log (key, at_ms);
+  CREATE INDEX send_log_at ON send_log (at_ms);
+  `,
+  // 6 (routing): a call is carried by one or more attempts, one provider request each.
   `
   ALTER TABLE calls  ADD COLUMN attempt        INTEGER NOT NULL DEFAULT 1;
   -- FAILED, and a next attempt has been decided: not terminal.

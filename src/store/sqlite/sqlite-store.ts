@@ -6,15 +6,20 @@
  */
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import { advances } from "../../core/states.js";
-import type {
-  Applied,
-  CreateCallResult,
-  EventFilter,
-  FallbackRequest,
-  NewCall,
-  SendResult,
-  SendResultOptions,
-  Store,
+import {
+  type Applied,
+  type CreateCallResult,
+  type EventFilter,
+  type FallbackRequest,
+  LimitExceeded,
+  type NewCall,
+  type SendResult,
+  type SendResultOptions,
+  type Store,
+  limitKeys,
+  limitOffset,
+  pruneBefore,
+  retryAfter,
 } from "../store.js";
 import { adoptParked, appendEvent, loadCall, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
 import type { Keyring } from "../../secrets/keyring.js";
@@ -23,7 +28,8 @@ import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
 import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
-import { toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
+import { type CallRow, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
+import { DEFAULT_TENANT } from "../../core/caller.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions extends SqliteDatabaseOptions {
@@ -31,9 +37,29 @@ export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   readonly keyring: Keyring;
 }
 
+/**
+ * One IMMEDIATE transaction: a replay is answered first (and not counted), then every
+ * limit is checked and, only if all pass, the call and its counts are written. SQLite
+ * runs one writer at a time, so the count cannot change between check and insert.
+ */
 function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCallResult {
+  const tenant = call.tenant ?? DEFAULT_TENANT;
+  if (call.idempotencyKey !== "") {
+    const existing = st.callByIdempotencyKey.get(tenant, call.idempotencyKey);
+    if (existing !== undefined) return replay(keyring, existing, call);
+  }
+  const rules = call.limits ?? [];
+  for (const rule of rules) {
+    const since = call.nowMs - rule.windowMs;
+    const count = st.countSends.get(rule.key, since)?.n ?? 0;
+    if (count >= rule.max) {
+      const leaving = st.nthSend.get(rule.key, since, limitOffset(rule, count))?.at_ms ?? call.nowMs;
+      throw new LimitExceeded(rule, retryAfter(rule, leaving, call.nowMs));
+    }
+  }
   const inserted = st.insertCall.run({
     call_id: call.callId,
+    tenant,
     provider: call.provider,
     phone_masked: call.phoneMasked,
     play_times: call.playTimes,
@@ -48,11 +74,18 @@ function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCall
   });
   if (inserted.changes === 1) {
     st.insertAttempt.run(call.callId, 1, call.provider, call.nowMs);
+    for (const key of limitKeys(rules)) st.logSend.run(key, call.nowMs);
+    const before = pruneBefore(rules, call.nowMs);
+    if (before !== undefined) st.pruneSends.run(before);
     return { created: true, call: mustLoadCall(st, call.callId) };
   }
   // Only the idempotency index is a DO NOTHING target, so the key's owner exists.
-  const existing = st.callByIdempotencyKey.get(call.idempotencyKey);
+  const existing = st.callByIdempotencyKey.get(tenant, call.idempotencyKey);
   if (existing === undefined) throw new Error("sqlite store: idempotency conflict without owner");
+  return replay(keyring, existing, call);
+}
+
+function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallResult {
   return {
     created: false,
     call: toCallRecord(existing),
@@ -190,10 +223,13 @@ function listEvents(
 ): EventRecord[] {
   // SQLite reads a negative LIMIT as "no limit".
   if (limit <= 0) return [];
+  const n = Math.floor(limit);
   const rows =
     "callId" in filter
-      ? st.eventsByCall.all(filter.callId, afterSequence, Math.floor(limit))
-      : st.eventsByClientReference.all(filter.clientReference, afterSequence, Math.floor(limit));
+      ? st.eventsByCall.all(filter.callId, afterSequence, n)
+      : filter.tenant === undefined
+        ? st.eventsByClientReference.all(filter.clientReference, afterSequence, n)
+        : st.eventsByTenantReference.all(filter.tenant, filter.clientReference, afterSequence, n);
   return rows.map(toEventRecord);
 }
 

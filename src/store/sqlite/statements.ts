@@ -4,6 +4,7 @@ import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./r
 
 export interface InsertCallParams {
   call_id: string;
+  tenant: string;
   provider: string;
   phone_masked: string;
   play_times: number;
@@ -58,7 +59,8 @@ export interface ParkedForParams {
   call_id: string;
 }
 
-const CALL_COLUMNS = `call_id, provider, provider_call_id, phone_masked, play_times,
+/** Every column a CallRow reads; the one list all queries of calls share. */
+export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
@@ -67,17 +69,18 @@ export function prepareStatements(db: Database.Database) {
     // Conflict target is the idempotency index only: a clashing call_id is a bug and
     // must throw, not silently return someone else's call.
     insertCall: db.prepare<InsertCallParams>(
-      `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
+      `INSERT INTO calls (call_id, tenant, provider, phone_masked, play_times, client_reference,
          idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
          created_at_ms, updated_at_ms)
-       VALUES (@call_id, @provider, @phone_masked, @play_times, @client_reference,
+       VALUES (@call_id, @tenant, @provider, @phone_masked, @play_times, @client_reference,
          @idempotency_key, @request_hash, @metadata, @state, 0, @route, @sealed_request,
          @now_ms, @now_ms)
-       ON CONFLICT (idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
+       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
     ),
     callById: db.prepare<[string], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ?`),
-    callByIdempotencyKey: db.prepare<[string], CallRow>(
-      `SELECT ${CALL_COLUMNS} FROM calls WHERE idempotency_key = ? AND idempotency_key <> ''`,
+    callByIdempotencyKey: db.prepare<[string, string], CallRow>(
+      `SELECT ${CALL_COLUMNS} FROM calls
+       WHERE tenant = ? AND idempotency_key = ? AND idempotency_key <> ''`,
     ),
     callByProviderCallId: db.prepare<[string, string], CallRow>(
       `SELECT ${CALL_COLUMNS} FROM calls
@@ -133,10 +136,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT route, sealed_request FROM calls WHERE call_id = ?`,
     ),
     insertEvent: db.prepare<InsertEventParams, EventRow>(
-      `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
+      `INSERT INTO events (call_id, tenant, client_reference, state, failure_reason, provider,
          provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
          provisional, attempt, continues)
-       VALUES (@call_id, @client_reference, @state, @failure_reason, @provider,
+       VALUES (@call_id, @tenant, @client_reference, @state, @failure_reason, @provider,
          @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms,
          @provisional, @attempt, @continues)
        RETURNING *`,
@@ -171,6 +174,22 @@ export function prepareStatements(db: Database.Database) {
     ),
     eventsByClientReference: db.prepare<[string, number, number], EventRow>(
       `SELECT * FROM events WHERE client_reference = ? AND sequence > ? ORDER BY sequence LIMIT ?`,
+    ),
+    eventsByTenantReference: db.prepare<[string, string, number, number], EventRow>(
+      `SELECT * FROM events WHERE tenant = ? AND client_reference = ? AND sequence > ?
+       ORDER BY sequence LIMIT ?`,
+    ),
+    // Limits (see store.ts LimitRule): counted Sends under a key inside a window.
+    countSends: db.prepare<[string, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM send_log WHERE key = ? AND at_ms > ?`,
+    ),
+    nthSend: db.prepare<[string, number, number], { at_ms: number }>(
+      `SELECT at_ms FROM send_log WHERE key = ? AND at_ms > ? ORDER BY at_ms LIMIT 1 OFFSET ?`,
+    ),
+    logSend: db.prepare<[string, number]>(`INSERT INTO send_log (key, at_ms) VALUES (?, ?)`),
+    // Small batches: a Send pays for a bounded clean-up, never for a backlog.
+    pruneSends: db.prepare<[number]>(
+      `DELETE FROM send_log WHERE rowid IN (SELECT rowid FROM send_log WHERE at_ms <= ? LIMIT 100)`,
     ),
   };
 }

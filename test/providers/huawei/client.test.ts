@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailureReason } from "../../../src/core/model.js";
 import type { Provider, ProviderSendRequest } from "../../../src/core/provider.js";
+import { encodeCallbackUrl } from "../../../src/providers/huawei/callback-url.js";
 import { CALL_VERIFY_PATH, callVerifyBody } from "../../../src/providers/huawei/client.js";
 import { createHuaweiProvider, type HuaweiProviderOptions } from "../../../src/providers/huawei/index.js";
 import { type HuaweiFake, type HuaweiForcedOutcome, startHuaweiFake } from "../../fakes/huawei.js";
@@ -88,7 +89,7 @@ describe("huawei client against the fake", () => {
     ["a clock 10 minutes fast", { now: () => Date.now() + 600_000 }, {}, FailureReason.AUTH_ERROR, "1023006"],
     ["a display number not of this app", { displayNumber: "+862000000000" }, {}, FailureReason.CONFIG_ERROR, "1010023"],
     ["a preTone over 128 characters", { preTone: `${"a".repeat(130)}.wav` }, {}, FailureReason.CONFIG_ERROR, "1010002"],
-    ["a callee the platform refuses (…0009)", {}, { phoneNumber: "+8613800000009" }, FailureReason.INVALID_NUMBER, "1010002"],
+    ["a callee the platform refuses (…0015)", {}, { phoneNumber: "+8613800000015" }, FailureReason.INVALID_NUMBER, "1010002"],
   ])("is refused for %s", async (_name, change, req, reason, code) => {
     const outcome = await createHuaweiProvider({ ...options, ...change }).send(request(req), live());
     expect(outcome).toMatchObject({ kind: "rejected", reason, providerCode: code });
@@ -123,6 +124,27 @@ describe("huawei client against the fake", () => {
     expect(outcome).toMatchObject({ kind: "rejected", reason: FailureReason.INVALID_NUMBER, providerCode: "1010002" });
     const text = outcome.kind === "rejected" ? outcome.providerText : "";
     expect(text).toBe("Invalid request. The calleeNbr *** is invalid (verifyCode ***).");
+  });
+
+  it("masks the webhook token, in every form, when Huawei's answer quotes the request", async () => {
+    fake.failNext("quote-request");
+    const outcome = await provider.send(request(), live());
+    expect(outcome).toMatchObject({ kind: "rejected", providerCode: "1010002" });
+    const text = outcome.kind === "rejected" ? outcome.providerText : "";
+    // The quote is there (so the test can fail), with its secrets masked.
+    expect(text).toMatch(/statusUrl/);
+    const encoded = encodeCallbackUrl(CALLBACK);
+    expect(text).not.toContain("token-0123456789abcdef");
+    for (let i = 0; i + 12 <= encoded.length; i++) expect(text).not.toContain(encoded.slice(i, i + 12));
+    expect(text).not.toContain("13800001234");
+    expect(text).not.toContain("482913");
+  });
+
+  it("masks the token from the console's URL too when no callback URL is sent", async () => {
+    const consoleOnly = createHuaweiProvider({ ...options, callbackUrl: undefined, webhookToken: "console-token-0123456789" });
+    fake.failNext({ status: 400, body: '{"resultcode":"1010002","resultdesc":"push to https://h.example/webhooks/huawei/console-token-0123456789 refused"}' });
+    const outcome = await consoleOnly.send(request(), live());
+    expect(outcome).toMatchObject({ kind: "rejected", providerText: "push to https://h.example/webhooks/huawei/*** refused" });
   });
 
   it("accepts a numeric resultcode with a sessionId", async () => {

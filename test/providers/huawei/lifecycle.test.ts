@@ -56,14 +56,15 @@ describe("huawei fake → our webhook", () => {
   });
 
   it("ends each scripted number as its table says", async () => {
+    // The sandbox's endings (test/fakes/outcomes.ts); 0008's balance failure comes as hang-up cause 7108.
     const table: [string, CallState, FailureReason, string][] = [
-      ["0002", S.FAILED, R.BUSY, "q850:17"],
-      ["0003", S.FAILED, R.NO_ANSWER, "q850:19"],
+      ["0001", S.FAILED, R.BUSY, "q850:17"],
+      ["0002", S.FAILED, R.NO_ANSWER, "q850:19"],
+      ["0003", S.FAILED, R.INVALID_NUMBER, "q850:1"],
       ["0004", S.FAILED, R.POWERED_OFF, "q850:20"],
       ["0005", S.FAILED, R.REJECTED, "q850:21"],
-      ["0006", S.FAILED, R.INVALID_NUMBER, "q850:1"],
-      ["0007", S.FAILED, R.INSUFFICIENT_BALANCE, "q850:0"],
-      ["0008", S.FAILED, R.UNREACHABLE, "q850:41"],
+      ["0006", S.FAILED, R.UNREACHABLE, "q850:41"],
+      ["0008", S.FAILED, R.INSUFFICIENT_BALANCE, "q850:0"],
     ];
     await Promise.all(table.map(([suffix]) => send(provider, `call-${suffix}`, `+8613800${suffix}`)));
     await fake.settled();
@@ -72,7 +73,8 @@ describe("huawei fake → our webhook", () => {
       const disconnect = events.find((e) => e.dedupeKey.endsWith(":disconnect"));
       const cdr = events.find((e) => e.dedupeKey.endsWith(":fee"));
       expect([suffix, disconnect?.state, disconnect?.failureReason]).toEqual([suffix, state, reason]);
-      expect([suffix, cdr?.state, cdr?.providerCode, cdr?.provisional]).toEqual([suffix, S.FAILED, cdrCode, true]);
+      // A CDR with a cause is precise; only one without (0007) stays provisional.
+      expect([suffix, cdr?.state, cdr?.providerCode, cdr?.provisional === true]).toEqual([suffix, S.FAILED, cdrCode, cdrCode === "q850:0"]);
       expect(events[0]?.state).toBe(S.DIALING);
     }
   });
@@ -104,12 +106,27 @@ describe("huawei fake → our webhook", () => {
       preTone: "pre.wav",
     });
     fake.setCallbackUrl(receiver.url);
-    await send(consoleOnly, "call-c", "+8613800000002");
+    await send(consoleOnly, "call-c", "+8613800000001");
     await fake.settled();
     expect(summary(receiver.events)).toEqual([
       ["callout", "DIALING", "UNSPECIFIED", false],
       ["8102", "FAILED", "BUSY", false],
-      ["q850:17", "FAILED", "BUSY", true],
+      ["q850:17", "FAILED", "BUSY", false],
+    ]);
+  });
+
+  it("can send a disconnect without its stateCode; the CDR then gives the reason", async () => {
+    fake.dropStateCodeNext();
+    await send(provider, "call-d", "+8613800000001");
+    await fake.settled();
+    expect(fake.deliveries.every((d) => d.status === 200)).toBe(true);
+    const disconnect = JSON.parse(fake.deliveries[1]?.body ?? "{}") as { eventType: string; statusInfo: Record<string, unknown> };
+    expect(disconnect.eventType).toBe("disconnect");
+    expect(disconnect.statusInfo).not.toHaveProperty("stateCode");
+    expect(summary(receiver.events)).toEqual([
+      ["callout", "DIALING", "UNSPECIFIED", false],
+      ["disconnect", "FAILED", "UNKNOWN", true],
+      ["q850:17", "FAILED", "BUSY", false],
     ]);
   });
 
@@ -120,9 +137,9 @@ describe("huawei fake → our webhook", () => {
     expect((await fake.pushRaw(answer)).status).toBe(200);
     expect((await fake.pushRaw(answer)).status).toBe(200);
     expect((await fake.pushRaw(callout)).status).toBe(200);
-    const malformed = await fake.pushRaw('{"eventType":"disconnect","statusInfo":{"sessionId":"s-1"}}');
+    const malformed = await fake.pushRaw('{"eventType":"disconnect","statusInfo":{"stateCode":0}}');
     expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatch(/stateCode/);
+    expect(malformed.body).toMatch(/sessionId/);
     const keys = receiver.events.map((e) => e.dedupeKey);
     expect(keys).toEqual(["s-1:answer", "s-1:answer", "s-1:callout"]);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../../src/core/model.js";
 import { WebhookParseError, type WebhookRequest } from "../../../src/core/provider.js";
+import { createRedactor } from "../../../src/providers/huawei/redact.js";
 import { createHuaweiWebhook } from "../../../src/providers/huawei/webhook.js";
 
 const webhook = createHuaweiWebhook();
@@ -96,6 +97,32 @@ describe("huawei status pushes", () => {
     expect(event?.providerText.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    ["no stateCode", {}],
+    ["a null stateCode", { stateCode: null }],
+    ["an empty stateCode", { stateCode: "" }],
+    ["a stateCode that is not a number", { stateCode: "busy" }],
+  ])("a disconnect with %s still ends the call: FAILED UNKNOWN, provisional until the CDR tells", (_name, extra) => {
+    // Huawei never re-sends a status push: refusing this one would lose the hang-up.
+    const [event] = parse(statusPush("disconnect", extra));
+    expect(event).toEqual({
+      dedupeKey: `${SESSION}:disconnect`,
+      providerCallId: SESSION,
+      callId: "01JCALL",
+      state: CallState.FAILED,
+      failureReason: FailureReason.UNKNOWN,
+      providerCode: "disconnect",
+      providerText: "Hung up; no hang-up cause (stateCode) given, the CDR will tell",
+      occurredAtMs: Date.UTC(2019, 0, 24, 3, 4, 24),
+      provisional: true,
+    });
+  });
+
+  it("keeps a disconnect's stateDesc, masked, when it comes without a stateCode", () => {
+    const [event] = parse(statusPush("disconnect", { stateDesc: `The callee ${CALLEE} released the call.` }));
+    expect(event).toMatchObject({ state: CallState.FAILED, provisional: true, providerText: "The callee *** released the call." });
+  });
+
   it("reads a stateCode sent as a string", () => {
     expect(parse(statusPush("disconnect", { stateCode: "8102" }))[0]?.failureReason).toBe(FailureReason.BUSY);
   });
@@ -139,6 +166,17 @@ describe("huawei status pushes", () => {
   });
 });
 
+describe("huawei push texts", () => {
+  it("mask the webhook token when a stateDesc quotes the push URL", () => {
+    const token = "hw-push-token-0123456789";
+    const url = `https://hooks.example.com/webhooks/huawei/${token}`;
+    const masking = createHuaweiWebhook({ redact: createRedactor({ webhookToken: token, callbackUrl: url }) });
+    const body = statusPush("disconnect", { stateCode: 8000, stateDesc: `push to ${url} (${Buffer.from(url).toString("base64")}) failed` });
+    const [event] = masking.parse(request(body));
+    expect(event?.providerText).toBe("push to https://hooks.example.com/webhooks/huawei/*** (***) failed");
+  });
+});
+
 describe("huawei CDR pushes", () => {
   it("an answered call's CDR completes it", () => {
     expect(parse({ eventType: "fee", feeLst: [feeRecord()] })).toEqual([
@@ -162,12 +200,21 @@ describe("huawei CDR pushes", () => {
     ["Q.850 1", { callOutUnaswRsn: 1 }, FailureReason.INVALID_NUMBER, "q850:1"],
     ["SIP 486 when Q.850 says nothing", { sipStatusCode: 486 }, FailureReason.BUSY, "sip:486"],
     ["SIP 404 behind a normal-clearing Q.850", { callOutUnaswRsn: 16, sipStatusCode: 404 }, FailureReason.INVALID_NUMBER, "sip:404"],
-    ["an undocumented Q.850 cause", { callOutUnaswRsn: 99 }, FailureReason.UNKNOWN, "q850:99"],
-    ["no cause at all", { ulFailReason: 3 }, FailureReason.UNKNOWN, "q850:0"],
-    ["null fields", { callOutUnaswRsn: null, sipStatusCode: null }, FailureReason.UNKNOWN, "q850:0"],
-  ])("an unanswered call's CDR with %s fails it provisionally", (_name, extra, reason, code) => {
+  ])("an unanswered call's CDR with %s fails it with that precise reason", (_name, extra, reason, code) => {
+    // Precise, so it refines a disconnect that came without a stateCode.
     const [event] = parse({ eventType: "fee", feeLst: [feeRecord({ callOutAnswerTime: "", ...extra })] });
-    expect(event).toMatchObject({ state: CallState.FAILED, failureReason: reason, providerCode: code, provisional: true });
+    expect(event).toMatchObject({ state: CallState.FAILED, failureReason: reason, providerCode: code });
+    expect(event?.provisional).toBeUndefined();
+    expect(event?.providerText).toMatch(/^CDR: /);
+  });
+
+  it.each([
+    ["an undocumented Q.850 cause", { callOutUnaswRsn: 99 }, "q850:99"],
+    ["no cause at all", { ulFailReason: 3 }, "q850:0"],
+    ["null fields", { callOutUnaswRsn: null, sipStatusCode: null }, "q850:0"],
+  ])("an unanswered call's CDR with %s fails it provisionally (UNKNOWN)", (_name, extra, code) => {
+    const [event] = parse({ eventType: "fee", feeLst: [feeRecord({ callOutAnswerTime: "", ...extra })] });
+    expect(event).toMatchObject({ state: CallState.FAILED, failureReason: FailureReason.UNKNOWN, providerCode: code, provisional: true });
     expect(event?.providerText).toMatch(/^CDR: /);
   });
 
@@ -211,8 +258,6 @@ describe("huawei malformed pushes", () => {
     ["an unknown eventType", statusPush("hangup"), /eventType/],
     ["no statusInfo", { eventType: "callout" }, /statusInfo/],
     ["no sessionId", { eventType: "answer", statusInfo: { timestamp: "2019-01-24 03:04:24" } }, /sessionId/],
-    ["a disconnect without stateCode", statusPush("disconnect"), /stateCode/],
-    ["a non-numeric stateCode", statusPush("disconnect", { stateCode: "busy" }), /stateCode/],
     ["an empty feeLst", { eventType: "fee", feeLst: [] }, /feeLst/],
     ["51 CDRs", { eventType: "fee", feeLst: Array.from({ length: 51 }, () => feeRecord()) }, /feeLst/],
     ["a CDR without sessionId", { eventType: "fee", feeLst: [feeRecord({ sessionId: undefined })] }, /sessionId/],

@@ -81,7 +81,8 @@ describe("kingsoft client against the fake", () => {
     ["rate-limit", "MobileFrequencyLimit", FailureReason.RATE_LIMITED],
     ["flow-limit", "FlowLimitExceeded", FailureReason.RATE_LIMITED],
     ["balance", "TrialTimesLimit", FailureReason.INSUFFICIENT_BALANCE],
-    ["account", "AccountVoiceServiceUnavailable", FailureReason.CONFIG_ERROR],
+    // "服务临时不可用" (HTTP 500): the provider's own temporary trouble, checked before any call.
+    ["account", "AccountVoiceServiceUnavailable", FailureReason.PROVIDER_ERROR],
     ["invalid-number", "InvalidMobile", FailureReason.INVALID_NUMBER],
     ["send-failed", "SendVoiceFailed", FailureReason.PROVIDER_ERROR],
   ])("forced %s is rejected as %s", async (failure, code, reason) => {
@@ -93,8 +94,8 @@ describe("kingsoft client against the fake", () => {
   });
 
   it.each([
-    ["+8613700000011", "MobileFrequencyLimit", FailureReason.RATE_LIMITED],
-    ["+8613700000012", "TrialTimesLimit", FailureReason.INSUFFICIENT_BALANCE],
+    ["+8613700000007", "MobileFrequencyLimit", FailureReason.RATE_LIMITED],
+    ["+8613700000008", "TrialTimesLimit", FailureReason.INSUFFICIENT_BALANCE],
   ])("%s is refused by the fake's number table (%s)", async (phone, code, reason) => {
     const outcome = await createKingsoftClient(options).send(request(phone), live());
     expect(outcome).toMatchObject({ kind: "rejected", reason, providerCode: code });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { FailureReason } from "../../../src/core/model.js";
+import { CallState, FailureReason } from "../../../src/core/model.js";
 import {
   API_ERRORS,
   RECEIPT_CODES,
   apiErrorMeaning,
-  receiptFailureReason,
+  receiptOutcome,
 } from "../../../src/providers/kingsoft/codes.js";
 
 // Transcribed from the doc's tables (API错误码, 状态回执错误码) independently of codes.ts.
@@ -44,7 +44,7 @@ describe("kingsoft API error table", () => {
     ["MissingParameter", 400, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
     ["Unknow", 500, { kind: "ambiguous" }],
     ["ServiceTimeout", 500, { kind: "ambiguous" }],
-    ["AccountVoiceServiceUnavailable", 500, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
+    ["AccountVoiceServiceUnavailable", 500, { kind: "rejected", reason: FailureReason.PROVIDER_ERROR }],
     // A 500 the doc does not word as a refusal: the call may exist, so never retried elsewhere.
     ["InnerServiceUnavaliable", 500, { kind: "ambiguous" }],
     ["InvalidParameterValue", 400, { kind: "rejected", reason: FailureReason.CONFIG_ERROR }],
@@ -69,11 +69,38 @@ describe("kingsoft receipt table", () => {
     expect(Object.keys(RECEIPT_CODES).sort()).toEqual([...DOC_RECEIPT_CODES, "SUCCESS"].sort());
   });
 
-  it("gives every failure code a reason and only the success codes none", () => {
+  it("gives every failure code a reason and only the codes of a connected call none", () => {
     for (const [code, entry] of Object.entries(RECEIPT_CODES)) {
-      const success = code === "SUCCESS" || code === "DH:0000";
-      expect(entry.reason === FailureReason.UNSPECIFIED, code).toBe(success);
+      const connected = code === "SUCCESS" || code === "DH:0000" || code === "DH:0007";
+      expect(entry.reason === FailureReason.UNSPECIFIED, code).toBe(connected);
     }
+  });
+
+  it("DH:0007 (callee hung up after connecting) completes the call: the code was being played", () => {
+    expect(receiptOutcome("DH:0007", "呼叫接通后，被叫挂机")).toEqual({ state: CallState.COMPLETED, reason: FailureReason.UNSPECIFIED });
+  });
+
+  it.each([
+    // The doc's own example pairs 480 with 用户拒接.
+    ["480", "用户拒接", FailureReason.REJECTED],
+    ["480", " 关机 ", FailureReason.POWERED_OFF],
+    ["480", "空号", FailureReason.INVALID_NUMBER],
+    ["480", "无人接听", FailureReason.NO_ANSWER],
+    ["480", "正在通话", FailureReason.BUSY],
+    ["480", "停机", FailureReason.SUSPENDED],
+    ["480", "something else entirely", FailureReason.UNKNOWN],
+    ["480", "", FailureReason.UNKNOWN],
+    ["DH:9999", "用户拒接", FailureReason.REJECTED],
+    ["DH:9999", "网络忙", FailureReason.PROVIDER_ERROR],
+    ["500", "拒接", FailureReason.REJECTED],
+    ["100000005", "无人接听", FailureReason.NO_ANSWER],
+    // A code with one documented cause keeps it whatever the text says.
+    ["DH:0001", "用户拒接", FailureReason.BUSY],
+    ["5210", "空号", FailureReason.POWERED_OFF],
+    // A text that two table rows give different reasons does not decide.
+    ["480", "constructor", FailureReason.UNKNOWN],
+  ])("a FAIL report with catch-all %s and ErrDesc %j fails as %s", (code, desc, reason) => {
+    expect(receiptOutcome(code, desc)).toEqual({ state: CallState.FAILED, reason });
   });
 
   it.each([
@@ -88,7 +115,8 @@ describe("kingsoft receipt table", () => {
     ["DH:0019", FailureReason.SUSPENDED],
     ["DH:0020", FailureReason.UNREACHABLE],
     ["486", FailureReason.BUSY],
-    ["480", FailureReason.NO_ANSWER],
+    // Ten causes over eight reasons: without a telling ErrDesc, nothing precise.
+    ["480", FailureReason.UNKNOWN],
     ["603", FailureReason.REJECTED],
     ["5114", FailureReason.INSUFFICIENT_BALANCE],
     ["5210", FailureReason.POWERED_OFF],
@@ -101,6 +129,6 @@ describe("kingsoft receipt table", () => {
     ["DH:4242", FailureReason.UNKNOWN],
     ["constructor", FailureReason.UNKNOWN],
   ])("a FAIL report with %s fails as %s", (code, reason) => {
-    expect(receiptFailureReason(code)).toBe(reason);
+    expect(receiptOutcome(code, "")).toEqual({ state: CallState.FAILED, reason });
   });
 });

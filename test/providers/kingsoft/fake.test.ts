@@ -50,16 +50,17 @@ describe("kingsoft fake pushing to our webhook", () => {
   });
 
   it("each scripted suffix ends the way the fake's table says", async () => {
+    // The sandbox's endings, then the fake-only ones (test/fakes/outcomes.ts).
     const table: [string, FailureReason][] = [
-      ["0002", FailureReason.BUSY],
-      ["0003", FailureReason.NO_ANSWER],
-      ["0004", FailureReason.INVALID_NUMBER],
-      ["0005", FailureReason.POWERED_OFF],
-      ["0006", FailureReason.REJECTED],
-      ["0007", FailureReason.UNREACHABLE],
-      ["0008", FailureReason.SUSPENDED],
-      ["0009", FailureReason.BLOCKED],
-      ["0010", FailureReason.NO_ANSWER],
+      ["0001", FailureReason.BUSY],
+      ["0002", FailureReason.NO_ANSWER],
+      ["0003", FailureReason.INVALID_NUMBER],
+      ["0004", FailureReason.POWERED_OFF],
+      ["0005", FailureReason.REJECTED],
+      ["0006", FailureReason.UNREACHABLE],
+      ["0010", FailureReason.SUSPENDED],
+      ["0011", FailureReason.BLOCKED],
+      ["0014", FailureReason.NO_ANSWER],
     ];
     const ids = new Map<string, FailureReason>();
     for (const [i, [suffix, reason]] of table.entries()) {
@@ -110,6 +111,30 @@ describe("kingsoft fake pushing to our webhook", () => {
     );
   });
 
+  it("shapeReports prints a batch as the doc does and leaves out the fields asked", async () => {
+    const unread = ["StartTime", "Duration", "Mobile", "PressKey", "Caller", "CallerDisplay", "VoiceType"];
+    fake.shapeReports({ printAsDoc: true, omit: unread });
+    fake.batchNext(2);
+    const ids = [await send("+8613712345678", callId(1)), await send("+8613700000005", callId(2))];
+    await fake.settled();
+    const body = receiver.bodies[0] ?? "";
+    expect(receiver.bodies).toHaveLength(1);
+    expect(() => JSON.parse(body)).toThrow(SyntaxError);
+    expect(body).toMatch(/^\[\n {4}\{\n {8}"Status": "(SUCCESS|FAIL)",\n/);
+    expect(body).toMatch(/,\n {4}\},\n {4}\{\n/);
+    expect(body.endsWith(",\n    }\n]")).toBe(true);
+    for (const field of unread) expect(body).not.toContain(`"${field}"`);
+    expect(fake.deliveries.map((d) => d.acked)).toEqual([true]);
+    // The two reports are batched in the order they became ready, which timing decides.
+    const byCall = (id: string | undefined) =>
+      receiver.events.filter((e) => e.providerCallId === id).map((e) => [e.state, e.failureReason]);
+    expect(byCall(ids[0])).toEqual([
+      [CallState.ANSWERED, FailureReason.UNSPECIFIED],
+      [CallState.COMPLETED, FailureReason.UNSPECIFIED],
+    ]);
+    expect(byCall(ids[1])).toEqual([[CallState.FAILED, FailureReason.REJECTED]]);
+  });
+
   it("pushRaw delivers duplicates, out-of-order and malformed bodies as given", async () => {
     const providerCallId = await send("+8613712345678", callId(1));
     await fake.settled();
@@ -120,7 +145,11 @@ describe("kingsoft fake pushing to our webhook", () => {
     expect(keys.slice(2)).toEqual(keys.slice(0, 2));
     expect(keys[0]).toBe(`${providerCallId}:answered`);
 
-    const malformed = await fake.pushRaw('[{"Status":"SUCCESS",}]');
+    const malformed = await fake.pushRaw('[{"Status":"SUCCESS",');
     expect(malformed.status).toBe(400);
+    // Reports, with the doc's trailing comma, but no CallId: acknowledged and kept aside.
+    const unusable = await fake.pushRaw('[{"Status":"SUCCESS",}]');
+    expect(unusable).toEqual({ status: 200, body: '{"code":0,"msg":"success"}' });
+    expect(receiver.events.at(-1)).toMatchObject({ unreadable: true, providerCallId: "" });
   });
 });

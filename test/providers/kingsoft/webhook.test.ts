@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../../src/core/model.js";
-import { WebhookParseError, type WebhookRequest } from "../../../src/core/provider.js";
+import { type InboundEvent, WebhookParseError, type WebhookRequest } from "../../../src/core/provider.js";
 import { createKingsoftWebhook } from "../../../src/providers/kingsoft/webhook.js";
 
 const webhook = createKingsoftWebhook();
@@ -81,7 +82,8 @@ describe("kingsoft webhook parse", () => {
         providerCallId: "58983af181721590663223",
         callId: "abcdefg222",
         state: CallState.FAILED,
-        failureReason: FailureReason.NO_ANSWER,
+        // 480 lists ten causes; its ErrDesc names the one that happened (codes.ts).
+        failureReason: FailureReason.REJECTED,
         providerCode: "480",
         providerText: "用户拒接",
         occurredAtMs: undefined,
@@ -111,12 +113,14 @@ describe("kingsoft webhook parse", () => {
     expect(events.map((e) => e.state)).toEqual([CallState.COMPLETED]);
   });
 
-  it("a FAIL report with AnswerTime was answered first (hung up after connecting)", () => {
+  it("a FAIL report with DH:0007 (callee hung up after connecting) was answered: COMPLETED", () => {
     const events = parse([{ ...failed, ErrCode: "DH:0007", ErrDesc: "呼叫接通后，被叫挂机", AnswerTime: "2020-05-28 18:44:20" }]);
-    expect(events.map((e) => [e.state, e.failureReason])).toEqual([
-      [CallState.ANSWERED, FailureReason.UNSPECIFIED],
-      [CallState.FAILED, FailureReason.REJECTED],
+    expect(events.map((e) => [e.state, e.failureReason, e.providerCode])).toEqual([
+      [CallState.ANSWERED, FailureReason.UNSPECIFIED, "DH:0007"],
+      [CallState.COMPLETED, FailureReason.UNSPECIFIED, "DH:0007"],
     ]);
+    // Connected is connected, even when the report leaves AnswerTime empty.
+    expect(parse([{ ...failed, ErrCode: "DH:0007" }]).map((e) => e.state)).toEqual([CallState.COMPLETED]);
   });
 
   it("has no call id when ExtId is empty, null or absent", () => {
@@ -163,23 +167,15 @@ describe("kingsoft webhook parse", () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  const docExampleAsPrinted = `[{"Status":"SUCCESS","CallId":"655e08e182c11590662652","ErrCode":"SUCCESS","VoiceType":1,}]`;
-
   it.each([
     ["malformed JSON", "[{", /not valid JSON/],
-    ["the doc's trailing commas", docExampleAsPrinted, /not valid JSON/],
     ["an empty body", "", /not valid JSON/],
-    ["an object instead of an array", success, /\(body\)/],
-    ["an empty array", [], /\(body\)/],
-    ["201 reports", Array.from({ length: 201 }, () => failed), /\(body\)/],
-    ["a report that is not an object", ["x"], /0/],
-    ["a missing CallId", [{ ...success, CallId: undefined }], /0\.CallId/],
-    ["an empty CallId", [{ ...success, CallId: "" }], /0\.CallId/],
-    ["an unknown Status", [{ ...success, Status: "DELIVERED" }], /0\.Status/],
-    ["a missing ErrCode", [{ ...success, ErrCode: undefined }], /0\.ErrCode/],
-    ["an ErrCode object", [{ ...success, ErrCode: { code: 1 } }], /0\.ErrCode/],
-    ["a numeric AnswerTime", [success, { ...failed, AnswerTime: 1590662660 }], /1\.AnswerTime/],
-  ])("rejects %s", (_name, body, message) => {
+    ["a lone string", '"reports"', /\(body\)/],
+    ["a lone number", "42", /\(body\)/],
+    ["null", "null", /\(body\)/],
+    ["a comma where a value belongs", '[{"CallId":"a",,}]', /not valid JSON/],
+    ["a leading comma", '[,{"CallId":"a"}]', /not valid JSON/],
+  ])("rejects %s: nothing in it reads as reports", (_name, body, message) => {
     expect(() => parse(body)).toThrow(WebhookParseError);
     expect(() => parse(body)).toThrow(message);
   });
@@ -230,5 +226,166 @@ describe("kingsoft webhook replies", () => {
     const retry = webhook.retryLater();
     expect(retry.status).toBeGreaterThanOrEqual(500);
     expect(JSON.parse(retry.body).code).not.toBe(0);
+  });
+});
+
+describe("kingsoft pushes as the doc prints them", () => {
+  // The seed's (002) example push, bytes copied verbatim from the document: two reports,
+  // a trailing comma after each report's last member, odd indentation, a trailing space.
+  const seedBatch = readFileSync(new URL("./vectors/seed-002-status-push.txt", import.meta.url));
+
+  it("the vector is the doc's example as printed, not valid JSON", () => {
+    expect(() => JSON.parse(seedBatch.toString("utf8"))).toThrow(SyntaxError);
+    expect(seedBatch.toString("utf8")).toContain('"VoiceType":2, \n    }\n]');
+  });
+
+  it("accepts the doc's example batch exactly as printed", () => {
+    const events = webhook.parse({ ...request(""), body: seedBatch });
+    expect(events.map((e) => [e.providerCallId, e.callId, e.state, e.failureReason, e.providerCode])).toEqual([
+      ["655e08e182c11590662652", "abcdefg111", CallState.ANSWERED, FailureReason.UNSPECIFIED, "SUCCESS"],
+      ["655e08e182c11590662652", "abcdefg111", CallState.COMPLETED, FailureReason.UNSPECIFIED, "SUCCESS"],
+      ["58983af181721590663223", "abcdefg222", CallState.FAILED, FailureReason.REJECTED, "480"],
+    ]);
+    expect(events.map((e) => e.providerText)).toEqual(["发送成功", "发送成功", "用户拒接"]);
+  });
+
+  it("gives the printed batch the same events as the same batch in strict JSON", () => {
+    const strict = JSON.stringify([{ ...success, ExtId: "abcdefg111", Mobile: "1xxxxxxxxxx" }, { ...failed, Mobile: "1xxxxxxxxxx", VoiceType: 2 }]);
+    expect(webhook.parse({ ...request(""), body: seedBatch })).toEqual(parse(strict));
+  });
+});
+
+describe("kingsoft reports that leave out what we never read", () => {
+  const UNREAD = ["StartTime", "Duration", "Mobile", "PressKey", "Caller", "CallerDisplay", "VoiceType"] as const;
+
+  it.each(UNREAD.flatMap((field) => [[field, "omitted"] as const, [field, "null"] as const]))(
+    "%s %s in one report of a batch: every report is used",
+    (field, how) => {
+      const odd: Record<string, unknown> = { ...failed, CallId: "odd-one" };
+      if (how === "omitted") delete odd[field];
+      else odd[field] = null;
+      const events = parse([success, odd, { ...failed, CallId: "third", ErrCode: "DH:0001" }]);
+      expect(events.map((e) => [e.providerCallId, e.state])).toEqual([
+        [success.CallId, CallState.ANSWERED],
+        [success.CallId, CallState.COMPLETED],
+        ["odd-one", CallState.FAILED],
+        ["third", CallState.FAILED],
+      ]);
+      expect(events.some((e) => e.unreadable === true)).toBe(false);
+    },
+  );
+
+  it("a report of only the fields we read is used", () => {
+    const minimal = { CallId: "min", Status: "FAIL", ErrCode: "DH:0001" };
+    expect(parse([minimal])).toEqual([
+      {
+        dedupeKey: "min:FAIL:DH:0001",
+        providerCallId: "min",
+        callId: undefined,
+        state: CallState.FAILED,
+        failureReason: FailureReason.BUSY,
+        providerCode: "DH:0001",
+        providerText: "",
+        occurredAtMs: undefined,
+      },
+    ]);
+  });
+
+  it.each([
+    ["an ExtId object", { ExtId: { id: 1 } }, { callId: undefined }],
+    ["an ErrDesc array", { ErrDesc: ["x"] }, { providerText: "" }],
+    ["a numeric EndTime", { EndTime: 1590662679 }, { occurredAtMs: undefined }],
+  ])("reads past %s instead of failing the report", (_name, extra, expected) => {
+    const [event] = parse([{ ...failed, ...extra }]);
+    expect(event).toMatchObject({ state: CallState.FAILED, providerCallId: failed.CallId, ...expected });
+  });
+
+  it("a numeric AnswerTime still says the call was answered, at an unknown time", () => {
+    const events = parse([{ ...success, AnswerTime: 1590662660 }]);
+    expect(events.map((e) => [e.state, e.occurredAtMs])).toEqual([
+      [CallState.ANSWERED, undefined],
+      [CallState.COMPLETED, beijing(2020, 5, 28, 18, 44, 39)],
+    ]);
+  });
+});
+
+describe("kingsoft reports we cannot use", () => {
+  const unreadable = (events: readonly InboundEvent[]) => events.filter((e) => e.unreadable === true);
+
+  it.each([
+    ["a missing CallId", { ...failed, CallId: undefined }],
+    ["an empty CallId", { ...failed, CallId: "" }],
+    ["a numeric CallId", { ...failed, CallId: 42 }],
+    ["an unknown Status", { ...failed, Status: "DELIVERED" }],
+    ["a missing Status", { ...failed, Status: undefined }],
+    ["a missing ErrCode", { ...failed, ErrCode: undefined }],
+    ["an ErrCode object", { ...failed, ErrCode: { code: 1 } }],
+    ["a report that is not an object", "x"],
+    ["a report that is an array", [failed]],
+    ["a null report", null],
+  ])("%s is kept for audit, matched to no call, and the good reports are used", (_name, bad) => {
+    const events = parse([success, bad, { ...failed, CallId: "good-two" }]);
+    expect(events.filter((e) => e.unreadable !== true).map((e) => [e.providerCallId, e.state])).toEqual([
+      [success.CallId, CallState.ANSWERED],
+      [success.CallId, CallState.COMPLETED],
+      ["good-two", CallState.FAILED],
+    ]);
+    const [kept] = unreadable(events);
+    expect(unreadable(events)).toHaveLength(1);
+    // No ids: the store parks it and never applies it to a call.
+    expect(kept).toMatchObject({
+      providerCallId: "",
+      callId: undefined,
+      state: CallState.UNSPECIFIED,
+      failureReason: FailureReason.UNSPECIFIED,
+      providerCode: "unreadable",
+      occurredAtMs: undefined,
+    });
+    expect(kept?.dedupeKey).toMatch(/^unreadable:[0-9a-f]{64}$/);
+  });
+
+  it("keeps the raw report with every number masked like maskPhone (last four digits shown)", () => {
+    const bad = { ...failed, Status: "DELIVERED", Mobile: MOBILE, Caller: 13912340021, ErrDesc: `呼叫 +86${MOBILE} 失败` };
+    const [kept] = unreadable(parse([bad]));
+    const text = kept?.providerText ?? "";
+    expect(text).toMatch(/^unreadable report \(Status: /);
+    expect(text).toContain('"Mobile":"*******5678"');
+    expect(text).toContain('"Caller":"*******0021"');
+    expect(text).toContain("呼叫 +86*******5678 失败");
+    // The ids an operator needs to ask Kingsoft about the report stay readable.
+    expect(text).toContain('"CallId":"58983af181721590663223"');
+    expect(text).not.toContain(MOBILE);
+    expect(text).not.toContain("13912340021");
+  });
+
+  it("bounds the kept text", () => {
+    const [kept] = unreadable(parse([{ ...failed, Status: "?", ErrDesc: "拒".repeat(50_000) }]));
+    expect(kept?.providerText.length).toBeLessThanOrEqual(4096);
+  });
+
+  it("gives a re-pushed unusable report the same dedupe key, and different ones different keys", () => {
+    const bad = { ...failed, Status: "DELIVERED" };
+    const key = (report: unknown) => unreadable(parse([report]))[0]?.dedupeKey;
+    expect(key(bad)).toBe(key({ ...bad }));
+    expect(key(bad)).not.toBe(key({ ...bad, CallId: "another" }));
+  });
+
+  it("a batch of nothing but unusable reports is still a push to acknowledge", () => {
+    expect(unreadable(parse([{ nothing: true }, 7]))).toHaveLength(2);
+  });
+});
+
+describe("kingsoft push shapes around the documented array", () => {
+  it("reads a lone report object as a batch of one", () => {
+    expect(parse(success)).toEqual(parse([success]));
+  });
+
+  it("acknowledges an empty batch with nothing to store", () => {
+    expect(parse([])).toEqual([]);
+  });
+
+  it("uses a batch longer than the documented 200 rather than bouncing it forever", () => {
+    const batch = Array.from({ length: 201 }, (_, i) => ({ ...failed, CallId: `call${i}` }));
+    expect(parse(batch)).toHaveLength(201);
   });
 });

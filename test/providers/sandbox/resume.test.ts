@@ -69,6 +69,7 @@ describe("resuming sandbox calls after a restart", () => {
       reasonProvisional: false,
       attempt: 1,
       continues: false,
+      tenant: "default",
       createdAtMs: 0,
       updatedAtMs: 0,
     });

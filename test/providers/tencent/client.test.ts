@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import SdkHttpModule from "tencentcloud-sdk-nodejs-common/tencentcloud/common/http/http_connection.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailureReason } from "../../../src/core/model.js";
 import type { Provider, SendOutcome } from "../../../src/core/provider.js";
@@ -74,6 +75,48 @@ describe("tencent client against the fake: success", () => {
       PlayTimes: 2,
       SessionContext: "01JCALLID0000000000000000A",
     });
+  });
+});
+
+// The official Node SDK (tencentcloud-sdk-nodejs-common 4.1.220, a devDependency), run
+// unchanged against the fake. Its sign3 signs `host:<hostname>` (the URL's hostname, port
+// dropped) while HttpConnection sends `Host: <host>` (port kept): the fake, like Tencent's
+// gateway, must accept exactly that, or it would refuse the SDK's own requests and pass
+// a client that signs the port.
+const SdkHttpConnection = ((SdkHttpModule as { default?: unknown }).default ?? SdkHttpModule) as typeof SdkHttpModule;
+
+describe("tencent: the official SDK against the fake (explicit port)", () => {
+  it("the fake accepts a SendCodeVoice sent by the SDK itself", async () => {
+    const before = fake.calls.length;
+    const response = await SdkHttpConnection.HttpConnection.doRequestWithSign3({
+      method: "POST",
+      url: `${fake.url}/`,
+      data: { CodeMessage: "4567", CalledNumber: "+8613711104321", VoiceSdkAppid: TENCENT_FAKE_DEFAULTS.sdkAppId, PlayTimes: 2 },
+      service: "vms",
+      action: "SendCodeVoice",
+      region: TENCENT_FAKE_DEFAULTS.region,
+      version: "2020-09-02",
+      secretId: TENCENT_FAKE_DEFAULTS.secretId,
+      secretKey: TENCENT_FAKE_DEFAULTS.secretKey,
+      token: "",
+      requestClient: "SDK_NODEJS_4.1.220",
+      language: "",
+      timeout: 2000,
+    });
+    const answer = (await response.json()) as { Response: { SendStatus?: { CallId: string }; Error?: unknown } };
+    expect(answer.Response.Error).toBeUndefined();
+    expect(answer.Response.SendStatus?.CallId).toBe(fake.calls[before]?.providerCallId);
+    // What the SDK put on the wire: a Host with the port, a signature over the hostname.
+    const sent = fake.requests.at(-1);
+    expect(new URL(fake.url).port).not.toBe("");
+    expect(sent?.headers.host).toBe(new URL(fake.url).host);
+  });
+
+  it("our client, signing the hostname and sending Host with the port like the SDK, is accepted too", async () => {
+    await provider.send(request(), signal());
+    const ours = fake.requests.at(-1);
+    expect(ours?.answer).toBe("OK");
+    expect(ours?.headers.host).toBe(new URL(fake.url).host);
   });
 });
 

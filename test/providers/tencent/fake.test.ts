@@ -51,11 +51,12 @@ describe("tencent fake: callbacks through the adapter's parser", () => {
     expect(JSON.stringify(receiver.events)).not.toContain("13711101234");
   });
 
+  // The sandbox's endings (test/fakes/outcomes.ts).
   it.each([
-    ["0002", "BUSY", "NO_ANSWER"],
-    ["0003", "NO_ANSWER", "NO_ANSWER"],
+    ["0001", "BUSY", "NO_ANSWER"],
+    ["0002", "NO_ANSWER", "NO_ANSWER"],
+    ["0003", "INVALID_NUMBER", "PROVIDER_ERROR"],
     ["0004", "POWERED_OFF", "PROVIDER_ERROR"],
-    ["0005", "INVALID_NUMBER", "PROVIDER_ERROR"],
     ["0006", "UNREACHABLE", "PROVIDER_ERROR"],
   ])("…%s pushes the precise failure (%s) and a provisional result, in either order", async (suffix, reason, coarseReason) => {
     await place(suffix);
@@ -70,10 +71,16 @@ describe("tencent fake: callbacks through the adapter's parser", () => {
     expect(summary(receiver.events)).toEqual([`FAILED/${reason}`, coarse]);
   });
 
-  it("…0009 pushes only the coarse call error", async () => {
-    await place("0009");
+  it("…0012 pushes only the coarse call error", async () => {
+    await place("0012");
     await fake.settled();
     expect(summary(receiver.events)).toEqual(["FAILED/PROVIDER_ERROR?"]);
+  });
+
+  it("…0005 (rejected) pushes only result \"1\": Tencent has no code for a declined call", async () => {
+    await place("0005");
+    await fake.settled();
+    expect(summary(receiver.events)).toEqual(["FAILED/NO_ANSWER?"]);
   });
 
   it("retries a push until the documented ack, resending it verbatim (same dedupe keys)", async () => {
@@ -112,7 +119,8 @@ describe("tencent fake: gateway checks", () => {
   async function raw(body: string, headerOverrides: Record<string, string> = {}) {
     const url = new URL(fake.url);
     const timestampSec = Math.floor(Date.now() / 1000);
-    const signed = signTc3({ ...TENCENT_FAKE_DEFAULTS, host: url.host, service: "vms", contentType: TENCENT_CONTENT_TYPE, payload: body, timestampSec });
+    // The hostname, as the SDK signs it (the Host header sent carries the port).
+    const signed = signTc3({ ...TENCENT_FAKE_DEFAULTS, host: url.hostname, service: "vms", contentType: TENCENT_CONTENT_TYPE, payload: body, timestampSec });
     const response = await fetch(fake.url, {
       method: "POST",
       body,

@@ -123,6 +123,39 @@ describe("TC3 signer properties", () => {
     );
   });
 
+  it("signs the hostname without the port, sending Host with it, exactly as the SDK does", () => {
+    // tencentcloud-sdk-nodejs-common 4.1.220: sign.js signs `host:${new URL(url).hostname}`,
+    // http_connection.js sends `Host: new URL(url).host`. With an explicit, non-default
+    // port the two differ, and the signature must follow the SDK (Tencent verifies what
+    // its SDK signs).
+    fc.assert(
+      fc.property(
+        sendRequests,
+        credentials,
+        timestamps,
+        fc.constantFrom("https://vms.tencentcloudapi.com:8443", "http://127.0.0.1:4567", "https://vms.tencentcloudapi.com", "http://[::1]:9000", "https://vms.ap-guangzhou.tencentcloudapi.com:443"),
+        (request, creds, timestampSec, endpoint) => {
+          const options = { ...creds, sdkAppId: "1400006666", region: "ap-guangzhou", endpoint };
+          const built = buildSendCodeVoiceRequest(options, request, timestampSec);
+          const official = SdkSign.sign3({
+            method: "POST",
+            url: `${endpoint}/`,
+            payload: Buffer.from(built.body),
+            timestamp: timestampSec,
+            service: "vms",
+            ...creds,
+            multipart: false,
+            boundary: "",
+            headers: { "Content-Type": built.headers["Content-Type"] ?? "" },
+          });
+          expect(built.headers.Authorization).toBe(official);
+          expect(built.headers.Host).toBe(new URL(endpoint).host);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it("is accepted by the fake's independent verifier, and a tampered request is not", () => {
     const tampers = fc.constantFrom("body", "key", "timestamp-header", "signed-host", "authorization");
     fc.assert(
@@ -137,7 +170,7 @@ describe("TC3 signer properties", () => {
           body: { ...genuine, body: Buffer.from(built.body.replace(request.code, `${request.code}0`)) },
           key: genuine,
           "timestamp-header": { ...genuine, headers: { ...lower, "x-tc-timestamp": String(timestampSec + 1) } },
-          "signed-host": { ...genuine, headers: { ...lower, host: "127.0.0.1:4568" } },
+          "signed-host": { ...genuine, headers: { ...lower, host: "127.0.0.2:4567" } },
           authorization: { ...genuine, headers: { ...lower, authorization: lower.authorization?.replace(/.$/, (c) => (c === "0" ? "1" : "0")) } },
         }[tamper];
         const verifyWith = tamper === "key" ? { ...creds, secretKey: `${creds.secretKey}x` } : creds;
@@ -145,5 +178,18 @@ describe("TC3 signer properties", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("verifies the Host header's hostname, not its port, as Tencent does for its SDK", () => {
+    const creds = { secretId: "AKIDEXAMPLE", secretKey: "SECRETEXAMPLE" };
+    const request = { callId: "01JCALLID0000000000000000A", phoneNumber: "+8613711112222", code: "1234", playTimes: 2 };
+    const built = buildSendCodeVoiceRequest({ ...creds, sdkAppId: "1400006666", region: "ap-guangzhou", endpoint: "http://127.0.0.1:4567" }, request, 1700000000);
+    const lower = Object.fromEntries(Object.entries(built.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const genuine = { method: "POST", path: "/", headers: lower, body: Buffer.from(built.body) };
+    expect(verifyTc3(genuine, creds, 1700000000)).toEqual({ ok: true });
+    // A proxy may rewrite the port; the signed hostname is what counts.
+    expect(verifyTc3({ ...genuine, headers: { ...lower, host: "127.0.0.1" } }, creds, 1700000000)).toEqual({ ok: true });
+    expect(verifyTc3({ ...genuine, headers: { ...lower, host: "127.0.0.1:80" } }, creds, 1700000000)).toEqual({ ok: true });
+    expect(verifyTc3({ ...genuine, headers: { ...lower, host: "localhost:4567" } }, creds, 1700000000)).toMatchObject({ ok: false });
   });
 });

@@ -82,7 +82,7 @@ describe("ytx send, refused by the API", () => {
     ["header-auth", FailureReason.AUTH_ERROR, "-202"],
     ["unknown-account", FailureReason.AUTH_ERROR, "-200"],
     ["account-disabled", FailureReason.AUTH_ERROR, "-201"],
-    ["app-verification", FailureReason.AUTH_ERROR, "-205"],
+    ["app-verification", FailureReason.CONFIG_ERROR, "-205"],
     ["missing-parameter", FailureReason.CONFIG_ERROR, "-2"],
     ["invalid-action", FailureReason.CONFIG_ERROR, "-3"],
     ["invalid-json", FailureReason.CONFIG_ERROR, "-4"],
@@ -103,7 +103,7 @@ describe("ytx send, refused by the API", () => {
   it.each([
     ["a wrong auth token", { authToken: "0".repeat(32) }, FailureReason.AUTH_ERROR, "-203"],
     ["another account sid", { accountSid: "bb11bb22cc33dd44ee55ff6677889900" }, FailureReason.AUTH_ERROR, "-200"],
-    ["an unknown app id", { appId: "0123456789abcdef0123456789abcdef" }, FailureReason.AUTH_ERROR, "-205"],
+    ["an unknown app id", { appId: "0123456789abcdef0123456789abcdef" }, FailureReason.CONFIG_ERROR, "-205"],
     ["a clock 25 hours behind", { now: () => Date.now() - 25 * 3600_000 }, FailureReason.AUTH_ERROR, "-202"],
   ])("the fake's own checks refuse %s", async (_name, overrides, reason, code) => {
     const misconfigured = createYtxProvider({ ...fake.credentials, endpoint: fake.url, ...overrides });
@@ -111,8 +111,9 @@ describe("ytx send, refused by the API", () => {
   });
 
   it.each([
-    ["+8613900000007", FailureReason.INVALID_NUMBER, "-1"],
+    ["+8613900000007", FailureReason.RATE_LIMITED, "-104"],
     ["+8613900000008", FailureReason.INSUFFICIENT_BALANCE, "-204"],
+    ["+8613900000015", FailureReason.INVALID_NUMBER, "-1"],
   ])("the fake refuses %s by its last four digits", async (phoneNumber, reason, code) => {
     expect(await provider.send(request({ phoneNumber }), live())).toMatchObject({ kind: "rejected", reason, providerCode: code });
   });
@@ -146,7 +147,7 @@ describe("ytx send, refused by the API", () => {
     fake.failNext({ body: '{"statusCode":"-205","statusMsg":null,"requestId":null}' });
     expect(await provider.send(request(), live())).toEqual({
       kind: "rejected",
-      reason: FailureReason.AUTH_ERROR,
+      reason: FailureReason.CONFIG_ERROR,
       providerCode: "-205",
       providerText: "应用验证失败",
     });

@@ -10,8 +10,14 @@ import {
 
 describe("ytx API codes", () => {
   it("maps the seed's codes as the brief requires", () => {
-    expect(apiFailureReason("-205")).toBe(FailureReason.AUTH_ERROR);
     expect(apiFailureReason("-2")).toBe(FailureReason.CONFIG_ERROR);
+  });
+
+  it("maps -205 to CONFIG_ERROR: every cause the seed lists is configuration, not credentials", () => {
+    // Seed 001, "应用验证失败原因(-205)": the app id does not match the environment, the
+    // caller's IP is not in the app's whitelist, or the app lacks the feature / is not
+    // launched. The account's credentials are fine (they fail with -200..-203).
+    expect(apiFailureReason("-205")).toBe(FailureReason.CONFIG_ERROR);
   });
 
   it.each([

@@ -92,7 +92,8 @@ describe("ytx configure", () => {
     });
     expect(custom.status === "ready" && custom.summary).toMatchObject({
       endpoint: "https://ytx-proxy.example.com/base",
-      displayNumber: "set",
+      // dstclid is documented as not open yet: the summary must not present it as working.
+      displayNumber: expect.stringMatching(/^set \(.*not open yet/),
     });
   });
 });

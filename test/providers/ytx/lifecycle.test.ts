@@ -47,11 +47,13 @@ describe("ytx lifecycle through the fake", () => {
     for (const event of receiver.events) expect(event.providerText).not.toContain("13911281234");
   });
 
+  // The sandbox's endings (test/fakes/outcomes.ts).
   it.each([
-    ["+8613900000002", ["DIALING", "FAILED"], FailureReason.BUSY],
-    ["+8613900000003", ["DIALING", "RINGING", "FAILED"], FailureReason.NO_ANSWER],
-    ["+8613900000004", ["DIALING", "RINGING", "FAILED"], FailureReason.REJECTED],
-    ["+8613900000005", ["DIALING", "FAILED"], FailureReason.POWERED_OFF],
+    ["+8613900000001", ["DIALING", "FAILED"], FailureReason.BUSY],
+    ["+8613900000002", ["DIALING", "RINGING", "FAILED"], FailureReason.NO_ANSWER],
+    ["+8613900000003", ["DIALING", "FAILED"], FailureReason.INVALID_NUMBER],
+    ["+8613900000004", ["DIALING", "FAILED"], FailureReason.POWERED_OFF],
+    ["+8613900000005", ["DIALING", "RINGING", "FAILED"], FailureReason.REJECTED],
     ["+8613900000006", ["DIALING", "FAILED"], FailureReason.UNREACHABLE],
   ])("…%s ends %j with reason %s", async (phoneNumber, states, reason) => {
     await accept(phoneNumber);
@@ -60,15 +62,15 @@ describe("ytx lifecycle through the fake", () => {
     expect(receiver.events.at(-1)?.failureReason).toBe(reason);
   });
 
-  it("…0009 is accepted and never pushed, like the ytx sandbox", async () => {
-    await accept("+8613900000009");
+  it("…0013 is accepted and never pushed, like the ytx sandbox", async () => {
+    await accept("+8613900000013");
     await fake.settled();
     expect(receiver.bodies).toEqual([]);
   });
 
   it("retries an unacknowledged push verbatim, which dedupes to the same key", async () => {
     receiver.answers.push(503, 500);
-    const id = await accept("+8613900000002");
+    const id = await accept("+8613900000001");
     await fake.settled();
     expect(fake.deliveries.map((d) => [d.attempt, d.result])).toEqual([
       [1, 503],
@@ -86,7 +88,7 @@ describe("ytx lifecycle through the fake", () => {
 
   it("gives a push up after maxAttempts and goes on with the next one", async () => {
     receiver.answers.push(503, 503, 503);
-    await accept("+8613900000002");
+    await accept("+8613900000001");
     await fake.settled();
     expect(fake.deliveries.map((d) => d.result)).toEqual([503, 503, 503, 200]);
     expect(receiver.events.map((e) => CallState[e.state])).toEqual(["FAILED"]);
@@ -94,7 +96,7 @@ describe("ytx lifecycle through the fake", () => {
 
   it("gives up on an unreachable receiver and still settles", async () => {
     fake.setCallbackUrl("http://127.0.0.1:1/unused");
-    await accept("+8613900000005");
+    await accept("+8613900000004");
     await fake.settled();
     expect(receiver.bodies).toEqual([]);
     expect(fake.deliveries.every((d) => typeof d.result === "string")).toBe(true);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseJsonLossless } from "../../../src/providers/ytx/json.js";
+import { JsonTooDeepError, parseJsonLossless } from "../../../src/providers/ytx/json.js";
 import { formatBeijingTimestamp, parseBeijingTimestamp, parsePushTime } from "../../../src/providers/ytx/time.js";
 
 describe("Beijing timestamps", () => {
@@ -32,6 +32,14 @@ describe("Beijing timestamps", () => {
 });
 
 describe("lossless JSON", () => {
+  it("refuses nesting deeper than the bound without recursing, at any depth", () => {
+    for (const depth of [65, 4113, 1_000_000]) {
+      expect(() => parseJsonLossless("[".repeat(depth) + "]".repeat(depth))).toThrow(JsonTooDeepError);
+    }
+    expect(parseJsonLossless(`${"[".repeat(64)}1${"]".repeat(64)}`)).toBeDefined();
+    expect(parseJsonLossless(JSON.stringify({ s: "[".repeat(1000) }))).toEqual({ s: "[".repeat(1000) });
+  });
+
   it("keeps long integers as strings and leaves everything else as JSON.parse does", () => {
     expect(parseJsonLossless('{"id":20160100000002051234,"n":-12,"f":1.5e3,"s":"9999999999999999999","a":[1234567890123456]}')).toEqual({
       id: "20160100000002051234",

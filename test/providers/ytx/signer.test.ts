@@ -19,6 +19,26 @@ describe("ytx signer", () => {
     expect(ytxAuthorization(VECTOR.accountSid, VECTOR.timestamp)).toBe(VECTOR.authorization);
   });
 
+  // The seed's table says Base64(sid + "|" + timestamp); its worked example decodes to
+  // sid + ":" + timestamp, but that example is cloopen's (another vendor) copied verbatim.
+  // A public production integration of ytx sends "|": github.com/fanshuai/kubrick
+  // (commit b7ed6588) server/voice/ytxz/action.py. Evidence in docs/providers.md (ytx) and
+  // src/providers/ytx/signer.ts. Do not change "|" to ":" from the example.
+  it('joins the account SID and the timestamp with "|", not the seed example\'s ":"', () => {
+    const decoded = Buffer.from(ytxAuthorization(VECTOR.accountSid, VECTOR.timestamp), "base64").toString("utf8");
+    expect(decoded).toBe(`${VECTOR.accountSid}|${VECTOR.timestamp}`);
+    expect(decoded).not.toContain(":");
+  });
+
+  it('the contract fake refuses the ":" form with -202, as the table reads', () => {
+    const at = Date.UTC(2014, 3, 16, 6, 20, 30);
+    const signed = signYtxRequest(VECTOR, at);
+    const colon = Buffer.from(`${VECTOR.accountSid}:${signed.timestamp}`, "utf8").toString("base64");
+    const base = { accountSid: VECTOR.accountSid, authToken: VECTOR.authToken, sign: signed.sign, nowMs: at };
+    expect(verifyYtxAuth({ ...base, authorization: signed.authorization })).toBe("ok");
+    expect(verifyYtxAuth({ ...base, authorization: colon })).toBe("-202");
+  });
+
   it("stamps both values with one Beijing-time timestamp", () => {
     // 06:20:30 UTC is 14:20:30 in Beijing.
     const signed = signYtxRequest(VECTOR, Date.UTC(2014, 3, 16, 6, 20, 30));

@@ -212,6 +212,24 @@ describe("ytx webhook parse: malformed", () => {
     expect(parse).toThrow(message);
   });
 
+  // Its own bound, not only the ingress's: 4,113 levels overflowed the stack (a RangeError,
+  // answered 500 and missing from the webhook metrics).
+  it.each([
+    ["objects 4,113 deep", `${'{"a":'.repeat(4113)}1${"}".repeat(4113)}`],
+    ["arrays 100,000 deep inside a push", `{"requestId":"1","state":"answer","x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`],
+    ["an array batch 65 deep", `${"[".repeat(65)}{"requestId":"1"}${"]".repeat(65)}`],
+  ])("refuses JSON nested too deep (%s) as malformed", (_name, body) => {
+    const parse = () => webhook.parse(request(body));
+    expect(parse).toThrow(WebhookParseError);
+    expect(parse).toThrow(/nested deeper than 64/);
+  });
+
+  it("reads a push nested 64 levels deep, and brackets inside strings are not nesting", () => {
+    const deep = `{"requestId":"1","state":"answer","x":${"[".repeat(62)}${"]".repeat(62)}}`;
+    expect(parseOne(deep).state).toBe(CallState.ANSWERED);
+    expect(parseOne({ requestId: "1", state: "answer", note: "[[[[{{{{".repeat(100) }).state).toBe(CallState.ANSWERED);
+  });
+
   it("rejects a form body labelled as JSON, JSON that is not an object, and a non-POST request", () => {
     expect(() => webhook.parse(request("state=success"))).toThrow(/not valid JSON/);
     expect(() => webhook.parse(request("null"))).toThrow(/must be a JSON object/);

@@ -3,8 +3,14 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { CoreMetrics } from "./core/metrics.js";
 import type { WebhookMetrics } from "./ingress/webhook-server.js";
 
+/** Routing's view of its providers: the circuit breaker states. */
+export interface RoutingMetrics {
+  breakerState(provider: string, state: "closed" | "half-open" | "open"): void;
+}
+
 export interface Metrics {
   readonly core: CoreMetrics;
+  readonly routing: RoutingMetrics;
   readonly webhook: WebhookMetrics;
   readonly contentType: string;
   render(): Promise<string>;
@@ -43,7 +49,17 @@ export function createMetrics(): Metrics {
     labelNames: ["tenant"] as const,
     registers: [registry],
   });
+  const breakers = new Gauge({
+    name: "voicecode_provider_circuit_state",
+    help: "Each provider's circuit breaker: 0 closed (used), 1 half-open (one probe), 2 open (skipped by routing)",
+    labelNames: ["provider"] as const,
+    registers: [registry],
+  });
+  const BREAKER_VALUES = { closed: 0, "half-open": 1, open: 2 } as const;
   return {
+    routing: {
+      breakerState: (provider, state) => breakers.set({ provider }, BREAKER_VALUES[state]),
+    },
     core: {
       sendFinished: (provider, outcome, tenant) => sends.inc({ provider, outcome, tenant }),
       sendRefused: (tenant, reason) => refusals.inc({ tenant, reason }),

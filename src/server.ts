@@ -13,6 +13,8 @@ import { type Health, createHealth } from "./api/health.js";
 import type { Bus } from "./bus/bus.js";
 import type { Config } from "./config.js";
 import type { Provider } from "./core/provider.js";
+import { createFallbackDispatcher } from "./core/fallback-dispatcher.js";
+import { FailureReason } from "./core/model.js";
 import { createProviderRegistry } from "./core/providers.js";
 import { type VoiceCodeService, createVoiceCodeService } from "./core/service.js";
 import { createWebhookServer } from "./ingress/webhook-server.js";
@@ -20,6 +22,9 @@ import { type Metrics, createMetrics } from "./metrics.js";
 import { createSandboxProvider } from "./providers/sandbox/index.js";
 import { type SandboxNetwork, createSandboxNetwork } from "./providers/sandbox/network.js";
 import { resumeSandboxCalls } from "./providers/sandbox/resume.js";
+import { FALLBACK_DEFAULTS } from "./routing/parse-routes.js";
+import { createRouteTable } from "./routing/route-table.js";
+import { createRouter } from "./routing/router.js";
 import { createKeyring } from "./secrets/keyring.js";
 import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
@@ -118,10 +123,35 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     authLog.info({ tenants: authenticator.tenants }, "API keys required");
   }
 
+  const routingLog = logger.child({ component: "routing" });
+  const router = createRouter({
+    registry,
+    table: config.routing.routes === undefined ? undefined : createRouteTable(config.routing.routes),
+    breaker: { failureThreshold: config.routing.breakerFailures, cooldownMs: config.routing.breakerCooldownMs },
+    rateLimits: config.routing.rateLimits,
+    maxRateWaitMs: config.routing.rateLimitWaitMs,
+    defaultFallback: {
+      on: FALLBACK_DEFAULTS.on.map((name) => FailureReason[name]),
+      maxAttempts: FALLBACK_DEFAULTS.maxAttempts,
+      deadlineMs: FALLBACK_DEFAULTS.deadlineMs,
+    },
+    now,
+    onBreakerChange: (provider, state) => {
+      metrics.routing.breakerState(provider, state);
+      // Logged once per change, not per skipped request.
+      routingLog[state === "open" ? "warn" : "info"]({ provider, breaker: state }, "provider circuit breaker changed");
+    },
+  });
+  for (const name of registry.names) metrics.routing.breakerState(name, "closed");
+  if (config.routing.routes !== undefined) {
+    routingLog.info({ routes: config.routing.routes.map((r) => `${r.prefix}=${r.providers.join(",")}`) }, "routing table");
+  }
+
   const service = createVoiceCodeService({
     store,
     bus,
     providers: registry,
+    router,
     keyring,
     logger,
     metrics: metrics.core,
@@ -190,6 +220,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     now,
     timers: options.sweepTimers,
   });
+  const fallbacks = createFallbackDispatcher({
+    store,
+    bus,
+    router,
+    registry,
+    keyring,
+    logger,
+    metrics: metrics.core,
+    providerTimeoutMs: config.providerTimeoutMs,
+    now,
+    pollMs: config.routing.fallbackPollMs,
+  });
+  // After listening: a fallback attempt's callbacks need the webhook port.
+  fallbacks.start();
   health.setServing(true);
   logger.info(
     { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },
@@ -199,8 +243,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     health.setServing(false);
-    // First: a sweep in flight finishes before the store it writes to closes.
-    await sweepers.stop();
+    // First: a sweep or a fallback placement in flight finishes before the store closes.
+    await Promise.all([sweepers.stop(), fallbacks.stop()]);
     const graceful = (async () => {
       // Order matters: end watches and finish Sends before the transports wait for
       // their calls to end, and keep the webhook port up until the Sends are done.

@@ -104,7 +104,13 @@ export function classifyCallVerify(result: ProviderHttpResult, secrets: readonly
     if (meaning.kind === "ambiguous") {
       return { kind: "ambiguous", detail: `kingsoft ${code} (HTTP ${status}): ${text}` };
     }
-    return { kind: "rejected", reason: meaning.reason, providerCode: code, providerText: text };
+    return {
+      kind: "rejected",
+      reason: meaning.reason,
+      providerCode: code,
+      providerText: text,
+      ...(meaning.scope === undefined ? {} : { scope: meaning.scope }),
+    };
   }
   if (status >= 200 && status < 300) {
     return { kind: "ambiguous", detail: `kingsoft: HTTP ${status} without a CallId` };

@@ -9,7 +9,12 @@ import { CallState, FailureReason } from "../../core/model.js";
 /** What a documented API error means for a Send. */
 export type ApiErrorMeaning =
   /** The provider refused before placing any call. */
-  | { readonly kind: "rejected"; readonly reason: FailureReason }
+  | {
+      readonly kind: "rejected";
+      readonly reason: FailureReason;
+      /** "number": a limit about the destination; routing must not try another provider. */
+      readonly scope?: "number";
+    }
   /** The provider may have placed the call before failing (internal error, timeout). */
   | { readonly kind: "ambiguous" };
 
@@ -61,7 +66,12 @@ export const API_ERRORS: Readonly<Record<string, ApiErrorEntry>> = {
   SendVoiceFailed: { httpStatus: 400, text: "发送语音失败", meaning: rejected(FailureReason.PROVIDER_ERROR) },
   TrialTimesLimit: { httpStatus: 400, text: "试用额度已用完", meaning: rejected(FailureReason.INSUFFICIENT_BALANCE) },
   EmptyVoiceChannel: { httpStatus: 400, text: "通道不存在", meaning: rejected(FailureReason.CONFIG_ERROR) },
-  MobileFrequencyLimit: { httpStatus: 400, text: "往同个手机号下发的条数超过频度控制上限", meaning: rejected(FailureReason.RATE_LIMITED) },
+  // Per number ("往同个手机号"): an anti-abuse rule another provider must not circumvent.
+  MobileFrequencyLimit: {
+    httpStatus: 400,
+    text: "往同个手机号下发的条数超过频度控制上限",
+    meaning: { kind: "rejected", reason: FailureReason.RATE_LIMITED, scope: "number" },
+  },
   SignatureNotMatch: { httpStatus: 403, text: "签名不匹配", meaning: rejected(FailureReason.AUTH_ERROR) },
   ServiceUnavailable: { httpStatus: 404, text: "请求被拒绝，因其引用的InnerAPI无内部服务", meaning: rejected(FailureReason.PROVIDER_ERROR) },
   InnerServiceUnavaliable: { httpStatus: 500, text: "openAPI或服务暂不可用", meaning: AMBIGUOUS },

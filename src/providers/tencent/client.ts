@@ -142,7 +142,13 @@ export function classifySendCodeVoiceResult(result: ProviderHttpResult, secrets:
     const text = describe(redactText(message ?? "", secrets), error.data.Response.RequestId);
     const classified = classifyApiError(code);
     if (classified.kind === "ambiguous") return { kind: "ambiguous", detail: `${code}: ${text}` };
-    return { kind: "rejected", reason: classified.reason, providerCode: code, providerText: text };
+    return {
+      kind: "rejected",
+      reason: classified.reason,
+      providerCode: code,
+      providerText: text,
+      ...(classified.scope === undefined ? {} : { scope: classified.scope }),
+    };
   }
 
   const success = sendCodeVoiceSuccessSchema.safeParse(json);

@@ -24,7 +24,12 @@ import { FailureReason } from "../../core/model.js";
 
 /** How an API error code classifies a send. */
 export type ApiErrorClass =
-  | { readonly kind: "rejected"; readonly reason: FailureReason }
+  | {
+      readonly kind: "rejected";
+      readonly reason: FailureReason;
+      /** "number": a limit about the destination; routing must not try another provider. */
+      readonly scope?: "number";
+    }
   | { readonly kind: "ambiguous" };
 
 const rejected = (reason: FailureReason): ApiErrorClass => ({ kind: "rejected", reason });
@@ -57,7 +62,9 @@ export const API_ERROR_CODES: Readonly<Record<string, ApiErrorClass>> = {
   "InvalidParameterValue.CalledNumberVerifyFail": rejected(R.INVALID_NUMBER),
   "InvalidParameterValue.ContentLengthLimit": rejected(R.CONFIG_ERROR),
   "InvalidParameterValue.SdkAppidNotExist": rejected(R.CONFIG_ERROR),
-  "LimitExceeded.DeliveryFrequencyLimit": rejected(R.RATE_LIMITED),
+  // The frequency policy for a called number (the doc offers exempt test numbers): another
+  // provider must not be used to get around it.
+  "LimitExceeded.DeliveryFrequencyLimit": { kind: "rejected", reason: R.RATE_LIMITED, scope: "number" },
   "UnauthorizedOperation.SdkAppidIsDisabled": rejected(R.CONFIG_ERROR),
   "UnauthorizedOperation.ServiceSuspendDueToArrears": rejected(R.INSUFFICIENT_BALANCE),
   "UnauthorizedOperation.VoiceSdkAppidVerifyFail": rejected(R.AUTH_ERROR),

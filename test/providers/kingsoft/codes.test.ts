@@ -37,7 +37,7 @@ describe("kingsoft API error table", () => {
   it.each([
     ["InvalidMobile", 400, { kind: "rejected", reason: FailureReason.INVALID_NUMBER }],
     ["SignatureNotMatch", 403, { kind: "rejected", reason: FailureReason.AUTH_ERROR }],
-    ["MobileFrequencyLimit", 400, { kind: "rejected", reason: FailureReason.RATE_LIMITED }],
+    ["MobileFrequencyLimit", 400, { kind: "rejected", reason: FailureReason.RATE_LIMITED, scope: "number" }],
     ["FlowLimitExceeded", 409, { kind: "rejected", reason: FailureReason.RATE_LIMITED }],
     ["TrialTimesLimit", 400, { kind: "rejected", reason: FailureReason.INSUFFICIENT_BALANCE }],
     ["InvalidTimestamp", 400, { kind: "rejected", reason: FailureReason.AUTH_ERROR }],

@@ -241,6 +241,7 @@ describe("tencent client: classifying answers", () => {
         reason: R.RATE_LIMITED,
         providerCode: "LimitExceeded.DeliveryFrequencyLimit",
         providerText: "m (RequestId r-1)",
+        scope: "number",
       });
     }
   });
@@ -281,6 +282,7 @@ describe("tencent client: classifying answers", () => {
       reason: R.RATE_LIMITED,
       providerCode: "LimitExceeded.DeliveryFrequencyLimit",
       providerText: "",
+      scope: "number",
     });
   });
 

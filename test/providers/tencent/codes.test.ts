@@ -54,12 +54,17 @@ const DOCUMENTED_API_ERRORS: [string, FailureReason | "ambiguous"][] = [
   ["RequestLimitExceeded", R.RATE_LIMITED],
 ];
 
-const expected = (outcome: FailureReason | "ambiguous") =>
-  outcome === "ambiguous" ? { kind: "ambiguous" } : { kind: "rejected", reason: outcome };
+// Per-number limits say so, so that routing never tries another provider for them.
+const PER_NUMBER = new Set(["LimitExceeded.DeliveryFrequencyLimit"]);
+
+const expected = (outcome: FailureReason | "ambiguous", code = "") =>
+  outcome === "ambiguous"
+    ? { kind: "ambiguous" }
+    : { kind: "rejected", reason: outcome, ...(PER_NUMBER.has(code) ? { scope: "number" } : {}) };
 
 describe("tencent API error codes", () => {
   it.each(DOCUMENTED_API_ERRORS)("%s", (code, outcome) => {
-    expect(classifyApiError(code)).toEqual(expected(outcome));
+    expect(classifyApiError(code)).toEqual(expected(outcome, code));
   });
 
   it("lists no code the documented table does not pin", () => {

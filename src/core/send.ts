@@ -13,7 +13,7 @@ import { LimitExceeded, type Store } from "../store/store.js";
 import type { Caller } from "./caller.js";
 import { VoiceCodeError, invalidArgument } from "./errors.js";
 import { type LimitsConfig, checkDestination, limitError, limitRules } from "./limits.js";
-import type { CoreMetrics } from "./metrics.js";
+import { type CoreMetrics, countFinishedCalls, providerOutcomeLabel } from "./metrics.js";
 import type { CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
 import type { Provider, SendOutcome } from "./provider.js";
@@ -79,13 +79,13 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
         { field: "idempotency_key" },
       );
     }
-    deps.metrics.sendFinished(created.call.provider, "replayed", tenant);
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
     return response(created.call, true);
   }
 
+  const asked = performance.now();
   const outcome = await ask(provider, input, callId, deps.providerTimeoutMs, log);
-  deps.metrics.sendFinished(provider.name, outcome.kind, tenant);
+  deps.metrics.providerRequest(provider.name, providerOutcomeLabel(outcome), tenant, (performance.now() - asked) / 1000);
   if (outcome.kind === "ambiguous") {
     // The call may have been placed: keep it PENDING; the provider's callbacks carry our
     // call id and will move it on. Retrying elsewhere could ring the phone twice.
@@ -96,6 +96,8 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
   }
   const applied = await deps.store.recordSendResult(callId, outcome, deps.now());
   deps.bus.publish(applied.events);
+  // A refusal ends the call here; an acceptance may apply parked pushes that end it.
+  countFinishedCalls(deps.metrics, applied.events);
   if (outcome.kind === "rejected") {
     log.info({ providerCode: outcome.providerCode }, "provider refused the call");
   } else {

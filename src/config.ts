@@ -192,24 +192,19 @@ export function parseConfig(
     errors.push("VOICECODE_SERVER_SECRET: required with DATABASE_URL (the same value on every replica)");
   }
   errors.push(...keyErrors(present.VOICECODE_API_KEYS, present.VOICECODE_API_KEYS_FILE));
-  if (!parsed.success || errors.length > 0) return { ok: false, errors };
-  const e = parsed.data;
+  // Checked even when other variables are bad, so one start lists every mistake.
+  const defaultProblem = defaultProviderProblem(present, parsed.data?.VOICECODE_SANDBOX_ENABLED, modules, providers);
+  if (defaultProblem !== undefined) errors.push(`VOICECODE_DEFAULT_PROVIDER: ${defaultProblem}`);
   const routable = [
-    ...(e.VOICECODE_SANDBOX_ENABLED ? ["sandbox"] : []),
+    ...(parsed.data?.VOICECODE_SANDBOX_ENABLED === false ? [] : ["sandbox"]),
     ...providers.filter((p) => p.setup.status === "ready").map((p) => p.name),
   ];
-  if (!routable.includes(e.VOICECODE_DEFAULT_PROVIDER)) {
-    const incomplete = providers.find((p) => p.name === e.VOICECODE_DEFAULT_PROVIDER);
-    const why =
-      incomplete?.setup.status === "incomplete"
-        ? `its configuration is incomplete (missing ${incomplete.setup.missing.join(", ")})`
-        : `it is not configured; usable: ${routable.join(", ") || "none"}`;
-    return { ok: false, errors: [`VOICECODE_DEFAULT_PROVIDER: "${e.VOICECODE_DEFAULT_PROVIDER}" cannot be used: ${why}`] };
-  }
-  const routes = parseRoutes({ inline: e.VOICECODE_ROUTES, file: e.VOICECODE_ROUTES_FILE }, routable);
-  const rateLimits = providerRateLimits(modules, e.VOICECODE_PROVIDER_RATE_LIMITS, routable);
-  const routingErrors = [...(routes.ok ? [] : routes.errors), ...rateLimits.errors];
-  if (!routes.ok || routingErrors.length > 0) return { ok: false, errors: routingErrors };
+  const routes = parseRoutes({ inline: present.VOICECODE_ROUTES, file: present.VOICECODE_ROUTES_FILE }, routable);
+  if (!routes.ok) errors.push(...routes.errors);
+  const rateLimits = providerRateLimits(modules, parsed.data?.VOICECODE_PROVIDER_RATE_LIMITS, routable);
+  errors.push(...rateLimits.errors);
+  if (!parsed.success || !routes.ok || errors.length > 0) return { ok: false, errors };
+  const e = parsed.data;
   const config: Config = {
     host: e.VOICECODE_HOST,
     grpcPort: e.VOICECODE_GRPC_PORT,
@@ -289,6 +284,40 @@ function keyErrors(variable: string | undefined, file: string | undefined): stri
     }
   }
   return errors;
+}
+
+/**
+ * Why the default provider cannot route calls, or undefined when it can (or when its own
+ * bad variables are already reported). Three different fixes, so three messages: a name
+ * no module has (a typo), a known provider with none of its variables set, and one with
+ * some set but not all.
+ */
+function defaultProviderProblem(
+  env: Readonly<Record<string, string | undefined>>,
+  sandboxEnabled: boolean | undefined,
+  modules: readonly ProviderModule[],
+  providers: readonly ProviderEntry[],
+): string | undefined {
+  const name = env.VOICECODE_DEFAULT_PROVIDER ?? "sandbox";
+  const known = ["sandbox", ...modules.map((m) => m.name)];
+  const usable = () =>
+    [...(sandboxEnabled === true ? ["sandbox"] : []), ...providers.filter((p) => p.setup.status === "ready").map((p) => p.name)]
+      .join(", ") || "none";
+  if (!known.includes(name)) return `"${name}" is not a provider of this build; known: ${known.join(", ")}`;
+  if (name === "sandbox") {
+    // undefined: VOICECODE_SANDBOX_ENABLED is itself bad and already listed.
+    return sandboxEnabled === false ? `"sandbox" is disabled (VOICECODE_SANDBOX_ENABLED); usable: ${usable()}` : undefined;
+  }
+  const entry = providers.find((p) => p.name === name);
+  if (entry === undefined) {
+    // Some variables set yet no entry: they are invalid, and their own errors say what to fix.
+    if (modules.find((m) => m.name === name)?.envVars.some((v) => env[v] !== undefined)) return undefined;
+    return `"${name}" is not configured (none of its variables is set; see docs/providers.md); usable: ${usable()}`;
+  }
+  if (entry.setup.status === "incomplete") {
+    return `"${name}" cannot be used: its configuration is incomplete (missing ${entry.setup.missing.join(", ")})`;
+  }
+  return undefined;
 }
 
 function secretSource(configured: string | undefined, databaseUrl: string | undefined, dbPath: string): SecretSource {

@@ -2,6 +2,7 @@
 import { parseConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
+import { createSignalPolicy } from "./shutdown-signals.js";
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -36,10 +37,11 @@ try {
     ].join("\n"),
   );
 
-  let signals = 0;
+  const decide = createSignalPolicy({ now: Date.now });
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+    const action = decide(signal);
+    if (action === "ignore") return;
+    if (action === "exit") {
       logger.warn({ signal }, "second signal; exiting now");
       process.exit(1);
     }

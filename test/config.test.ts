@@ -134,15 +134,47 @@ describe("parseConfig", () => {
       expect(r.config.providers.map((p) => [p.name, p.setup.status])).toEqual([["acme", "ready"]]);
     });
 
-    it("refuses a default provider that cannot be used, saying why", () => {
+    it("refuses a default provider whose configuration is incomplete, naming what is missing", () => {
       const incomplete = parseConfig({ ACME_KEY: "k", VOICECODE_DEFAULT_PROVIDER: "acme" }, [acme]);
       expect(incomplete.ok || incomplete.errors).toEqual([
         'VOICECODE_DEFAULT_PROVIDER: "acme" cannot be used: its configuration is incomplete (missing ACME_TOKEN)',
       ]);
-      const unknown = parseConfig({ VOICECODE_DEFAULT_PROVIDER: "nope", VOICECODE_SANDBOX_ENABLED: "no" }, [acme]);
+    });
+
+    it("tells an unknown provider name (no such module) from a known one that is not configured", () => {
+      const unknown = parseConfig({ VOICECODE_DEFAULT_PROVIDER: "nope" }, [acme]);
       expect(unknown.ok || unknown.errors).toEqual([
-        'VOICECODE_DEFAULT_PROVIDER: "nope" cannot be used: it is not configured; usable: none',
+        'VOICECODE_DEFAULT_PROVIDER: "nope" is not a provider of this build; known: sandbox, acme',
       ]);
+      const unconfigured = parseConfig({ VOICECODE_DEFAULT_PROVIDER: "acme" }, [acme]);
+      expect(unconfigured.ok || unconfigured.errors).toEqual([
+        'VOICECODE_DEFAULT_PROVIDER: "acme" is not configured (none of its variables is set; see docs/providers.md); usable: sandbox',
+      ]);
+      const disabled = parseConfig({ VOICECODE_SANDBOX_ENABLED: "no" }, [acme]);
+      expect(disabled.ok || disabled.errors).toEqual([
+        'VOICECODE_DEFAULT_PROVIDER: "sandbox" is disabled (VOICECODE_SANDBOX_ENABLED); usable: none',
+      ]);
+    });
+
+    it("lists a bad default provider together with a bad port", () => {
+      const r = parseConfig({ VOICECODE_GRPC_PORT: "70000", VOICECODE_DEFAULT_PROVIDER: "nope" }, [acme]);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.errors.map((e) => e.split(":")[0])).toEqual(["VOICECODE_GRPC_PORT", "VOICECODE_DEFAULT_PROVIDER"]);
+      expect(r.errors[1]).toContain("is not a provider of this build");
+    });
+
+    it("does not guess about the sandbox when VOICECODE_SANDBOX_ENABLED itself is bad", () => {
+      const r = parseConfig({ VOICECODE_SANDBOX_ENABLED: "maybe" }, [acme]);
+      expect(r.ok || r.errors.map((e) => e.split(":")[0])).toEqual(["VOICECODE_SANDBOX_ENABLED"]);
+    });
+
+    it("adds nothing for a default provider whose own variables are already reported as bad", () => {
+      const r = parseConfig(
+        { ACME_KEY: "k", ACME_TOKEN: "t", ACME_PORT: "x", VOICECODE_DEFAULT_PROVIDER: "acme" },
+        [acme],
+      );
+      expect(r.ok || r.errors.map((e) => e.split(":")[0])).toEqual(["ACME_PORT"]);
     });
   });
 });

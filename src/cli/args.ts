@@ -1,6 +1,6 @@
 /** argv to a typed command; every rejection is a UsageError so main can exit 2 uniformly. */
 import { parseArgs } from "node:util";
-import { COMMANDS, type CommandName, DEFAULT_ADDR } from "./usage.js";
+import { COMMANDS, type CommandName, DEFAULT_ADDR, PLAY_TIMES } from "./usage.js";
 
 export interface GlobalOptions {
   readonly addr: string;
@@ -152,9 +152,9 @@ function parseAddr(raw: string, topic: CommandName): string {
 // uint32 bound so an oversized value is a usage error rather than an encoder exception.
 const MAX_COUNT = 0xffff_ffff;
 
-function parseCount(raw: string, flag: string, topic: CommandName, min: number): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > MAX_COUNT) {
-    throw new UsageError(`${flag} must be an integer from ${min} to ${MAX_COUNT}`, topic);
+function parseCount(raw: string, flag: string, topic: CommandName, min: number, max = MAX_COUNT): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}`, topic);
   }
   return Number(raw);
 }
@@ -182,7 +182,7 @@ function parseSend(values: Values, positionals: string[]): SendArgs {
     kind: "send",
     to,
     code,
-    playTimes: playTimes === undefined ? undefined : parseCount(playTimes, "--play-times", "send", 1),
+    playTimes: playTimes === undefined ? undefined : parseCount(playTimes, "--play-times", "send", PLAY_TIMES.min, PLAY_TIMES.max),
     provider: values.provider ?? "",
     ref: values.ref ?? "",
     idempotencyKey: values["idempotency-key"] ?? "",

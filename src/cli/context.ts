@@ -1,4 +1,5 @@
 /** What every command needs: the client, where to print, and how to bound each RPC. */
+import type * as http2 from "node:http2";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { toJsonString } from "@bufbuild/protobuf";
 import type { CallOptions, Client, Interceptor } from "@connectrpc/connect";
@@ -17,7 +18,11 @@ export const DEFAULT_UNARY_TIMEOUT_MS = 30_000;
 
 export interface CliContext {
   readonly client: VoiceCodeClient;
+  /** The server address, for commands that print how to follow up. */
+  readonly addr: string;
   readonly stdout: TextSink;
+  /** Hints for a person; never data. */
+  readonly stderr: TextSink;
   readonly json: boolean;
   readonly timeoutMs: number | undefined;
   readonly signal: AbortSignal | undefined;
@@ -42,11 +47,31 @@ export interface Connection {
   close(): void;
 }
 
+/**
+ * connect-node stops listening to a session when it is aborted, but a session that failed
+ * (an HTTP/1 server answering our HTTP/2 preface) emits its "error" only as it finishes
+ * closing, after that: with no listener, Node crashes the process. The RPC has already
+ * reported the failure, so a listener that ignores it is all that is missing.
+ */
+class QuietSessionManager extends Http2SessionManager {
+  private readonly guarded = new WeakSet<http2.Http2Session>();
+
+  override async request(...args: Parameters<Http2SessionManager["request"]>): Promise<http2.ClientHttp2Stream> {
+    const stream = await super.request(...args);
+    const { session } = stream;
+    if (session !== undefined && !this.guarded.has(session)) {
+      this.guarded.add(session);
+      session.on("error", () => {});
+    }
+    return stream;
+  }
+}
+
 /** `apiKey`: sent as `authorization: Bearer <key>` on every call. */
 export function connect(baseUrl: string, apiKey?: string): Connection {
   // Our own session manager so the HTTP/2 connection can be closed when the command ends,
   // instead of lingering (and holding a server's close()) until the idle timeout.
-  const sessionManager = new Http2SessionManager(baseUrl);
+  const sessionManager = new QuietSessionManager(baseUrl);
   const interceptors: Interceptor[] =
     apiKey === undefined
       ? []

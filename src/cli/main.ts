@@ -5,6 +5,7 @@ import { runGet } from "./get.js";
 import { runKeys } from "./keys.js";
 import { reportError } from "./report-error.js";
 import { runSend } from "./send.js";
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { usageText } from "./usage.js";
 import { runWatch } from "./watch.js";
 
@@ -18,11 +19,14 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_USAGE = 2;
-/** 128 + SIGINT, what shells report for an interrupted command. */
-export const EXIT_INTERRUPTED = 130;
+export {
+  EXIT_ERROR,
+  EXIT_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_UNFINISHED,
+  EXIT_USAGE,
+} from "./exit-codes.js";
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Local, no server: its own small parser (see keys.ts).
@@ -32,7 +36,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     parsed = parseCli(argv, io.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`error: ${err.message}\n\n${usageText(err.topic)}\n`);
+    // The options did not parse, so look for --json by hand: a script asked for JSON.
+    if (argv.includes("--json")) {
+      io.stderr.write(`${JSON.stringify({ error: { code: "usage", message: err.message } })}\n`);
+    } else {
+      io.stderr.write(`error: ${err.message}\n\n${usageText(err.topic)}\n`);
+    }
     return EXIT_USAGE;
   }
   if (parsed.kind === "help") {
@@ -43,7 +52,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const connection = connect(parsed.global.addr, parsed.global.apiKey);
   const ctx: CliContext = {
     client: connection.client,
+    addr: parsed.global.addr,
     stdout: io.stdout,
+    stderr: io.stderr,
     json: parsed.global.json,
     timeoutMs: parsed.global.timeoutMs,
     signal: io.signal,
@@ -52,8 +63,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await dispatch(ctx, parsed.command);
   } catch (err) {
     if (io.signal?.aborted === true) return EXIT_INTERRUPTED;
-    reportError(err, io.stderr);
-    return EXIT_ERROR;
+    return reportError(err, io.stderr, { json: parsed.global.json, addr: parsed.global.addr });
   } finally {
     connection.close();
   }

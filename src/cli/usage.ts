@@ -1,9 +1,14 @@
 /** Help texts: kept apart from parsing so `--help` output reads as one document. */
+import { EXIT_CODES_TEXT } from "./exit-codes.js";
+
 export type CommandName = "send" | "watch" | "get";
 
 export const COMMANDS: readonly CommandName[] = ["send", "watch", "get"];
 
 export const DEFAULT_ADDR = "http://127.0.0.1:50051";
+
+/** The proto's range for play_times; the parser's error and the help both quote it. */
+export const PLAY_TIMES = { min: 1, max: 3 } as const;
 
 const GLOBAL_OPTIONS = `global options:
   --addr URL            server address (default $VOICECODE_ADDR, else ${DEFAULT_ADDR})
@@ -23,6 +28,8 @@ commands:
 
 ${GLOBAL_OPTIONS}
 
+${EXIT_CODES_TEXT}
+
 run \`voicecode <command> --help\` for a command's options.`;
 
 const SEND = `usage: voicecode send --to E164 --code DIGITS [options]
@@ -32,7 +39,7 @@ place one verification-code call and print its id and state.
 options:
   --to E164             number to call, e.g. +8613711112222 (required)
   --code DIGITS         code to speak, 2 to 8 digits (required; never printed)
-  --play-times N        how many times the code is spoken, 1 to 3 (server default 2)
+  --play-times N        how many times the code is spoken, ${PLAY_TIMES.min} to ${PLAY_TIMES.max} (server default 2)
   --provider NAME       provider to use (default: server routing)
   --ref CLIENT_REF      your own reference, echoed on every status event
   --idempotency-key K   makes retries safe: a repeat returns the first call

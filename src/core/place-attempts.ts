@@ -12,7 +12,7 @@ import type { Router } from "../routing/router.js";
 import type { Store } from "../store/store.js";
 import { echoFor } from "./attempts.js";
 import { VoiceCodeError } from "./errors.js";
-import type { CoreMetrics } from "./metrics.js";
+import { type CoreMetrics, countFinishedCalls, providerOutcomeLabel } from "./metrics.js";
 import type { CallRecord } from "./model.js";
 import type { Provider, SendOutcome } from "./provider.js";
 
@@ -57,9 +57,10 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
   let provider = options.provider;
   for (;;) {
     const alog = log.child({ provider: provider.name, attempt });
+    const asked = performance.now();
     const outcome = await ask(provider, { callId: echoFor(callId, attempt), ...request }, deps.providerTimeoutMs, alog);
+    deps.metrics.providerRequest(provider.name, providerOutcomeLabel(outcome), options.tenant, (performance.now() - asked) / 1000);
     deps.router.report(provider.name, outcome);
-    deps.metrics.sendFinished(provider.name, outcome.kind, options.tenant);
     if (outcome.kind === "ambiguous") {
       // The call may have been placed: keep it PENDING; the provider's callbacks carry
       // our call id and will move it on. Retrying elsewhere could ring the phone twice.
@@ -80,6 +81,8 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
       ...(next === undefined ? {} : { next: next.name }),
     });
     deps.bus.publish(applied.events);
+    // A refusal ends the call here; an acceptance may apply parked pushes that end it.
+    countFinishedCalls(deps.metrics, applied.events);
     if (outcome.kind === "accepted") {
       alog.info({ providerCallId: outcome.providerCallId }, "call accepted");
       return applied.call;

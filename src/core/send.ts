@@ -96,7 +96,6 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
         { field: "idempotency_key" },
       );
     }
-    deps.metrics.sendFinished(created.call.provider, "replayed", tenant);
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
     return response(deps, created.call, true);
   }

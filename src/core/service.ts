@@ -14,7 +14,7 @@ import { VoiceCodeError, notFound } from "./errors.js";
 import { FailureReason } from "./model.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
 import { DEFAULT_LIMITS, type LimitsConfig } from "./limits.js";
-import { type CoreMetrics, noopCoreMetrics } from "./metrics.js";
+import { type CoreMetrics, noopCoreMetrics, sendOutcomeLabel } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
 import { defaultCallId, send } from "./send.js";
 import { attemptsToProto, callToProto, eventToProto } from "./to-proto.js";
@@ -91,13 +91,18 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       if (draining) {
         throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
       }
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       const pending = send(deps, request, caller);
       inFlight.add(pending);
       try {
-        return await pending;
+        const response = await pending;
+        metrics.sendFinished(response.provider, sendOutcomeLabel(response), caller.tenant, seconds());
+        return response;
       } catch (err) {
+        // Invalid requests are the caller's mistake, not a Send outcome worth a series.
         if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
-          metrics.sendFinished(request.provider || "default", "error", caller.tenant);
+          metrics.sendFinished(request.provider || "default", "ERROR", caller.tenant, seconds());
         }
         throw err;
       } finally {

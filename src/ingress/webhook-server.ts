@@ -9,6 +9,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
+import { type CoreMetrics, countFinishedCalls } from "../core/metrics.js";
 import type { Provider, WebhookReply } from "../core/provider.js";
 import type { Store } from "../store/store.js";
 import { MAX_PUSH_NESTING } from "./nesting-depth.js";
@@ -45,7 +46,7 @@ export type WebhookResult =
   | "store_error"
   | "internal_error";
 
-export interface WebhookMetrics {
+export interface WebhookMetrics extends Partial<Pick<CoreMetrics, "callFinished">> {
   request(provider: string, result: WebhookResult): void;
   /** Reports in a stored push that the provider's adapter could not use (InboundEvent.unreadable). */
   unreadable?(provider: string, count: number): void;
@@ -154,6 +155,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       metrics.unreadable?.(name, unreadable);
       log.warn({ provider: name, unreadable }, "webhook had reports we cannot use: acknowledged and kept masked (parked)");
     }
+    countFinishedCalls({ callFinished: (...args) => metrics.callFinished?.(...args) }, result.appended);
     log.info(
       {
         provider: name,

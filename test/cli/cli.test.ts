@@ -10,8 +10,13 @@ import {
   SendResponseSchema,
   type StatusEvent,
   StatusEventSchema,
+  VoiceCode,
   WatchStatusResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApiServer } from "../../src/api/http-server.js";
+import { createHealth } from "../../src/api/health.js";
 import { runCli } from "../../src/cli/main.js";
 import { type Capture, capture } from "./capture.js";
 import { type FakeServer, startFakeServer } from "./fake-server.js";
@@ -149,7 +154,7 @@ describe("send", () => {
       },
     });
     const r = await run(["send", "--to", "+8613711112222", "--code", CODE, "--watch", ...addrArgs()]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stdout.lines()).toEqual([
       `call ${CALL_ID} via sandbox (provider id sbx_42) ACCEPTED`,
       "#10  2026-11-25T20:31:10Z  ACCEPTED",
@@ -158,6 +163,66 @@ describe("send", () => {
     ]);
     expect(server.watches[0]?.target).toEqual({ case: "callId", value: CALL_ID });
     expect(r.stdout.text()).not.toContain(CODE);
+  });
+
+  it("--watch exits 0 when the call completes", async () => {
+    server = await startFakeServer({
+      send: () => accepted,
+      async *watchStatus() {
+        yield { event: event(10, CallState.ACCEPTED) };
+        yield { event: event(11, CallState.COMPLETED) };
+      },
+    });
+    const r = await run(["send", "--to", "+8613711112222", "--code", CODE, "--watch", ...addrArgs()]);
+    expect(r.code).toBe(0);
+  });
+
+  it("without --watch, exits 3 when the provider refused and 4 when its answer was lost", async () => {
+    server = await startFakeServer({
+      send: (req) =>
+        req.phoneNumber.endsWith("0008")
+          ? { ...accepted, providerCallId: "", state: CallState.FAILED, failureReason: FailureReason.INSUFFICIENT_BALANCE }
+          : { ...accepted, providerCallId: "", state: CallState.PENDING },
+    });
+    const refused = await run(["send", "--to", "+8613711110008", "--code", CODE, ...addrArgs()]);
+    expect(refused.code).toBe(3);
+    const lost = await run(["send", "--to", "+8613711110009", "--code", CODE, ...addrArgs()]);
+    expect(lost.code).toBe(4);
+    expect(lost.stdout.lines()).toEqual([`call ${CALL_ID} via sandbox PENDING`]);
+    expect(lost.stderr.lines()).toEqual([
+      `hint: the provider's answer was lost; follow the call with: voicecode watch ${CALL_ID} --addr ${server.addr}`,
+    ]);
+  });
+
+  it("--watch interrupted by a draining server: exit 4 and a resume command naming the call", async () => {
+    server = await startFakeServer({
+      send: () => accepted,
+      async *watchStatus() {
+        yield { event: HISTORY[0] };
+        throw new ConnectError("server is draining; resume with after_sequence=10", Code.Unavailable);
+      },
+    });
+    const r = await run(["send", "--to", "+8613711112222", "--code", CODE, "--watch", ...addrArgs()]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.lines()).toEqual([
+      "error: unavailable: server is draining; resume with after_sequence=10",
+      `hint: resume with: voicecode watch ${CALL_ID} --after 10 --addr ${server.addr}`,
+    ]);
+  });
+
+  it("--watch interrupted before any event still names the call", async () => {
+    server = await startFakeServer({
+      send: () => accepted,
+      // biome-ignore lint/correctness/useYield: a stream that fails before its first event
+      async *watchStatus() {
+        throw new ConnectError("server is draining; resume with after_sequence=0", Code.Unavailable);
+      },
+    });
+    const r = await run(["send", "--to", "+8613711112222", "--code", CODE, "--watch"], {
+      env: { VOICECODE_ADDR: server.addr },
+    });
+    expect(r.code).toBe(4);
+    expect(r.stderr.lines()[1]).toBe(`hint: resume with: voicecode watch ${CALL_ID} --addr ${server.addr}`);
   });
 
   it("reports a server error as error: <code>: <message> and exits 1", async () => {
@@ -174,15 +239,60 @@ describe("send", () => {
   });
 });
 
+describe("--json errors", () => {
+  it("an RPC error is one JSON object on stderr", async () => {
+    server = await startFakeServer({
+      send: () => {
+        throw new ConnectError("phone_number: not a possible number", Code.InvalidArgument);
+      },
+    });
+    const r = await run(["send", "--json", "--to", "+860", "--code", CODE, ...addrArgs()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.text()).toBe("");
+    expect(r.stderr.lines().map((l) => JSON.parse(l))).toEqual([
+      { error: { code: "invalid_argument", message: "phone_number: not a possible number" } },
+    ]);
+  });
+
+  it("a usage error is JSON too, without the usage text", async () => {
+    const r = await run(["send", "--json", "--to", "+8613711112222"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.lines().map((l) => JSON.parse(l))).toEqual([{ error: { code: "usage", message: "missing --code" } }]);
+  });
+
+  it("a drained watch carries the resume point and command", async () => {
+    server = await startFakeServer({
+      send: () => accepted,
+      async *watchStatus() {
+        yield { event: HISTORY[0] };
+        throw new ConnectError("server draining", Code.Unavailable);
+      },
+    });
+    const r = await run(["send", "--json", "--to", "+8613711112222", "--code", CODE, "--watch", ...addrArgs()]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.lines().map((l) => JSON.parse(l))).toEqual([
+      {
+        error: {
+          code: "unavailable",
+          message: "server draining",
+          callId: CALL_ID,
+          afterSequence: "10",
+          hint: `resume with: voicecode watch ${CALL_ID} --after 10 --addr ${server.addr}`,
+        },
+      },
+    ]);
+  });
+});
+
 describe("watch", () => {
-  it("prints events in order and exits 0 when the stream ends", async () => {
+  it("prints events in order until the terminal one (FAILED: exit 3)", async () => {
     server = await startFakeServer({
       async *watchStatus() {
         for (const ev of HISTORY) yield { event: ev };
       },
     });
     const r = await run(["watch", CALL_ID, "--after", "9", ...addrArgs()]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stdout.lines().map((l) => l.split("  ")[0])).toEqual(["#10", "#12", "#14"]);
     expect(server.watches[0]?.target).toEqual({ case: "callId", value: CALL_ID });
     expect(server.watches[0]?.afterSequence).toBe(9n);
@@ -222,7 +332,7 @@ describe("watch", () => {
     await cancelled;
   });
 
-  it("on a broken stream says where to resume", async () => {
+  it("on a broken stream gives the whole command to resume with, exit 4", async () => {
     server = await startFakeServer({
       async *watchStatus() {
         yield { event: HISTORY[0] };
@@ -230,8 +340,44 @@ describe("watch", () => {
       },
     });
     const r = await run(["watch", "--ref", "order-7", ...addrArgs()]);
-    expect(r.code).toBe(1);
-    expect(r.stderr.lines()).toEqual(["error: unavailable: server draining", "hint: resume with --after 10"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.lines()).toEqual([
+      "error: unavailable: server draining",
+      `hint: resume with: voicecode watch --ref order-7 --after 10 --addr ${server.addr}`,
+    ]);
+  });
+
+  it("quotes a reference the shell would split in the resume command", async () => {
+    server = await startFakeServer({
+      async *watchStatus() {
+        yield { event: HISTORY[0] };
+        throw new ConnectError("server draining", Code.Unavailable);
+      },
+    });
+    const r = await run(["watch", "--ref", "it's mine", ...addrArgs()]);
+    expect(r.stderr.lines()[1]).toBe(`hint: resume with: voicecode watch --ref 'it'\\''s mine' --after 10 --addr ${server.addr}`);
+  });
+
+  it("exit code follows how the watched call ended", async () => {
+    const ends = async (events: StatusEvent[]) => {
+      server = await startFakeServer({
+        async *watchStatus() {
+          for (const ev of events) yield { event: ev };
+        },
+      });
+      const r = await run(["watch", CALL_ID, ...addrArgs()]);
+      await server.close();
+      server = undefined;
+      return r.code;
+    };
+    expect(await ends([event(10, CallState.ACCEPTED), event(11, CallState.COMPLETED)])).toBe(0);
+    expect(await ends(HISTORY)).toBe(3);
+    // A provisional FAILED is not terminal, but the state is final: the server ends the
+    // stream when no precise reason came within its grace period.
+    const provisional = { ...event(11, CallState.FAILED, { failureReason: FailureReason.UNKNOWN }), terminal: false, provisional: true };
+    expect(await ends([event(10, CallState.ACCEPTED), provisional])).toBe(3);
+    // The stream ended before the call did: the outcome is not known.
+    expect(await ends([event(10, CallState.ACCEPTED), event(12, CallState.RINGING)])).toBe(4);
   });
 });
 
@@ -309,6 +455,22 @@ describe("usage", () => {
     expect(r.stderr.text()).not.toContain(CODE);
   });
 
+  it("--play-times out of range says the range the help gives (1 to 3)", async () => {
+    const help = (await run(["send", "--help"])).stdout.text();
+    const range = help.match(/--play-times N .*?(\d+ to \d+)/)?.[1];
+    expect(range).toBe("1 to 3");
+    for (const bad of ["0", "4"]) {
+      const r = await run(["send", "--to", "+8613711112222", "--code", CODE, "--play-times", bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.text()).toContain(`error: --play-times must be an integer from ${range}\n`);
+    }
+  });
+
+  it("the main usage documents every exit code", async () => {
+    const text = (await run(["--help"])).stdout.text();
+    for (const code of ["0", "1", "2", "3", "4", "130"]) expect(text).toMatch(new RegExp(`^  ${code} +\\S`, "m"));
+  });
+
   it("--help prints the command's usage and exits 0", async () => {
     const r = await run(["send", "--help"]);
     expect(r.code).toBe(0);
@@ -321,6 +483,40 @@ describe("usage", () => {
 });
 
 describe("transport", () => {
+  it("pointed at the API port, says so and names the gRPC port", async () => {
+    const api = createApiServer({ routes: (router) => router.service(VoiceCode, {}), health: createHealth(true) });
+    const port = await api.listen("127.0.0.1", 0);
+    try {
+      const r = await run(["get", CALL_ID, "--addr", `http://127.0.0.1:${port}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.text()).toBe(
+        `error: http://127.0.0.1:${port} looks like the API port (it answered HTTP 415 to gRPC); ` +
+          "the CLI speaks gRPC, use the gRPC port (default 50051)\n",
+      );
+    } finally {
+      api.forceClose();
+    }
+  });
+
+  it("pointed at an HTTP/1-only port (the webhook port), explains itself and does not crash", async () => {
+    const http1 = createServer((_req, res) => res.end("{}"));
+    await new Promise<void>((resolve) => http1.listen(0, "127.0.0.1", resolve));
+    const { port } = http1.address() as AddressInfo;
+    try {
+      const r = await run(["get", CALL_ID, "--addr", `http://127.0.0.1:${port}`]);
+      // Let the HTTP/2 session finish closing: its late "error" event must find a listener.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(r.code).toBe(1);
+      expect(r.stderr.text()).toBe(
+        `error: http://127.0.0.1:${port} does not speak HTTP/2 (the webhook port?); ` +
+          "the CLI speaks gRPC, use the gRPC port (default 50051)\n",
+      );
+    } finally {
+      http1.closeAllConnections();
+      http1.close();
+    }
+  });
+
   it("an unreachable server is unavailable, exit 1", async () => {
     const closed = await startFakeServer({});
     await closed.close();

@@ -11,7 +11,7 @@ import { createLocalBus } from "../../src/bus/bus.js";
 import type { Caller } from "../../src/core/caller.js";
 import { VoiceCodeError } from "../../src/core/errors.js";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../../src/core/limits.js";
-import type { CoreMetrics } from "../../src/core/metrics.js";
+import { type CoreMetrics, noopCoreMetrics } from "../../src/core/metrics.js";
 import type { Provider } from "../../src/core/provider.js";
 import { createProviderRegistry } from "../../src/core/providers.js";
 import { type VoiceCodeService, createVoiceCodeService } from "../../src/core/service.js";
@@ -45,10 +45,8 @@ function service(limits: LimitsConfig = DEFAULT_LIMITS): VoiceCodeService {
     },
   };
   const metrics: CoreMetrics = {
-    sendFinished() {},
+    ...noopCoreMetrics,
     sendRefused: (tenant, reason) => refusals.push([tenant, reason]),
-    watchOpened() {},
-    watchClosed() {},
   };
   return createVoiceCodeService({
     store,

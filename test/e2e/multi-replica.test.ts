@@ -164,8 +164,8 @@ describePostgres("two server processes on one PostgreSQL database", () => {
     const count = async (outcome: string) =>
       (await metricValue(a.apiUrl, "voicecode_sends_total", labels(outcome))) +
       (await metricValue(b.apiUrl, "voicecode_sends_total", labels(outcome)));
-    const acceptedBefore = await count("accepted");
-    const replayedBefore = await count("replayed");
+    const acceptedBefore = await count("ACCEPTED");
+    const replayedBefore = await count("REPLAYED");
 
     const rounds = 5;
     for (let round = 0; round < rounds; round++) {
@@ -180,8 +180,8 @@ describePostgres("two server processes on one PostgreSQL database", () => {
       const call = await clientB.getCall(fromA.callId);
       expect(call.events.map((e) => stateName(e.state))).toEqual(["ACCEPTED"]);
     }
-    expect((await count("accepted")) - acceptedBefore).toBe(rounds);
-    expect((await count("replayed")) - replayedBefore).toBe(rounds);
+    expect((await count("ACCEPTED")) - acceptedBefore).toBe(rounds);
+    expect((await count("REPLAYED")) - replayedBefore).toBe(rounds);
   });
 
   it("the same callback delivered to A and B at once is stored once", async () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -132,4 +132,87 @@ describe("one process per SQLite file", () => {
     expect((await fetch(`${afterStop.apiUrl}/healthz`)).status).toBe(200);
     expect(await afterStop.stop()).toBe(0);
   });
+});
+
+/** Every process below `pid` (children, grandchildren...), from one `ps` snapshot. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of rows) {
+      if (ppid === parent && !found.includes(child)) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm start, the README's command", () => {
+  // Left over only when the test fails: the orphan it is about. Ours, so we end it.
+  const leftovers: number[] = [];
+  afterAll(() => {
+    for (const pid of leftovers) if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
+
+  it(
+    "drains and exits 0 on SIGTERM to npm, leaving no server process behind",
+    async () => {
+      const npm = spawn("npm", ["start"], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? dir,
+          VOICECODE_HOST: "127.0.0.1",
+          VOICECODE_GRPC_PORT: "0",
+          VOICECODE_API_PORT: "0",
+          VOICECODE_WEBHOOK_PORT: "0",
+          VOICECODE_DB_PATH: join(dir, "npm-start.db"),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const exited = once(npm, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+      npm.stderr?.resume();
+      const logs: string[] = [];
+      const lines = createInterface({ input: npm.stdout! });
+      const closed = once(lines, "close");
+      // npm prints its own "> voicecode@... start" banner first: not JSON, skipped.
+      const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+        lines.on("line", (line) => {
+          logs.push(line);
+          if (line.includes('"msg":"voicecode listening"')) resolve(JSON.parse(line) as Record<string, unknown>);
+        });
+        lines.on("close", () => reject(new Error(`npm start ended before listening:\n${logs.join("\n")}`)));
+      });
+      const ready = await listening;
+      // Serving (and so past installing its signal handlers) before the signal is sent.
+      expect((await fetch(`http://127.0.0.1:${ready.apiPort as number}/readyz`)).status).toBe(200);
+      const below = descendants(npm.pid!);
+      leftovers.push(...below);
+      expect(below.length).toBeGreaterThan(0);
+
+      npm.kill("SIGTERM");
+      const [code, signal] = await exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(below.filter(alive)).toEqual([]);
+      await closed;
+      expect(logs.some((l) => l.includes('"msg":"voicecode stopped"'))).toBe(true);
+    },
+    // npm start builds first (tsc on a shared 2-core machine), then starts.
+    180_000,
+  );
 });

@@ -126,7 +126,7 @@ describe("huawei disconnect without stateCode, through the real server", () => {
     fake.dropStateCodeNext();
     const callId = await send(addr, "huawei", "+8613711110001");
     const watched = await cli(["watch", ...addr, callId, "--json"]);
-    expect(watched.code).toBe(0);
+    expect(watched.code).toBe(3); // the CLI exits 3 for a call that ended FAILED
     const events = watched.out.map((l) => JSON.parse(l) as { state: string; failureReason?: string; provisional?: boolean; terminal?: boolean });
     expect(events.map((e) => [e.state, e.failureReason ?? "", e.provisional === true, e.terminal === true])).toEqual([
       ["CALL_STATE_ACCEPTED", "", false, false],

@@ -17,7 +17,7 @@ const hasGrpc = spawnSync(PYTHON, ["-c", "import grpc, grpc_tools"]).status === 
 const required = process.env.VOICECODE_REQUIRE_PYTHON === "1";
 const root = join(import.meta.dirname, "..", "..");
 
-describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated from proto/", () => {
+describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated from proto/ (health and reflection too)", () => {
   let server: RunningServer;
   let network: SandboxNetwork;
   let target: string | undefined;
@@ -51,6 +51,8 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated
       "CALL_STATE_ANSWERED",
       "CALL_STATE_COMPLETED",
     ]);
+    expect(result.health).toBe("SERVING");
+    expect(result.services).toContain("voicecode.v1.VoiceCode");
     expect(result.bad.code).toBe("INVALID_ARGUMENT");
     expect(result.bad.details).toMatch(/^phone_number: /);
   });

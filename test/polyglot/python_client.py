@@ -19,13 +19,36 @@ rc = protoc.main([
 ])
 if rc != 0:
     sys.exit(f"protoc failed: {rc}")
+# Health and reflection live under proto/grpc/: mapped to grpc_protos/ so the generated
+# package does not collide with grpcio's own `grpc` (docs/operations.md).
+rc = protoc.main([
+    "protoc", f"-Igrpc_protos={os.path.join(proto_dir, 'grpc')}",
+    f"--python_out={out_dir}", f"--grpc_python_out={out_dir}",
+    os.path.join(proto_dir, "grpc/health/v1/health.proto"),
+    os.path.join(proto_dir, "grpc/reflection/v1/reflection.proto"),
+])
+if rc != 0:
+    sys.exit(f"protoc failed for health/reflection: {rc}")
 sys.path.insert(0, out_dir)
 
 import grpc  # noqa: E402
+from grpc_protos.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from grpc_protos.reflection.v1 import reflection_pb2, reflection_pb2_grpc  # noqa: E402
 from voicecode.v1 import voicecode_pb2 as pb  # noqa: E402
 from voicecode.v1 import voicecode_pb2_grpc as rpc  # noqa: E402
 
 with grpc.insecure_channel(target) as channel:
+    health = health_pb2.HealthCheckResponse.ServingStatus.Name(
+        health_pb2_grpc.HealthStub(channel)
+        .Check(health_pb2.HealthCheckRequest(service="voicecode.v1.VoiceCode"), timeout=10)
+        .status
+    )
+    listing = reflection_pb2.ServerReflectionRequest(list_services="")
+    services = sorted(
+        s.name
+        for answer in reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(iter([listing]), timeout=10)
+        for s in answer.list_services_response.service
+    )
     stub = rpc.VoiceCodeStub(channel)
     sent = stub.Send(pb.SendRequest(phone_number=phone, code="2468", client_reference="py"), timeout=10)
     states = [
@@ -43,4 +66,6 @@ with grpc.insecure_channel(target) as channel:
         "provider": sent.provider,
         "states": states,
         "bad": bad,
+        "health": health,
+        "services": services,
     }))

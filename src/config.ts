@@ -77,6 +77,8 @@ const EnvSchema = z.object({
     .optional(),
   /** Longest a routed Send waits for a provider's rate limit before trying the next one. */
   VOICECODE_RATE_LIMIT_WAIT_MS: positiveMs.default(200),
+  /** Pause between an attempt's failure and the outcome-fallback attempt. */
+  VOICECODE_FALLBACK_DELAY_MS: positiveMs.default(0),
   /** How often each process looks for decided fallback attempts nobody placed. */
   VOICECODE_FALLBACK_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
   /** Key of every keyed hash we store; generated beside the SQLite file when unset. */
@@ -149,6 +151,7 @@ export interface Config {
     readonly rateLimits: Readonly<Record<string, number>>;
     readonly rateLimitWaitMs: number;
     readonly fallbackPollMs: number;
+    readonly fallbackDelayMs: number;
   };
   /** Real providers with any variable set; absent ones are not listed. */
   readonly providers: readonly ProviderEntry[];
@@ -248,6 +251,7 @@ export function parseConfig(
       rateLimits: rateLimits.limits,
       rateLimitWaitMs: e.VOICECODE_RATE_LIMIT_WAIT_MS,
       fallbackPollMs: e.VOICECODE_FALLBACK_POLL_MS,
+      fallbackDelayMs: e.VOICECODE_FALLBACK_DELAY_MS,
     },
     providers,
     auth: {

@@ -231,6 +231,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     providerTimeoutMs: config.providerTimeoutMs,
     now,
     pollMs: config.routing.fallbackPollMs,
+    delayMs: config.routing.fallbackDelayMs,
   });
   // After listening: a fallback attempt's callbacks need the webhook port.
   fallbacks.start();

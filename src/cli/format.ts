@@ -2,6 +2,8 @@
 import type { DescEnum } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import {
+  type Attempt,
+  AttemptOutcome,
   type Call,
   CallState,
   CallStateSchema,
@@ -47,7 +49,26 @@ function callHeader(callId: string, provider: string, providerCallId: string, st
 
 export function formatSendResponse(res: SendResponse): string {
   const replay = res.idempotentReplay ? " (idempotent replay)" : "";
-  return callHeader(res.callId, res.provider, res.providerCallId, stateWithReason(res.state, res.failureReason)) + replay;
+  const header = callHeader(res.callId, res.provider, res.providerCallId, stateWithReason(res.state, res.failureReason));
+  // Only a route that tried more than one provider is worth a second line.
+  const route = res.attempts.length > 1 ? `\n${formatAttempts(res.attempts).join("\n")}` : "";
+  return header + replay + route;
+}
+
+const OUTCOMES: Record<AttemptOutcome, string> = {
+  [AttemptOutcome.UNSPECIFIED]: "in flight",
+  [AttemptOutcome.ACCEPTED]: "accepted",
+  [AttemptOutcome.REJECTED]: "refused, no call placed",
+  [AttemptOutcome.AMBIGUOUS]: "answer lost",
+};
+
+/** One line per provider request, the route taken. */
+export function formatAttempts(attempts: readonly Attempt[]): string[] {
+  return attempts.map((a) => {
+    const outcome = OUTCOMES[a.outcome] ?? String(a.outcome);
+    const code = a.providerCode === "" ? "" : ` code ${clean(a.providerCode)}`;
+    return `  attempt ${a.number}  ${clean(a.provider)}  ${outcome}  ${stateWithReason(a.state, a.failureReason)}${code}`;
+  });
 }
 
 function providerDetail(ev: StatusEvent): string {
@@ -61,7 +82,9 @@ export function formatEvent(ev: StatusEvent, withCallId: boolean): string {
   const when = formatTime(ev.occurTime ?? ev.recordTime);
   const call = withCallId ? `  ${clean(ev.callId)}` : "";
   const provisional = ev.provisional ? " (provisional)" : "";
-  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${providerDetail(ev)}`;
+  // Attempt 1 is every call that never tried a second provider: only later ones are named.
+  const attempt = ev.attempt > 1 ? ` (attempt ${ev.attempt})` : "";
+  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${attempt}${providerDetail(ev)}`;
 }
 
 export function formatCall(call: Call): string[] {
@@ -75,5 +98,6 @@ export function formatCall(call: Call): string[] {
   for (const [key, value] of Object.entries(call.metadata).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  meta      ${clean(key)}=${clean(value)}`);
   }
+  if (call.attempts.length > 0) lines.push("  attempts", ...formatAttempts(call.attempts).map((l) => `  ${l}`));
   return lines;
 }

@@ -22,6 +22,11 @@ export interface FallbackDispatcherOptions extends PlaceDeps {
   readonly logger: Logger;
   /** How often to look for decided attempts that no live process placed (ms). */
   readonly pollMs: number;
+  /**
+   * How long after the failure the next attempt is placed (ms): a person who was busy a
+   * moment ago is unlikely to answer at once. 0: at once.
+   */
+  readonly delayMs: number;
   readonly bus: Bus;
   readonly store: Store;
 }
@@ -84,7 +89,7 @@ export function createFallbackDispatcher(options: FallbackDispatcherOptions): Fa
     let placed = 0;
     do {
       again = false;
-      for (const due of await options.store.dueFallbacks(BATCH)) {
+      for (const due of await options.store.dueFallbacks(BATCH, options.now() - options.delayMs)) {
         try {
           if (await placeOne(due.callId, due.attempt)) placed++;
         } catch (err) {

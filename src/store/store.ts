@@ -188,8 +188,8 @@ export interface Store {
   recordAmbiguous(callId: string, attempt: number, detail: string, nowMs: number): Promise<void>;
   /** Every attempt of the call, oldest first. */
   listAttempts(callId: string): Promise<AttemptRecord[]>;
-  /** Next attempts decided by an outcome fallback and not yet placed, oldest first. */
-  dueFallbacks(limit: number): Promise<DueFallback[]>;
+  /** Next attempts decided by an outcome fallback at or before `decidedByMs` and not yet placed, oldest first. */
+  dueFallbacks(limit: number, decidedByMs: number): Promise<DueFallback[]>;
   /** The route and sealed request of a call that may still fall back. */
   loadFallbackRequest(callId: string): Promise<FallbackRequest | undefined>;
   /**

@@ -104,14 +104,18 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
         if (signal.aborted) return;
         yield event;
         cursor = event.sequence;
-        if (single && isTerminal(event.state)) {
+        if (single && isTerminal(event.state) && !event.continues) {
           if (!event.provisional) return;
           refineUntil = event.recordedAtMs + refineGraceMs;
+        } else if (single) {
+          // Another attempt follows (or a later event superseded a provisional end): the
+          // watch goes on until the call's own end.
+          refineUntil = undefined;
         }
       }
       if (batch.length === batchSize) {
         dirty = true;
-      } else if (callBefore !== undefined && isTerminal(callBefore.state)) {
+      } else if (callBefore !== undefined && isTerminal(callBefore.state) && !callBefore.continues) {
         // Resumed past the terminal event: nothing more will ever come, except the
         // precise reason for a provisional failure.
         if (!callBefore.reasonProvisional) return;

@@ -123,6 +123,11 @@ export interface TencentFake extends ContractFake {
   /** Forces the answer of the next API request (queued). */
   failNext(outcome: TencentFakeOutcome): void;
   setFailureOrder(order: FailureOrder): void;
+  /**
+   * The next accepted call is answered and completes whatever its number's ending: the
+   * same number can then be busy on another provider and answered here (outcome fallback).
+   */
+  answerNextCall(): void;
   /** One POST of a raw callback body to the callback URL, no retries; the receiver's reply. */
   pushRaw(body: string | object): Promise<{ status: number; body: string }>;
 }
@@ -212,10 +217,13 @@ export async function startTencentFake(options: TencentFakeOptions = {}): Promis
     }
   };
 
+  let answerNext = 0;
   const place = (call: FakeCall): void => {
     calls.push(call);
     pending++;
-    void deliver(call.providerCallId, lifecycle(call, Math.floor(now() / 1000), failureOrder));
+    const answer = answerNext > 0;
+    if (answer) answerNext--;
+    void deliver(call.providerCallId, lifecycle(call, Math.floor(now() / 1000), failureOrder, answer));
   };
 
   const server = http.createServer((req, res) => {
@@ -294,6 +302,9 @@ export async function startTencentFake(options: TencentFakeOptions = {}): Promis
     },
     setFailureOrder(order) {
       failureOrder = order;
+    },
+    answerNextCall() {
+      answerNext++;
     },
     failNext(outcome) {
       forced.push(outcome);
@@ -572,8 +583,8 @@ function splitNumber(phone: string): { nationcode: string; mobile: string } {
 const DISPLAY_NUMBER = "075583763333";
 
 /** The callbacks of one accepted call, in the order they are pushed. */
-function lifecycle(call: FakeCall, startSec: number, order: FailureOrder): Callback[] {
-  const script = SCRIPTS[outcomeFor(TENCENT_FAKE_OUTCOMES, call.phoneNumber)] ?? ANSWERED;
+function lifecycle(call: FakeCall, startSec: number, order: FailureOrder, answer = false): Callback[] {
+  const script = answer ? ANSWERED : (SCRIPTS[outcomeFor(TENCENT_FAKE_OUTCOMES, call.phoneNumber)] ?? ANSWERED);
   const { nationcode, mobile } = splitNumber(call.phoneNumber);
   const answered = script.result === "0";
   const result: Callback = {

@@ -112,7 +112,9 @@ export function describeAttemptsContract(name: string, open: () => Promise<Store
       expect(first.appended).toEqual([expect.objectContaining({ attempt: 1, state: CallState.FAILED, continues: true })]);
       // The provider retries the same push: nothing more is decided.
       expect((await store.ingest("alpha", [busy("busy")], NOW + 3)).duplicates).toBe(1);
-      expect(await store.dueFallbacks(10)).toContainEqual({ callId: call.callId, attempt: 2 });
+      // Due from the moment it was decided, not before (a configured pause).
+      expect(await store.dueFallbacks(10, NOW + 1)).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
+      expect(await store.dueFallbacks(10, NOW + 2)).toContainEqual({ callId: call.callId, attempt: 2 });
       expect(await store.loadFallbackRequest(call.callId)).toEqual({ route: route(), sealedRequest: "s1:sealed" });
 
       const claims = await Promise.all([
@@ -120,7 +122,7 @@ export function describeAttemptsContract(name: string, open: () => Promise<Store
         store.startFallback(call.callId, 2, "beta", NOW + 4),
       ]);
       expect(claims.map((c) => c.claimed).sort()).toEqual([false, true]);
-      expect(await store.dueFallbacks(10)).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
+      expect(await store.dueFallbacks(10, NOW + 100)).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
       expect(await store.getCall(call.callId)).toMatchObject({ attempt: 2, provider: "beta", state: CallState.PENDING });
 
       await store.recordSendResult(call.callId, accepted(`${u}-pc2`), NOW + 5, { attempt: 2 });
@@ -153,7 +155,7 @@ export function describeAttemptsContract(name: string, open: () => Promise<Store
         await store.recordSendResult(call.callId, accepted(`${u}-${label}-pc`), NOW + 1);
         const r = await store.ingest("alpha", [push(`${label}-f`, CallState.FAILED, { providerCallId: `${u}-${label}-pc`, failureReason: reason })], NOW + 2);
         expect(r.appended.map((e) => e.continues), label).toEqual([false]);
-        expect(await store.dueFallbacks(100), label).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
+        expect(await store.dueFallbacks(100, NOW + 100), label).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
         expect(await store.loadFallbackRequest(call.callId), label).toBeUndefined();
       }
     });

@@ -263,8 +263,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async listAttempts(callId) {
       return (await q.attemptsByCall(pool, callId)).map(toAttemptRecord);
     },
-    async dueFallbacks(limit) {
-      const rows = await q.dueFallbacks(pool, Math.max(0, Math.floor(limit)));
+    async dueFallbacks(limit, decidedByMs) {
+      const rows = await q.dueFallbacks(pool, Math.max(0, Math.floor(limit)), decidedByMs);
       return rows.map((r) => ({ callId: r.call_id, attempt: r.attempt }));
     },
     async loadFallbackRequest(callId) {

@@ -241,10 +241,14 @@ export async function claimFallback(db: Db, callId: string, attempt: number): Pr
   return rowCount === 1;
 }
 
-export async function dueFallbacks(db: Db, limit: number): Promise<Array<{ call_id: string; attempt: number }>> {
+export async function dueFallbacks(
+  db: Db,
+  limit: number,
+  decidedByMs: number,
+): Promise<Array<{ call_id: string; attempt: number }>> {
   const { rows } = await db.query<{ call_id: string; attempt: number }>(
-    "SELECT call_id, attempt FROM fallbacks ORDER BY decided_at_ms, call_id LIMIT $1",
-    [limit],
+    "SELECT call_id, attempt FROM fallbacks WHERE decided_at_ms <= $2 ORDER BY decided_at_ms, call_id LIMIT $1",
+    [limit, decidedByMs],
   );
   return rows;
 }

@@ -267,8 +267,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async listAttempts(callId) {
       return st.attemptsByCall.all(callId).map(toAttemptRecord);
     },
-    async dueFallbacks(limit) {
-      return st.dueFallbacks.all(Math.max(0, Math.floor(limit))).map((r) => ({ callId: r.call_id, attempt: r.attempt }));
+    async dueFallbacks(limit, decidedByMs) {
+      return st.dueFallbacks
+        .all(decidedByMs, Math.max(0, Math.floor(limit)))
+        .map((r) => ({ callId: r.call_id, attempt: r.attempt }));
     },
     async loadFallbackRequest(callId) {
       return loadFallbackRequest(st, callId);

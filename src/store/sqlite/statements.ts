@@ -129,8 +129,8 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (call_id) DO NOTHING`,
     ),
     claimFallback: db.prepare<[string, number]>(`DELETE FROM fallbacks WHERE call_id = ? AND attempt = ?`),
-    dueFallbacks: db.prepare<[number], { call_id: string; attempt: number }>(
-      `SELECT call_id, attempt FROM fallbacks ORDER BY decided_at_ms, call_id LIMIT ?`,
+    dueFallbacks: db.prepare<[number, number], { call_id: string; attempt: number }>(
+      `SELECT call_id, attempt FROM fallbacks WHERE decided_at_ms <= ? ORDER BY decided_at_ms, call_id LIMIT ?`,
     ),
     callRoute: db.prepare<[string], { route: string | null; sealed_request: string | null }>(
       `SELECT route, sealed_request FROM calls WHERE call_id = ?`,

@@ -1,0 +1,251 @@
+/**
+ * Routing through the real server and two contract fakes (Kingsoft first, Tencent
+ * second on the route): what fails over and what never does, the attempts a caller
+ * sees, and outcome fallback watched end to end.
+ */
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AttemptOutcome, OutcomeFallback } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { runCli } from "../../src/cli/main.js";
+import { CallState, FailureReason } from "../../src/core/model.js";
+import { capture } from "../cli/capture.js";
+import { type KingsoftFake, startKingsoftFake } from "../fakes/kingsoft.js";
+import { type TencentFake, startTencentFake } from "../fakes/tencent.js";
+import { type TestClient, connectProtocolClient, grpcJsClient } from "../support/clients.js";
+import { type TestServer, createCarrier, startTestServer } from "../support/test-server.js";
+
+const TOKEN = "e2e-routing-token-0123456789";
+let sequenceOfNumbers = 0;
+/** A fresh mainland mobile; its last four digits pick the fakes' outcome (7777: completes). */
+const freshNumber = (ending = "7777"): string => {
+  sequenceOfNumbers += 1;
+  return `+86139${String(sequenceOfNumbers).padStart(4, "0")}${ending}`;
+};
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const attemptsOf = (attempts: readonly { provider: string; outcome: AttemptOutcome; failureReason: FailureReason }[]) =>
+  attempts.map((a) => [a.provider, AttemptOutcome[a.outcome], FailureReason[a.failureReason]]);
+
+describe("routing: kingsoft, then tencent", () => {
+  let kingsoft: KingsoftFake;
+  let tencent: TencentFake;
+  let server: TestServer;
+  let client: TestClient;
+  const carrier = createCarrier();
+
+  beforeAll(async () => {
+    kingsoft = await startKingsoftFake({ stepMs: 5 });
+    tencent = await startTencentFake({ stepMs: 5 });
+    server = await startTestServer(carrier, {
+      ...kingsoft.env,
+      ...tencent.env,
+      VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
+      VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
+      VOICECODE_ROUTES: "+86=kingsoft,tencent",
+      // Breakers stay out of these tests' way (they have their own below).
+      VOICECODE_BREAKER_FAILURES: "1000",
+      VOICECODE_PROVIDER_TIMEOUT_MS: "400",
+      VOICECODE_REFINE_GRACE_MS: "0",
+    });
+    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
+    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
+    client = grpcJsClient(server.grpcUrl);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+    await kingsoft.close();
+    await tencent.close();
+    carrier.network.close();
+  });
+
+  it.each([
+    ["auth", "credentials", FailureReason.AUTH_ERROR],
+    ["balance", "balance", FailureReason.INSUFFICIENT_BALANCE],
+    ["flow-limit", "the provider's own rate limit", FailureReason.RATE_LIMITED],
+    ["account", "a 5xx documented as not placed", FailureReason.PROVIDER_ERROR],
+  ] as const)("fails over when kingsoft refuses for %s (%s), and GetCall shows both attempts", async (failure, _why, reason) => {
+    kingsoft.failNext(failure);
+    const before = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: `fo-${failure}` });
+    expect(sent).toMatchObject({ provider: "tencent", state: CallState.ACCEPTED });
+    expect(attemptsOf(sent.attempts)).toEqual([
+      ["kingsoft", "REJECTED", FailureReason[reason]],
+      ["tencent", "ACCEPTED", "UNSPECIFIED"],
+    ]);
+    expect(tencent.requests.length).toBe(before + 1);
+    const got = await client.getCall(sent.callId);
+    expect(attemptsOf(got.call?.attempts ?? [])).toEqual(attemptsOf(sent.attempts));
+    // The refusal is on the stream too, tied to attempt 1 and not terminal.
+    expect(got.events.slice(0, 2).map((e) => [e.attempt, CallState[e.state], e.terminal])).toEqual([
+      [1, "FAILED", false],
+      [2, "ACCEPTED", false],
+    ]);
+  });
+
+  it("the CLI shows the route taken", async () => {
+    kingsoft.failNext("balance");
+    const stdout = capture();
+    const code = await runCli(["send", "--addr", server.grpcUrl, "--to", freshNumber(), "--code", "4321"], {
+      stdout,
+      stderr: capture(),
+      env: {},
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(code).toBe(0);
+    const callId = /call (\S+) via tencent/.exec(stdout.text())?.[1] ?? "";
+    expect(stdout.lines()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {2}attempt 1 {2}kingsoft {2}refused, no call placed {2}FAILED \(INSUFFICIENT_BALANCE\) code TrialTimesLimit$/),
+        expect.stringMatching(/^ {2}attempt 2 {2}tencent {2}accepted/),
+      ]),
+    );
+    const got = capture();
+    await runCli(["get", "--addr", server.grpcUrl, callId], { stdout: got, stderr: capture(), env: {}, signal: AbortSignal.timeout(10_000) });
+    expect(got.text()).toMatch(/attempts\n {4}attempt 1 {2}kingsoft[^\n]*\n {4}attempt 2 {2}tencent/);
+    expect(got.text()).toMatch(/ACCEPTED \(attempt 2\)/);
+  });
+
+  it("never fails over a per-number refusal: the call ends with it", async () => {
+    kingsoft.failNext("rate-limit"); // MobileFrequencyLimit
+    const before = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.RATE_LIMITED });
+    expect(attemptsOf(sent.attempts)).toEqual([["kingsoft", "REJECTED", "RATE_LIMITED"]]);
+    expect(tencent.requests.length).toBe(before);
+  });
+
+  it("never fails over a refusal about the number", async () => {
+    kingsoft.failNext("invalid-number");
+    const before = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.INVALID_NUMBER });
+    expect(tencent.requests.length).toBe(before);
+  });
+
+  it.each(["hang", "reset"] as const)("a provider that may have placed the call (%s) is never failed over: PENDING, with the reason", async (failure) => {
+    kingsoft.failNext(failure);
+    const beforeKingsoft = kingsoft.requests.length;
+    const beforeTencent = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.PENDING });
+    expect(kingsoft.requests.length).toBe(beforeKingsoft + 1);
+    expect(tencent.requests.length).toBe(beforeTencent);
+    expect(attemptsOf(sent.attempts)).toEqual([["kingsoft", "AMBIGUOUS", "UNSPECIFIED"]]);
+    expect(sent.attempts[0]?.providerText).not.toBe("");
+  });
+
+  it("a pinned provider is not failed over", async () => {
+    kingsoft.failNext("balance");
+    const before = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321", provider: "kingsoft" });
+    expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.INSUFFICIENT_BALANCE });
+    expect(tencent.requests.length).toBe(before);
+  });
+
+  it("skips a provider that cannot take the request before any network call (kingsoft: mobiles only)", async () => {
+    const before = kingsoft.requests.length;
+    const sent = await client.send({ phoneNumber: "+861062345678", code: "4321" });
+    expect(sent.provider).toBe("tencent");
+    expect(attemptsOf(sent.attempts)).toEqual([["tencent", "ACCEPTED", "UNSPECIFIED"]]);
+    expect(kingsoft.requests.length).toBe(before);
+  });
+
+  it("refuses a number no route covers, naming its country code only", async () => {
+    await expect(client.send({ phoneNumber: "+14155550123", code: "4321" })).rejects.toMatchObject({
+      details: expect.stringMatching(/^phone_number: no route for \+1 numbers/),
+    });
+  });
+
+  it("outcome fallback: busy on kingsoft, completed on tencent; one watch sees both attempts and ends once", async () => {
+    tencent.answerNextCall();
+    const watcher = connectProtocolClient(server.apiUrl);
+    const sent = await client.send({
+      phoneNumber: freshNumber("0001"), // busy on every provider but for answerNextCall
+      code: "4321",
+      outcomeFallback: OutcomeFallback.ENABLED,
+    });
+    expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.ACCEPTED });
+    const events: Array<[number, string, string, boolean]> = [];
+    for await (const { event } of watcher.watch({ target: { case: "callId", value: sent.callId } })) {
+      if (event !== undefined) events.push([event.attempt, CallState[event.state] ?? "", FailureReason[event.failureReason] ?? "", event.terminal]);
+    }
+    const terminals = events.filter(([, , , terminal]) => terminal);
+    expect(terminals).toEqual([[2, "COMPLETED", "UNSPECIFIED", true]]);
+    expect(events.find(([attempt, state]) => attempt === 1 && state === "FAILED")).toEqual([1, "FAILED", "BUSY", false]);
+    expect(events.map(([attempt]) => attempt)).toEqual([...events.map(([attempt]) => attempt)].sort());
+    const got = await client.getCall(sent.callId);
+    expect(got.call).toMatchObject({ provider: "tencent", state: CallState.COMPLETED });
+    expect(attemptsOf(got.call?.attempts ?? [])).toEqual([
+      ["kingsoft", "ACCEPTED", "BUSY"],
+      ["tencent", "ACCEPTED", "UNSPECIFIED"],
+    ]);
+    expect(got.call?.attempts.map((a) => CallState[a.state])).toEqual(["FAILED", "COMPLETED"]);
+  });
+
+  it("without the opt-in, a busy call ends busy", async () => {
+    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    const watcher = grpcJsClient(server.grpcUrl);
+    const states: string[] = [];
+    for await (const { event } of watcher.watch({ target: { case: "callId", value: sent.callId } })) {
+      if (event !== undefined) states.push(`${CallState[event.state]}${event.terminal ? "!" : ""}`);
+    }
+    watcher.close();
+    expect(states.at(-1)).toBe("FAILED!");
+    expect((await client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
+  });
+});
+
+describe("routing: a provider that cannot be reached, and the circuit breaker", () => {
+  let tencent: TencentFake;
+  let server: TestServer;
+  let client: TestClient;
+  const carrier = createCarrier();
+
+  beforeAll(async () => {
+    tencent = await startTencentFake({ stepMs: 5 });
+    const dead = await closedPort();
+    const kingsoft = await startKingsoftFake({ stepMs: 5 });
+    const kingsoftEnv = { ...kingsoft.env, VOICECODE_KINGSOFT_ENDPOINT: `http://127.0.0.1:${dead}` };
+    await kingsoft.close();
+    server = await startTestServer(carrier, {
+      ...kingsoftEnv,
+      ...tencent.env,
+      VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
+      VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
+      VOICECODE_ROUTES: "+86=kingsoft,tencent",
+      VOICECODE_BREAKER_FAILURES: "2",
+      VOICECODE_BREAKER_COOLDOWN_MS: "3600000",
+    });
+    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
+    client = grpcJsClient(server.grpcUrl);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+    await tencent.close();
+    carrier.network.close();
+  });
+
+  it("fails over a connection that never reached the provider, then skips it once its breaker opens", async () => {
+    const first = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    expect(attemptsOf(first.attempts)).toEqual([
+      ["kingsoft", "REJECTED", "PROVIDER_ERROR"],
+      ["tencent", "ACCEPTED", "UNSPECIFIED"],
+    ]);
+    await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    // Two consecutive failures: open. The third Send goes straight to tencent.
+    const third = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    expect(attemptsOf(third.attempts)).toEqual([["tencent", "ACCEPTED", "UNSPECIFIED"]]);
+    const metrics = await (await fetch(`${server.apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/voicecode_provider_circuit_state\{provider="kingsoft"\} 2\b/);
+    expect(metrics).toMatch(/voicecode_provider_circuit_state\{provider="tencent"\} 0\b/);
+  });
+});

@@ -3,7 +3,7 @@
  * say to each other over the fork IPC channel.
  */
 
-export type TargetName = "A" | "B" | "C" | "D" | "P";
+export type TargetName = "A" | "B" | "C" | "D" | "P" | "R";
 
 /** Environment variable carrying target P's database URL to its child process. */
 export const TARGET_DATABASE_URL = "VOICECODE_BENCH_TARGET_DATABASE_URL";

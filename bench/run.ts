@@ -151,6 +151,37 @@ const CASES: readonly Case[] = [
     validate: expectSend,
   },
   {
+    id: "R-route",
+    target: "R",
+    measures: "real server, routed Send: first provider refuses, failover to the second",
+    protocol: "grpc",
+    path: SEND,
+    port: (ready) => ready.grpcPort,
+    body: sendBody,
+    validate: (response) => {
+      const message = fromBinary(SendResponseSchema, grpcUnaryMessage(response));
+      if (message.state !== CallState.ACCEPTED || message.attempts.length !== 2) {
+        throw new Error(`routed Send answered ${CallState[message.state]} after ${message.attempts.length} attempts`);
+      }
+    },
+  },
+  {
+    id: "R-pinned",
+    target: "R",
+    measures: "same server, Send pinned to the second provider (one attempt)",
+    protocol: "grpc",
+    path: SEND,
+    port: (ready) => ready.grpcPort,
+    body: () =>
+      grpcFrame(
+        toBinary(
+          SendRequestSchema,
+          create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "bench", provider: "kingsoft" }),
+        ),
+      ),
+    validate: expectSend,
+  },
+  {
     id: "P-get",
     target: "P",
     measures: "real server on PostgreSQL, gRPC GetCall",
@@ -392,6 +423,7 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
   ratio("D-send / D-get  (write ÷ read)", "D-send", "D-get");
   ratio("P-get / D-get  (PostgreSQL ÷ SQLite, read)", "P-get", "D-get");
   ratio("P-send / D-send  (PostgreSQL ÷ SQLite, Send)", "P-send", "D-send");
+  ratio("R-route / R-pinned  (failover ÷ one provider)", "R-route", "R-pinned");
   if (rounds.length > 1) lines.push(`\nmedian (min–max) of ${rounds.length} rounds; each ratio is taken within its round`);
   return lines.join("\n");
 }

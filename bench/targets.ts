@@ -42,6 +42,8 @@ import { createHealth } from "../src/api/health.js";
 import { NO_LIMITS_ENV, parseConfig } from "../src/config.js";
 import type { VoiceCodeHandlers } from "../src/core/handlers.js";
 import { startServer } from "../src/server.js";
+import { startKingsoftFake } from "../test/fakes/kingsoft.js";
+import { startTencentFake } from "../test/fakes/tencent.js";
 import { type FromChild, TARGET_DATABASE_URL, type Tally, type TargetName, type ToChild } from "./protocol.js";
 
 const BENCH_CALLER = { tenant: "default" } as const;
@@ -152,6 +154,38 @@ function startP(): Promise<Started> {
   if (databaseUrl === undefined) throw new Error(`target P needs ${TARGET_DATABASE_URL} from bench/run.ts`);
   // The pool size and catch-up period stay at their production defaults.
   return startReal({ DATABASE_URL: databaseUrl, VOICECODE_SERVER_SECRET: "bench-server-secret-0123456789abcdefghij" });
+}
+
+/**
+ * Routing: a three-provider route (tencent, kingsoft, sandbox) whose first provider
+ * refuses every request (the Tencent contract fake given the wrong secret key: an
+ * AuthFailure, definitively not placed), so every routed Send is refused, recorded and
+ * failed over to kingsoft (its contract fake accepts). The breaker is kept closed (its
+ * threshold at the maximum, 1000, and the cool-down short) so most Sends pay the refusal. R-pinned sends to kingsoft by name in the same process.
+ */
+async function startR(dir: string): Promise<Started> {
+  const tencent = await startTencentFake({ stepMs: 3_600_000 });
+  const kingsoft = await startKingsoftFake({ stepMs: 3_600_000 });
+  const started = await startReal({
+    VOICECODE_DB_PATH: join(dir, "voicecode-routing.db"),
+    ...tencent.env,
+    VOICECODE_TENCENT_SECRET_KEY: "not-the-fake-secret-key-0000000000",
+    VOICECODE_TENCENT_WEBHOOK_TOKEN: "bench-webhook-token-0123456789",
+    ...kingsoft.env,
+    VOICECODE_KINGSOFT_WEBHOOK_TOKEN: "bench-webhook-token-0123456789",
+    VOICECODE_ROUTES: "+86=tencent,kingsoft,sandbox",
+    VOICECODE_BREAKER_FAILURES: "1000",
+    VOICECODE_BREAKER_COOLDOWN_MS: "0",
+    VOICECODE_PROVIDER_RATE_LIMITS: "tencent=0",
+  });
+  return {
+    ready: started.ready,
+    stop: async () => {
+      await started.stop();
+      await tencent.close();
+      await kingsoft.close();
+    },
+  };
 }
 
 /** startServer with everything but the storage engine fixed, so D and P differ by that alone. */
@@ -273,6 +307,7 @@ const starters: Record<TargetName, (dir: string) => Promise<Started>> = {
   C: startC,
   D: startD,
   P: startP,
+  R: startR,
 };
 
 function send(message: FromChild): void {

@@ -8,7 +8,7 @@ Stubs are generated from proto/ (grpcio-tools; Debian: python3-grpcio python3-gr
 
 This script does that itself, into a temporary directory, so it runs from a checkout:
 
-    VOICECODE_ADDR=voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vc_... \
+    VOICECODE_ADDR=voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vck_... \
         python3 examples/python/caller.py +8613711112222
 
 Prints one JSON line.

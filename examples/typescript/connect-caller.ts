@@ -2,7 +2,7 @@
  * A minimal TypeScript caller with @connectrpc/connect over gRPC: Send with an API key,
  * watch the call to its end (resuming after a broken stream), then GetCall.
  *
- *   VOICECODE_ADDR=http://voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vc_... \
+ *   VOICECODE_ADDR=voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vck_... \
  *     npx tsx examples/typescript/connect-caller.ts +8613711112222
  *
  * Your own project generates the same `gen/` from proto/ with buf and protoc-gen-es
@@ -13,7 +13,9 @@ import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CallState, VoiceCode } from "../../gen/voicecode/v1/voicecode_pb.js";
 
-const addr = process.env.VOICECODE_ADDR ?? "http://127.0.0.1:50051";
+// host:port or a URL; the gRPC port speaks cleartext HTTP/2 (h2c).
+const given = process.env.VOICECODE_ADDR ?? "127.0.0.1:50051";
+const addr = /^https?:\/\//.test(given) ? given : `http://${given}`;
 const apiKey = process.env.VOICECODE_API_KEY;
 const phoneNumber = process.argv[2] ?? "+8613711112222";
 

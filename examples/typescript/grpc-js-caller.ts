@@ -2,7 +2,7 @@
  * A minimal TypeScript caller with @grpc/grpc-js: Send with an API key, watch the call
  * to its end (resuming after a broken stream), then GetCall.
  *
- *   VOICECODE_ADDR=voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vc_... \
+ *   VOICECODE_ADDR=voicecode.voicecode.svc:50051 VOICECODE_API_KEY=vck_... \
  *     npx tsx examples/typescript/grpc-js-caller.ts +8613711112222
  *
  * grpc-js moves bytes; the messages are the protobuf-es types generated into gen/ (your

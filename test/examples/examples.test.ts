@@ -25,7 +25,7 @@ const EXAMPLES = [
     name: "examples/typescript/connect-caller.ts",
     run: true,
     command: [process.execPath, "--import", tsxLoader, join(root, "examples", "typescript", "connect-caller.ts")],
-    addr: (port: number) => `http://127.0.0.1:${port}`,
+    addr: (port: number) => `127.0.0.1:${port}`,
   },
   {
     name: "examples/typescript/grpc-js-caller.ts",

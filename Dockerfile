@@ -47,5 +47,5 @@ USER 1000:1000
 EXPOSE 50051 8080 8081
 STOPSIGNAL SIGTERM
 # Exec form, node itself as PID 1: SIGTERM reaches the server, which drains
-# (VOICECODE_SHUTDOWN_GRACE_MS). `npm start` would also rebuild and sit in between.
+# (VOICECODE_SHUTDOWN_GRACE_MS). `npm start` would rebuild first; docs/operations.md.
 CMD ["node", "dist/src/main.js"]

@@ -55,11 +55,15 @@ const env = new Map(
   all(runtime, "ENV").flatMap((a) => [...a.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string])),
 );
 
-/** `npm start` minus its build step: what the image runs directly. */
+/**
+ * `npm start` minus its build step: what the image runs directly. A leading `exec` (the
+ * shell replacing itself with node, so npm's signals reach it) is what an exec-form CMD
+ * does anyway.
+ */
 function startCommand(): { build: string[]; run: string[] } {
   const steps = (pkg.scripts.start ?? "").split("&&").map((s) => s.trim());
   const run = steps.at(-1)?.split(/\s+/) ?? [];
-  return { build: steps.slice(0, -1), run };
+  return { build: steps.slice(0, -1), run: run[0] === "exec" ? run.slice(1) : run };
 }
 
 describe("Dockerfile", () => {

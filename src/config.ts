@@ -4,6 +4,7 @@
  */
 import fs from "node:fs";
 import { z } from "zod";
+import type { GrpcConnectionSettings } from "./api/grpc/connection-age.js";
 import { type KeyEntry, parseKeysFile, parseKeysVariable } from "./auth/keys.js";
 import type { LimitsConfig } from "./core/limits.js";
 import { countOrOff, countries, numberLimits, prefixes } from "./limits-config.js";
@@ -26,6 +27,10 @@ const EnvSchema = z.object({
   VOICECODE_GRPC_PORT: port.default(50051),
   VOICECODE_API_PORT: port.default(8080),
   VOICECODE_WEBHOOK_PORT: port.default(8081),
+  /** gRPC connections older than this are retired (GOAWAY) so a mesh can rebalance; 0: never. */
+  VOICECODE_GRPC_MAX_CONNECTION_AGE_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(1_800_000),
+  /** How long a retired connection's calls (watches included) may run before it is closed. */
+  VOICECODE_GRPC_MAX_CONNECTION_AGE_GRACE_MS: positiveMs.default(30_000),
   /** Where providers reach the webhook port; the sandbox posts here. */
   VOICECODE_WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   VOICECODE_DB_PATH: z.string().min(1).default("./data/voicecode.db"),
@@ -106,6 +111,9 @@ const EnvSchema = z.object({
   VOICECODE_METRICS_ON_API_PORT: boolean.default(true),
 });
 
+/** Every variable the server itself reads (providers list theirs in PROVIDER_MODULES). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 /**
  * Every rate, cap and destination check off: for tests and benchmarks that send to one
  * number again and again (their own tests cover the limits with the real defaults).
@@ -122,6 +130,8 @@ export interface Config {
   readonly grpcPort: number;
   readonly apiPort: number;
   readonly webhookPort: number;
+  /** Max connection age on the gRPC port (src/api/grpc/connection-age.ts). */
+  readonly grpcConnections: GrpcConnectionSettings;
   readonly webhookPublicUrl: string | undefined;
   readonly dbPath: string;
   /** Where the server secret (key of the stored keyed hashes) comes from. */
@@ -213,6 +223,10 @@ export function parseConfig(
     grpcPort: e.VOICECODE_GRPC_PORT,
     apiPort: e.VOICECODE_API_PORT,
     webhookPort: e.VOICECODE_WEBHOOK_PORT,
+    grpcConnections: {
+      maxAgeMs: e.VOICECODE_GRPC_MAX_CONNECTION_AGE_MS === 0 ? undefined : e.VOICECODE_GRPC_MAX_CONNECTION_AGE_MS,
+      maxAgeGraceMs: e.VOICECODE_GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+    },
     webhookPublicUrl: e.VOICECODE_WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ""),
     dbPath: e.VOICECODE_DB_PATH,
     serverSecret: secretSource(e.VOICECODE_SERVER_SECRET, e.DATABASE_URL, e.VOICECODE_DB_PATH),

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { createApiServer } from "./api/http-server.js";
 import { createConnectRoutes } from "./api/connect/routes.js";
+import { grpcConnectionOptions } from "./api/grpc/connection-age.js";
 import { createGrpcServer } from "./api/grpc/server.js";
 import { type Health, createHealth } from "./api/health.js";
 import type { Bus } from "./bus/bus.js";
@@ -172,7 +173,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: metrics.webhook,
     now,
   });
-  const grpc = createGrpcServer({ handlers: service, health, logger, authenticator });
+  const grpc = createGrpcServer({
+    handlers: service,
+    health,
+    logger,
+    authenticator,
+    options: grpcConnectionOptions(config.grpcConnections),
+  });
   const api = createApiServer({
     routes: createConnectRoutes(service, logger, authenticator),
     health,

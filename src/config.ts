@@ -12,6 +12,7 @@ import type { ProviderModule, ProviderSetup } from "./providers/module.js";
 import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
 import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
 import type { SweepSettings } from "./sweep/start-sweepers.js";
+import { type TlsFiles, type TlsMaterial, readTlsMaterial } from "./tls/read-material.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -83,6 +84,13 @@ const EnvSchema = z.object({
   VOICECODE_DENIED_PREFIXES: prefixes.default([]),
   /** false: /metrics is not served on the API port (keep it internal). */
   VOICECODE_METRICS_ON_API_PORT: boolean.default(true),
+  /** PEM certificate chain and key: the gRPC and API ports serve TLS (both or neither). */
+  VOICECODE_TLS_CERT_FILE: z.string().min(1).optional(),
+  VOICECODE_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** PEM CA bundle: clients must present a certificate it signed (mTLS). */
+  VOICECODE_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  /** How often the TLS files are re-read for a rotated certificate. */
+  VOICECODE_TLS_RELOAD_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
 });
 
 /**
@@ -127,6 +135,15 @@ export interface Config {
   readonly auth: { readonly entries: readonly KeyEntry[]; readonly file: string | undefined };
   readonly limits: LimitsConfig;
   readonly metricsOnApiPort: boolean;
+  /** TLS on the gRPC and API ports; plaintext (a mesh sidecar terminates TLS) when unset. */
+  readonly tls: TlsConfig | undefined;
+}
+
+export interface TlsConfig {
+  readonly files: TlsFiles;
+  /** What the files held at start-up (checked; the process does not start otherwise). */
+  readonly initial: TlsMaterial;
+  readonly reloadMs: number;
 }
 
 /** A real provider whose variables are set: usable ("ready") or reported ("incomplete"). */
@@ -166,6 +183,8 @@ export function parseConfig(
   // Checked even when other variables are bad, so one start lists every mistake.
   const defaultProblem = defaultProviderProblem(present, parsed.data?.VOICECODE_SANDBOX_ENABLED, modules, providers);
   if (defaultProblem !== undefined) errors.push(`VOICECODE_DEFAULT_PROVIDER: ${defaultProblem}`);
+  const tls = tlsSettings(present);
+  if (!tls.ok) errors.push(...tls.errors);
   if (!parsed.success || errors.length > 0) return { ok: false, errors };
   const e = parsed.data;
   const config: Config = {
@@ -217,6 +236,7 @@ export function parseConfig(
       deniedPrefixes: e.VOICECODE_DENIED_PREFIXES,
     },
     metricsOnApiPort: e.VOICECODE_METRICS_ON_API_PORT,
+    tls: tls.ok && tls.settings !== undefined ? { ...tls.settings, reloadMs: e.VOICECODE_TLS_RELOAD_MS } : undefined,
   };
   return { ok: true, config: Object.freeze(config) };
 }
@@ -273,6 +293,29 @@ function defaultProviderProblem(
     return `"${name}" cannot be used: its configuration is incomplete (missing ${entry.setup.missing.join(", ")})`;
   }
   return undefined;
+}
+
+/** The TLS files, read and checked once here so a bad one stops the start (exit 78). */
+function tlsSettings(
+  env: Readonly<Record<string, string | undefined>>,
+):
+  | { ok: true; settings: { files: TlsFiles; initial: TlsMaterial } | undefined }
+  | { ok: false; errors: readonly string[] } {
+  const certFile = env.VOICECODE_TLS_CERT_FILE;
+  const keyFile = env.VOICECODE_TLS_KEY_FILE;
+  const clientCaFile = env.VOICECODE_TLS_CLIENT_CA_FILE;
+  if (certFile === undefined && keyFile === undefined) {
+    return clientCaFile === undefined
+      ? { ok: true, settings: undefined }
+      : { ok: false, errors: ["VOICECODE_TLS_CLIENT_CA_FILE: requires VOICECODE_TLS_CERT_FILE and VOICECODE_TLS_KEY_FILE"] };
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    const missing = certFile === undefined ? "VOICECODE_TLS_CERT_FILE" : "VOICECODE_TLS_KEY_FILE";
+    return { ok: false, errors: [`${missing}: required with ${certFile === undefined ? "VOICECODE_TLS_KEY_FILE" : "VOICECODE_TLS_CERT_FILE"} (both or neither)`] };
+  }
+  const files: TlsFiles = { certFile, keyFile, clientCaFile };
+  const read = readTlsMaterial(files);
+  return read.ok ? { ok: true, settings: { files, initial: read.material } } : { ok: false, errors: read.errors };
 }
 
 function secretSource(configured: string | undefined, databaseUrl: string | undefined, dbPath: string): SecretSource {

@@ -25,6 +25,8 @@ import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
 import { startSweepers } from "./sweep/start-sweepers.js";
+import { grpcServerCredentials } from "./tls/grpc-credentials.js";
+import { startTls, tlsMode } from "./tls/start-tls.js";
 import type { SweepTimers } from "./sweep/timers.js";
 
 export interface StartOptions {
@@ -142,8 +144,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: metrics.webhook,
     now,
   });
-  const grpc = createGrpcServer({ handlers: service, health, logger, authenticator });
+  const tls = startTls(config.tls, logger);
+  const grpc = createGrpcServer({
+    handlers: service,
+    health,
+    logger,
+    authenticator,
+    credentials: tls === undefined ? undefined : grpcServerCredentials(tls),
+  });
   const api = createApiServer({
+    tls,
     routes: createConnectRoutes(service, logger, authenticator),
     health,
     metrics: config.metricsOnApiPort ? metrics : undefined,
@@ -164,6 +174,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // left with no listener, connection or timer of ours.
     grpc.forceClose();
     api.forceClose();
+    tls?.close();
     webhooks.forceClose();
     await webhooks.close();
     await Promise.all(providers.map((p) => p.close?.()));
@@ -192,7 +203,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   health.setServing(true);
   logger.info(
-    { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },
+    { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description, tls: tlsMode(config) },
     "voicecode listening",
   );
 
@@ -222,6 +233,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       webhooks.forceClose();
       await webhooks.close();
     }
+    tls?.close();
     await Promise.all(providers.map((p) => p.close?.()));
     if (ownNetwork) await network?.close();
     await storage.closeBus();

@@ -46,6 +46,8 @@ export interface GrpcServerOptions {
   readonly authenticator?: Authenticator;
   /** Merged over DEFAULT_GRPC_SERVER_OPTIONS. */
   readonly options?: ServerOptions;
+  /** TLS (src/tls/grpc-credentials.ts). Default: plaintext, for a mesh sidecar to wrap. */
+  readonly credentials?: ServerCredentials;
 }
 
 export interface GrpcServer {
@@ -117,7 +119,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     listen(host, port) {
       const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+        server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) => {
           if (err) reject(err);
           else resolve(bound);
         });

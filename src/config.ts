@@ -12,6 +12,7 @@ import type { ProviderModule, ProviderSetup } from "./providers/module.js";
 import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
 import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
 import type { SweepSettings } from "./sweep/start-sweepers.js";
+import type { TracingConfig } from "./telemetry/tracing.js";
 import { type TlsFiles, type TlsMaterial, readTlsMaterial } from "./tls/read-material.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -91,6 +92,11 @@ const EnvSchema = z.object({
   VOICECODE_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   /** How often the TLS files are re-read for a rotated certificate. */
   VOICECODE_TLS_RELOAD_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  // OpenTelemetry's standard variables (what the OTel operator and collectors' docs set):
+  // tracing is on when either endpoint is set. The base one gets /v1/traces appended.
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default("voicecode"),
 });
 
 /**
@@ -137,6 +143,8 @@ export interface Config {
   readonly metricsOnApiPort: boolean;
   /** TLS on the gRPC and API ports; plaintext (a mesh sidecar terminates TLS) when unset. */
   readonly tls: TlsConfig | undefined;
+  /** OpenTelemetry spans over OTLP/HTTP; off when undefined. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 export interface TlsConfig {
@@ -237,6 +245,7 @@ export function parseConfig(
     },
     metricsOnApiPort: e.VOICECODE_METRICS_ON_API_PORT,
     tls: tls.ok && tls.settings !== undefined ? { ...tls.settings, reloadMs: e.VOICECODE_TLS_RELOAD_MS } : undefined,
+    tracing: tracingConfig(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_ENDPOINT, e.OTEL_SERVICE_NAME),
   };
   return { ok: true, config: Object.freeze(config) };
 }
@@ -292,6 +301,16 @@ function defaultProviderProblem(
   if (entry.setup.status === "incomplete") {
     return `"${name}" cannot be used: its configuration is incomplete (missing ${entry.setup.missing.join(", ")})`;
   }
+  return undefined;
+}
+
+function tracingConfig(
+  tracesEndpoint: string | undefined,
+  baseEndpoint: string | undefined,
+  serviceName: string,
+): TracingConfig | undefined {
+  if (tracesEndpoint !== undefined) return { endpoint: tracesEndpoint, serviceName };
+  if (baseEndpoint !== undefined) return { endpoint: `${baseEndpoint.replace(/\/+$/, "")}/v1/traces`, serviceName };
   return undefined;
 }
 

@@ -25,6 +25,9 @@ import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
 import { startSweepers } from "./sweep/start-sweepers.js";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { tracedStore } from "./telemetry/traced-store.js";
+import { createTracing } from "./telemetry/tracing.js";
 import { grpcServerCredentials } from "./tls/grpc-credentials.js";
 import { startTls, tlsMode } from "./tls/start-tls.js";
 import type { SweepTimers } from "./sweep/timers.js";
@@ -44,6 +47,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Timers of the deadline and retention sweepers. Default: real, unref'd timers. */
   readonly sweepTimers?: SweepTimers;
+  /** Tests: spans go here (tracing on whatever the config says). */
+  readonly spanExporter?: SpanExporter;
 }
 
 export interface RunningServer {
@@ -70,8 +75,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metrics = options.metrics ?? createMetrics();
   // Before the store: it needs the keyring to key fingerprints stored before the upgrade.
   const keyring = createKeyring(loadServerSecret(config.serverSecret));
+  const tracing = createTracing({ config: config.tracing, exporter: options.spanExporter });
   const storage = await openStorage(config, logger, keyring, options.store);
-  const { store, bus } = storage;
+  const { bus } = storage;
+  // Every store call a child span of the request's (only when tracing is on: no cost otherwise).
+  const store = tracing.enabled ? tracedStore(storage.store) : storage.store;
   const health = createHealth();
 
   const sandboxToken = config.sandbox.webhookToken ?? randomBytes(24).toString("base64url");
@@ -181,6 +189,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (ownNetwork) await network?.close();
     await storage.closeBus();
     if (options.store === undefined) await store.close();
+    await tracing.shutdown();
     throw err;
   }
   if (network !== undefined) {
@@ -238,6 +247,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (ownNetwork) await network?.close();
     await storage.closeBus();
     await store.close();
+    await tracing.shutdown();
     logger.info("voicecode stopped");
   }
 

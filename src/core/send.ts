@@ -19,6 +19,7 @@ import { maskPhone } from "./phone.js";
 import type { Provider, SendOutcome } from "./provider.js";
 import type { ProviderRegistry } from "./providers.js";
 import { type ValidSend, validateSend } from "./validate-send.js";
+import { tracedProviderSend } from "../telemetry/traced.js";
 
 export interface SendDeps {
   readonly store: Store;
@@ -137,9 +138,12 @@ async function ask(
   // Deliberately not the caller's signal: once we decided to place the call, a client
   // hanging up must not leave the record without the provider's answer.
   try {
-    return await provider.send(
-      { callId, phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes },
-      AbortSignal.timeout(timeoutMs),
+    // A client span per provider request; no traceparent goes to the provider (docs/deployment.md).
+    return await tracedProviderSend(provider, () =>
+      provider.send(
+        { callId, phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes },
+        AbortSignal.timeout(timeoutMs),
+      ),
     );
   } catch (err) {
     log.error({ err: errorSummary(err) }, "provider adapter threw");

@@ -20,6 +20,7 @@ import { healthImplementation } from "./health-service.js";
 import { type MethodsOf, type ServiceImpl, grpcImplementation } from "./implement.js";
 import { reflectionImplementations } from "./reflection-service.js";
 import { grpcServiceDefinition } from "./service-definition.js";
+import { startRequest } from "../../telemetry/request-scope.js";
 
 const MiB = 1024 * 1024;
 
@@ -95,6 +96,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     grpcServiceDefinition(VoiceCode),
     grpcImplementation(VoiceCode, authenticated(options.handlers, options.authenticator ?? openAuthenticator), {
       onError,
+      // Request id, span and log context per call (health and reflection go without).
+      scope: (method, metadata) =>
+        startRequest({
+          name: `${method.parent.typeName}/${method.name}`,
+          header: (name) => {
+            const values = metadata.get(name);
+            return values.length === 1 && typeof values[0] === "string" ? values[0] : undefined;
+          },
+          attributes: { "rpc.system": "grpc", "rpc.service": method.parent.typeName, "rpc.method": method.name },
+        }),
     }),
   );
   server.addService(

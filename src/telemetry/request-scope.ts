@@ -45,7 +45,7 @@ interface Ids {
 const current = new AsyncLocalStorage<Ids>();
 
 /** A caller's id is kept if it is a sane token; anything else is replaced (it goes into logs). */
-const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const getter: TextMapGetter<(name: string) => string | undefined> = {
   keys: () => [],

@@ -15,6 +15,8 @@ import type { Route } from "./routing/route-table.js";
 import { MIN_SECRET_BYTES } from "./secrets/keyring.js";
 import { type SecretSource, secretFileFor } from "./secrets/server-secret.js";
 import type { SweepSettings } from "./sweep/start-sweepers.js";
+import type { TracingConfig } from "./telemetry/tracing.js";
+import { type TlsFiles, type TlsMaterial, readTlsMaterial } from "./tls/read-material.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -109,6 +111,18 @@ const EnvSchema = z.object({
   VOICECODE_DENIED_PREFIXES: prefixes.default([]),
   /** false: /metrics is not served on the API port (keep it internal). */
   VOICECODE_METRICS_ON_API_PORT: boolean.default(true),
+  /** PEM certificate chain and key: the gRPC and API ports serve TLS (both or neither). */
+  VOICECODE_TLS_CERT_FILE: z.string().min(1).optional(),
+  VOICECODE_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** PEM CA bundle: clients must present a certificate it signed (mTLS). */
+  VOICECODE_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  /** How often the TLS files are re-read for a rotated certificate. */
+  VOICECODE_TLS_RELOAD_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  // OpenTelemetry's standard variables (what the OTel operator and collectors' docs set):
+  // tracing is on when either endpoint is set. The base one gets /v1/traces appended.
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default("voicecode"),
 });
 
 /** Every variable the server itself reads (providers list theirs in PROVIDER_MODULES). */
@@ -169,6 +183,17 @@ export interface Config {
   readonly auth: { readonly entries: readonly KeyEntry[]; readonly file: string | undefined };
   readonly limits: LimitsConfig;
   readonly metricsOnApiPort: boolean;
+  /** TLS on the gRPC and API ports; plaintext (a mesh sidecar terminates TLS) when unset. */
+  readonly tls: TlsConfig | undefined;
+  /** OpenTelemetry spans over OTLP/HTTP; off when undefined. */
+  readonly tracing: TracingConfig | undefined;
+}
+
+export interface TlsConfig {
+  readonly files: TlsFiles;
+  /** What the files held at start-up (checked; the process does not start otherwise). */
+  readonly initial: TlsMaterial;
+  readonly reloadMs: number;
 }
 
 /** A real provider whose variables are set: usable ("ready") or reported ("incomplete"). */
@@ -216,7 +241,9 @@ export function parseConfig(
   if (!routes.ok) errors.push(...routes.errors);
   const rateLimits = providerRateLimits(modules, parsed.data?.VOICECODE_PROVIDER_RATE_LIMITS, routable);
   errors.push(...rateLimits.errors);
-  if (!parsed.success || !routes.ok || errors.length > 0) return { ok: false, errors };
+  const tls = tlsSettings(present);
+  if (!tls.ok) errors.push(...tls.errors);
+  if (!parsed.success || !routes.ok || !tls.ok || errors.length > 0) return { ok: false, errors };
   const e = parsed.data;
   const config: Config = {
     host: e.VOICECODE_HOST,
@@ -280,6 +307,8 @@ export function parseConfig(
       deniedPrefixes: e.VOICECODE_DENIED_PREFIXES,
     },
     metricsOnApiPort: e.VOICECODE_METRICS_ON_API_PORT,
+    tls: tls.ok && tls.settings !== undefined ? { ...tls.settings, reloadMs: e.VOICECODE_TLS_RELOAD_MS } : undefined,
+    tracing: tracingConfig(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_ENDPOINT, e.OTEL_SERVICE_NAME),
   };
   return { ok: true, config: Object.freeze(config) };
 }
@@ -336,6 +365,39 @@ function defaultProviderProblem(
     return `"${name}" cannot be used: its configuration is incomplete (missing ${entry.setup.missing.join(", ")})`;
   }
   return undefined;
+}
+
+function tracingConfig(
+  tracesEndpoint: string | undefined,
+  baseEndpoint: string | undefined,
+  serviceName: string,
+): TracingConfig | undefined {
+  if (tracesEndpoint !== undefined) return { endpoint: tracesEndpoint, serviceName };
+  if (baseEndpoint !== undefined) return { endpoint: `${baseEndpoint.replace(/\/+$/, "")}/v1/traces`, serviceName };
+  return undefined;
+}
+
+/** The TLS files, read and checked once here so a bad one stops the start (exit 78). */
+function tlsSettings(
+  env: Readonly<Record<string, string | undefined>>,
+):
+  | { ok: true; settings: { files: TlsFiles; initial: TlsMaterial } | undefined }
+  | { ok: false; errors: readonly string[] } {
+  const certFile = env.VOICECODE_TLS_CERT_FILE;
+  const keyFile = env.VOICECODE_TLS_KEY_FILE;
+  const clientCaFile = env.VOICECODE_TLS_CLIENT_CA_FILE;
+  if (certFile === undefined && keyFile === undefined) {
+    return clientCaFile === undefined
+      ? { ok: true, settings: undefined }
+      : { ok: false, errors: ["VOICECODE_TLS_CLIENT_CA_FILE: requires VOICECODE_TLS_CERT_FILE and VOICECODE_TLS_KEY_FILE"] };
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    const missing = certFile === undefined ? "VOICECODE_TLS_CERT_FILE" : "VOICECODE_TLS_KEY_FILE";
+    return { ok: false, errors: [`${missing}: required with ${certFile === undefined ? "VOICECODE_TLS_KEY_FILE" : "VOICECODE_TLS_CERT_FILE"} (both or neither)`] };
+  }
+  const files: TlsFiles = { certFile, keyFile, clientCaFile };
+  const read = readTlsMaterial(files);
+  return read.ok ? { ok: true, settings: { files, initial: read.material } } : { ok: false, errors: read.errors };
 }
 
 function secretSource(configured: string | undefined, databaseUrl: string | undefined, dbPath: string): SecretSource {

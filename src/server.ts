@@ -31,6 +31,11 @@ import { loadServerSecret } from "./secrets/server-secret.js";
 import { openStorage } from "./storage.js";
 import type { Store } from "./store/store.js";
 import { startSweepers } from "./sweep/start-sweepers.js";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { tracedStore } from "./telemetry/traced-store.js";
+import { createTracing } from "./telemetry/tracing.js";
+import { grpcServerCredentials } from "./tls/grpc-credentials.js";
+import { startTls, tlsMode } from "./tls/start-tls.js";
 import type { SweepTimers } from "./sweep/timers.js";
 
 export interface StartOptions {
@@ -48,6 +53,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Timers of the deadline and retention sweepers. Default: real, unref'd timers. */
   readonly sweepTimers?: SweepTimers;
+  /** Tests: spans go here (tracing on whatever the config says). */
+  readonly spanExporter?: SpanExporter;
 }
 
 export interface RunningServer {
@@ -74,8 +81,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metrics = options.metrics ?? createMetrics();
   // Before the store: it needs the keyring to key fingerprints stored before the upgrade.
   const keyring = createKeyring(loadServerSecret(config.serverSecret));
+  const tracing = createTracing({ config: config.tracing, exporter: options.spanExporter });
   const storage = await openStorage(config, logger, keyring, options.store);
-  const { store, bus } = storage;
+  const { bus } = storage;
+  // Every store call a child span of the request's (only when tracing is on: no cost otherwise).
+  const store = tracing.enabled ? tracedStore(storage.store) : storage.store;
   const health = createHealth();
 
   const sandboxToken = config.sandbox.webhookToken ?? randomBytes(24).toString("base64url");
@@ -173,14 +183,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: metrics.webhook,
     now,
   });
+  const tls = startTls(config.tls, logger);
   const grpc = createGrpcServer({
     handlers: service,
     health,
     logger,
     authenticator,
     options: grpcConnectionOptions(config.grpcConnections),
+    credentials: tls === undefined ? undefined : grpcServerCredentials(tls),
   });
   const api = createApiServer({
+    tls,
     routes: createConnectRoutes(service, logger, authenticator),
     health,
     metrics: config.metricsOnApiPort ? metrics : undefined,
@@ -201,12 +214,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // left with no listener, connection or timer of ours.
     grpc.forceClose();
     api.forceClose();
+    tls?.close();
     webhooks.forceClose();
     await webhooks.close();
     await Promise.all(providers.map((p) => p.close?.()));
     if (ownNetwork) await network?.close();
     await storage.closeBus();
     if (options.store === undefined) await store.close();
+    await tracing.shutdown();
     throw err;
   }
   if (network !== undefined) {
@@ -244,7 +259,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   fallbacks.start();
   health.setServing(true);
   logger.info(
-    { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description },
+    { grpcPort, apiPort, webhookPort, providers: registry.names, db: storage.description, tls: tlsMode(config) },
     "voicecode listening",
   );
 
@@ -274,10 +289,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       webhooks.forceClose();
       await webhooks.close();
     }
+    tls?.close();
     await Promise.all(providers.map((p) => p.close?.()));
     if (ownNetwork) await network?.close();
     await storage.closeBus();
     await store.close();
+    await tracing.shutdown();
     logger.info("voicecode stopped");
   }
 

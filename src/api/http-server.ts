@@ -10,6 +10,7 @@ import {
   createServer as createHttp2Server,
 } from "node:http2";
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
+import { type TLSSocket, createServer as createTlsServer } from "node:tls";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
@@ -17,6 +18,9 @@ import type { Health } from "./health.js";
 import { closeWhenIdle, limitRequestTime } from "./http/h2-deadlines.js";
 import { type MetricsSource, createProbes } from "./http/probes.js";
 import { sniffProtocol } from "./http/sniff-protocol.js";
+import { admitClientCertificate } from "./http/client-cert.js";
+import type { TlsSource } from "../tls/tls-source.js";
+import type { TlsMaterial } from "../tls/read-material.js";
 
 /**
  * How long API-port clients may take; each applies to every request of a connection, not
@@ -55,6 +59,11 @@ export interface ApiServerOptions {
   readonly logger?: Logger;
   /** Merged over DEFAULT_API_TIMEOUTS. */
   readonly timeouts?: Partial<ApiTimeouts>;
+  /**
+   * TLS with ALPN (h2, http/1.1) instead of the cleartext sniffing; the material follows
+   * the source (rotation without restart). A client CA makes it mTLS (client-cert.ts).
+   */
+  readonly tls?: TlsSource;
 }
 
 export interface ApiServer {
@@ -67,7 +76,7 @@ export interface ApiServer {
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
   const log = options.logger?.child({ component: "api" });
-  const handler = connectNodeAdapter({
+  const connectHandler = connectNodeAdapter({
     routes: options.routes,
     grpc: false,
     grpcWeb: true,
@@ -75,6 +84,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     readMaxBytes: API_MAX_REQUEST_BYTES,
     fallback: createProbes({ health: options.health, metrics: options.metrics, logger: options.logger }),
   });
+  const mtls = options.tls?.current().ca !== undefined;
+  const handler: typeof connectHandler = mtls
+    ? (req, res) => {
+        if (admitClientCertificate(req, res)) connectHandler(req, res);
+      }
+    : connectHandler;
 
   // Per accepted socket: still sniffing, h2, or HTTP/1 with its requests in flight
   // (what drain() may close at once).
@@ -126,29 +141,64 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (draining) session.close();
   });
 
-  const net: NetServer = createNetServer((socket) => {
+  /** A connection whose protocol is known goes to the server of that protocol. */
+  function hand(socket: Socket, protocol: "h2" | "http1"): void {
+    if (protocol === "h2") {
+      connections.set(socket, { protocol });
+      // http2 feeds itself the unshifted bytes (socket.read()) before taking the handle.
+      http2.emit("connection", socket);
+    } else {
+      connections.set(socket, { protocol, inFlight: 0 });
+      http1.emit("connection", socket);
+    }
+  }
+
+  function accept(socket: Socket): boolean {
     connections.set(socket, { protocol: "unknown" });
     socket.once("close", () => connections.delete(socket));
     // Resets from vanished clients are routine; the protocol servers report the rest.
     socket.on("error", (err) => log?.debug({ err: err.message }, "api connection error"));
-    if (draining) {
-      socket.destroy();
-      return;
-    }
-    sniffProtocol(socket, timeouts.headersMs, (protocol) => {
-      if (protocol === "h2") {
-        connections.set(socket, { protocol });
-        // http2 feeds itself the unshifted bytes (socket.read()) before taking the handle.
-        http2.emit("connection", socket);
-      } else {
-        connections.set(socket, { protocol, inFlight: 0 });
-        http1.emit("connection", socket);
-        // The http parser reads the handle directly; the unshifted bytes only reach it as
-        // 'data' events of the (paused) stream, and they come out before any new read.
-        socket.resume();
-      }
+    if (draining) socket.destroy();
+    return !draining;
+  }
+
+  const tls = options.tls;
+  const net: NetServer =
+    tls === undefined
+      ? createNetServer((socket) => {
+          if (!accept(socket)) return;
+          sniffProtocol(socket, timeouts.headersMs, (protocol) => {
+            hand(socket, protocol);
+            // The http parser reads the handle directly; the unshifted bytes only reach it as
+            // 'data' events of the (paused) stream, and they come out before any new read.
+            if (protocol === "http1") socket.resume();
+          });
+        })
+      : createTlsServer(
+          {
+            ...secureOptions(tls.current()),
+            ALPNProtocols: ["h2", "http/1.1"],
+            // Asked of every client, checked per request (client-cert.ts) so probes pass.
+            requestCert: mtls,
+            rejectUnauthorized: false,
+            handshakeTimeout: timeouts.headersMs,
+          },
+          (socket: TLSSocket) => {
+            if (!accept(socket)) return;
+            // No ALPN (an old client) is HTTP/1.1, as for https.
+            hand(socket, socket.alpnProtocol === "h2" ? "h2" : "http1");
+          },
+        );
+  if (tls !== undefined) {
+    const secure = net as ReturnType<typeof createTlsServer>;
+    // Connections still in their handshake: tracked so drain() and forceClose() end them.
+    secure.on("connection", (raw: Socket) => {
+      accept(raw);
     });
-  });
+    secure.on("tlsClientError", (err) => log?.debug({ err: err.message }, "api TLS handshake failed"));
+    const unsubscribe = tls.subscribe((material) => secure.setSecureContext(secureOptions(material)));
+    secure.once("close", unsubscribe);
+  }
 
   let drained: Promise<void> | undefined;
   return {
@@ -189,6 +239,12 @@ type Connection =
   | { protocol: "unknown" }
   | { protocol: "h2" }
   | { protocol: "http1"; inFlight: number };
+
+function secureOptions(material: TlsMaterial): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return material.ca === undefined
+    ? { cert: material.cert, key: material.key }
+    : { cert: material.cert, key: material.key, ca: material.ca };
+}
 
 /** Ends after the response bytes are flushed, then frees the socket. */
 function endSocket(socket: Socket): void {

@@ -10,6 +10,7 @@ import type { Bus } from "../bus/bus.js";
 import { mayFailOver } from "../routing/failover.js";
 import type { Router } from "../routing/router.js";
 import type { Store } from "../store/store.js";
+import { tracedProviderSend } from "../telemetry/traced.js";
 import { echoFor } from "./attempts.js";
 import { VoiceCodeError } from "./errors.js";
 import { type CoreMetrics, countFinishedCalls, providerOutcomeLabel } from "./metrics.js";
@@ -107,7 +108,8 @@ async function ask(
   // Deliberately not the caller's signal: once we decided to place the call, a client
   // hanging up must not leave the record without the provider's answer.
   try {
-    return await provider.send(request, AbortSignal.timeout(timeoutMs));
+    // A client span per provider request; no traceparent goes to the provider (docs/deployment.md).
+    return await tracedProviderSend(provider, () => provider.send(request, AbortSignal.timeout(timeoutMs)));
   } catch (err) {
     log.error({ err: errorSummary(err) }, "provider adapter threw");
     return { kind: "ambiguous", detail: "provider adapter failed" };

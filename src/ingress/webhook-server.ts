@@ -6,6 +6,7 @@
  * the watchers.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { startRequest } from "../telemetry/request-scope.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
@@ -173,11 +174,23 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
 
   const server = createServer((req, res) => {
     const seen = { provider: "unknown" };
-    handle(req, res, seen).then(
-      (result) => metrics.request(seen.provider, result),
+    // Named by a configured provider only (never the path's token, nor whatever a stranger puts there).
+    const named = ROUTE.exec(new URL(req.url ?? "/", "http://webhook.invalid").pathname)?.[1];
+    const scope = startRequest({
+      name: `webhook ${named !== undefined && routes.has(named) ? named : "unknown"}`,
+      header: (name) => header(req, name),
+      attributes: { "http.request.method": req.method ?? "" },
+    });
+    res.setHeader("x-request-id", scope.requestId);
+    scope.run(() => handle(req, res, seen)).then(
+      (result) => {
+        scope.end(result === "accepted" || result === "duplicate" ? undefined : { code: result });
+        metrics.request(seen.provider, result);
+      },
       (err: unknown) => {
+        scope.end({ code: "internal_error" });
         metrics.request(seen.provider, "internal_error");
-        log.error({ provider: seen.provider, err: errorText(err) }, "webhook handler failed");
+        scope.run(() => log.error({ provider: seen.provider, err: errorText(err) }, "webhook handler failed"));
         if (!res.headersSent) json(res, 500, { error: "internal error" });
         else res.destroy();
       },

@@ -42,15 +42,19 @@ export interface GrpcJsHealthClient {
   close(): void;
 }
 
-/** `address` is host:port, e.g. "127.0.0.1:50051"; `apiKey` goes in `authorization: Bearer`. */
+/**
+ * `address` is host:port, e.g. "127.0.0.1:50051"; `apiKey` goes in `authorization: Bearer`;
+ * `credentials` default to plaintext.
+ */
 export function createGrpcJsClient(
   address: string,
   channelOptions: grpc.ChannelOptions = {},
   apiKey?: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): GrpcJsClient {
   const definition = grpcServiceDefinition(VoiceCode);
   const Client = grpc.makeGenericClientConstructor(definition, VoiceCode.typeName);
-  const raw = new Client(address, grpc.credentials.createInsecure(), channelOptions);
+  const raw = new Client(address, credentials, channelOptions);
   const md = (): grpc.Metadata => {
     const m = new grpc.Metadata();
     if (apiKey !== undefined) m.set("authorization", `Bearer ${apiKey}`);

@@ -16,6 +16,8 @@ import { openAuthenticator, requireCaller } from "../../auth/require-caller.js";
 import type { Caller } from "../../core/caller.js";
 import type { VoiceCodeHandlers } from "../../core/handlers.js";
 import { describeForLog, isUnexpected, toConnectError } from "../errors.js";
+import { type RequestScope, startRequest } from "../../telemetry/request-scope.js";
+import { Code } from "@connectrpc/connect";
 
 /** `authenticator`: who may call (default open: every caller is tenant "default"). */
 export function createConnectRoutes(
@@ -33,28 +35,54 @@ export function createConnectRoutes(
   const caller = (ctx: HandlerContext): Caller =>
     requireCaller(authenticator, ctx.requestHeader.get("authorization") ?? undefined);
 
+  // Request id (echoed in the response headers), span and log context per call.
+  const scope = (method: string, ctx: HandlerContext): RequestScope => {
+    const opened = startRequest({
+      name: `${VoiceCode.typeName}/${method}`,
+      header: (name) => ctx.requestHeader.get(name) ?? undefined,
+      attributes: { "rpc.system": "connect_rpc", "rpc.service": VoiceCode.typeName, "rpc.method": method },
+    });
+    ctx.responseHeader.set("x-request-id", opened.requestId);
+    return opened;
+  };
+  const failure = (err: unknown) => ({ code: Code[toConnectError(err).code] ?? "Unknown" });
+
   return (router) => {
     router.service(VoiceCode, {
       async send(request: SendRequest, ctx: HandlerContext) {
+        const s = scope("Send", ctx);
         try {
-          return await handlers.send(request, ctx.signal, caller(ctx));
+          const response = await s.run(() => handlers.send(request, ctx.signal, caller(ctx)));
+          s.end();
+          return response;
         } catch (err) {
-          return fail("Send", err);
+          s.end(failure(err));
+          return s.run(() => fail("Send", err));
         }
       },
       async getCall(request: GetCallRequest, ctx: HandlerContext) {
+        const s = scope("GetCall", ctx);
         try {
-          return await handlers.getCall(request, ctx.signal, caller(ctx));
+          const response = await s.run(() => handlers.getCall(request, ctx.signal, caller(ctx)));
+          s.end();
+          return response;
         } catch (err) {
-          return fail("GetCall", err);
+          s.end(failure(err));
+          return s.run(() => fail("GetCall", err));
         }
       },
       async *watchStatus(request: WatchStatusRequest, ctx: HandlerContext): AsyncGenerator<WatchStatusResponse> {
+        const s = scope("WatchStatus", ctx);
+        let failed = false;
         try {
           // yield* forwards return(), so the core's finally runs when connect stops early.
-          yield* handlers.watchStatus(request, ctx.signal, caller(ctx));
+          yield* s.iterate(s.run(() => handlers.watchStatus(request, ctx.signal, caller(ctx))));
         } catch (err) {
-          fail("WatchStatus", err);
+          failed = true;
+          s.end(failure(err));
+          s.run(() => fail("WatchStatus", err));
+        } finally {
+          if (!failed) s.end();
         }
       },
     });

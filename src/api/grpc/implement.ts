@@ -15,6 +15,8 @@ import type {
 } from "@grpc/grpc-js";
 import type { DescMethod, Message, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { Metadata as GrpcMetadata, status as GrpcStatus } from "@grpc/grpc-js";
+import type { RequestScope } from "../../telemetry/request-scope.js";
 import { toGrpcStatus } from "../errors.js";
 import { pump } from "./stream-pump.js";
 
@@ -60,6 +62,41 @@ export type ServiceImpl<S extends GenServiceMethods> = {
 export interface ImplementOptions {
   /** Sees every failure before it is mapped to a status (for logging). */
   readonly onError?: (method: DescMethod, err: unknown) => void;
+  /**
+   * Opens each call's request scope (request id, span, log context); the handler runs in
+   * it and the call's `x-request-id` goes back in its response metadata.
+   */
+  readonly scope?: (method: DescMethod, metadata: Metadata) => RequestScope;
+}
+
+/** Runs a call's handler in its request scope; `end` with the failure (if any) when done. */
+interface CallScope {
+  run<T>(fn: () => T): T;
+  iterate<T>(source: AsyncIterable<T>): AsyncIterable<T>;
+  end(err?: unknown): void;
+}
+
+const NO_SCOPE: CallScope = { run: (fn) => fn(), iterate: (s) => s, end: () => {} };
+
+function openScope(
+  options: ImplementOptions,
+  method: DescMethod,
+  call: { readonly metadata: Metadata; sendMetadata(metadata: Metadata): void },
+): CallScope {
+  if (options.scope === undefined) return NO_SCOPE;
+  const scope = options.scope(method, call.metadata);
+  const headers = new GrpcMetadata();
+  headers.set("x-request-id", scope.requestId);
+  call.sendMetadata(headers);
+  return {
+    run: scope.run,
+    iterate: (source) => scope.iterate(source),
+    end: (err) => scope.end(err === undefined ? undefined : { code: statusName(toGrpcStatus(err).code) }),
+  };
+}
+
+function statusName(code: number | undefined): string {
+  return code === undefined ? "UNKNOWN" : (GrpcStatus[code] ?? String(code));
 }
 
 export function grpcImplementation<S extends GenServiceMethods>(
@@ -76,13 +113,19 @@ export function grpcImplementation<S extends GenServiceMethods>(
     const bound = fn.bind(impl) as (request: never, signal: AbortSignal, metadata: Metadata) => unknown;
     switch (method.methodKind) {
       case "unary":
-        handlers[method.localName] = unary(method, bound as UnaryImpl<DescMethod["input"], DescMethod["output"]>, onError);
+        handlers[method.localName] = unary(
+          method,
+          bound as UnaryImpl<DescMethod["input"], DescMethod["output"]>,
+          onError,
+          options,
+        );
         break;
       case "server_streaming":
         handlers[method.localName] = serverStreaming(
           method,
           bound as ServerStreamingImpl<DescMethod["input"], DescMethod["output"]>,
           onError,
+          options,
         );
         break;
       case "bidi_streaming":
@@ -103,18 +146,22 @@ function unary(
   method: DescMethod,
   fn: UnaryImpl<DescMethod["input"], DescMethod["output"]>,
   onError: (method: DescMethod, err: unknown) => void,
+  options: ImplementOptions,
 ) {
   return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
     const { signal, dispose } = callSignal(call);
+    const scope = openScope(options, method, call);
     // async wrapper: a synchronous throw becomes a rejection like any other failure.
-    (async () => fn(call.request, signal, call.metadata))().then(
+    scope.run(async () => fn(call.request, signal, call.metadata)).then(
       (response) => {
         dispose();
+        scope.end();
         callback(null, response);
       },
       (err: unknown) => {
         dispose();
-        onError(method, err);
+        scope.run(() => onError(method, err));
+        scope.end(err);
         callback(toGrpcStatus(err));
       },
     );
@@ -125,10 +172,20 @@ function serverStreaming(
   method: DescMethod,
   fn: ServerStreamingImpl<DescMethod["input"], DescMethod["output"]>,
   onError: (method: DescMethod, err: unknown) => void,
+  options: ImplementOptions,
 ) {
   return (call: ServerWritableStream<Message, Message>): void => {
     const { signal, dispose } = callSignal(call);
-    respond(method, call, signal, () => fn(call.request, signal, call.metadata), dispose, onError);
+    const scope = openScope(options, method, call);
+    respond(
+      method,
+      call,
+      signal,
+      () => scope.iterate(scope.run(() => fn(call.request, signal, call.metadata))),
+      dispose,
+      (m, err) => scope.run(() => onError(m, err)),
+      (err) => scope.end(err),
+    );
   };
 }
 
@@ -159,15 +216,18 @@ function respond(
   responses: () => AsyncIterable<Message>,
   dispose: () => void,
   onError: (method: DescMethod, err: unknown) => void,
+  settled: (err?: unknown) => void = () => {},
 ): void {
   (async () => pump(call, responses(), signal))().then(
     (result) => {
       dispose();
+      settled();
       if (result === "completed" && !signal.aborted) call.end();
     },
     (err: unknown) => {
       dispose();
       onError(method, err);
+      settled(err);
       // grpc-js's documented way to end a server stream with a status.
       if (!signal.aborted) call.emit("error", toGrpcStatus(err));
     },

@@ -20,6 +20,7 @@ import { healthImplementation } from "./health-service.js";
 import { type MethodsOf, type ServiceImpl, grpcImplementation } from "./implement.js";
 import { reflectionImplementations } from "./reflection-service.js";
 import { grpcServiceDefinition } from "./service-definition.js";
+import { startRequest } from "../../telemetry/request-scope.js";
 
 const MiB = 1024 * 1024;
 
@@ -46,6 +47,8 @@ export interface GrpcServerOptions {
   readonly authenticator?: Authenticator;
   /** Merged over DEFAULT_GRPC_SERVER_OPTIONS. */
   readonly options?: ServerOptions;
+  /** TLS (src/tls/grpc-credentials.ts). Default: plaintext, for a mesh sidecar to wrap. */
+  readonly credentials?: ServerCredentials;
 }
 
 export interface GrpcServer {
@@ -93,6 +96,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     grpcServiceDefinition(VoiceCode),
     grpcImplementation(VoiceCode, authenticated(options.handlers, options.authenticator ?? openAuthenticator), {
       onError,
+      // Request id, span and log context per call (health and reflection go without).
+      scope: (method, metadata) =>
+        startRequest({
+          name: `${method.parent.typeName}/${method.name}`,
+          header: (name) => {
+            const values = metadata.get(name);
+            return values.length === 1 && typeof values[0] === "string" ? values[0] : undefined;
+          },
+          attributes: { "rpc.system": "grpc", "rpc.service": method.parent.typeName, "rpc.method": method.name },
+        }),
     }),
   );
   server.addService(
@@ -117,7 +130,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     listen(host, port) {
       const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+        server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) => {
           if (err) reject(err);
           else resolve(bound);
         });

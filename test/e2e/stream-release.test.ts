@@ -41,7 +41,12 @@ function rawWatch(ref: string): {
   return { session, stream, socket };
 }
 
-const subscribers = () => fixture.server.bus.subscriberCount;
+/**
+ * Watch subscriptions only: the server's own standing subscription (the outcome-fallback
+ * dispatcher listens for every notice) is there before and after any watch.
+ */
+const STANDING_SUBSCRIPTIONS = 1;
+const subscribers = () => fixture.server.bus.subscriberCount - STANDING_SUBSCRIPTIONS;
 
 describe("WatchStatus on the gRPC port releases everything when the client goes", () => {
   it("client cancel (grpc-js call.cancel)", async () => {

@@ -203,6 +203,32 @@ export const MIGRATIONS: readonly string[] = [
     decided_at_ms  BIGINT  NOT NULL
   );
   `,
+  // 7: settle once per writing transaction, not once per event. The per-row settling
+  // subtransaction of step 5 puts a Kingsoft batch of 200 reports at 200 subtransactions;
+  // past 64 in one transaction PostgreSQL's subxid cache overflows and every snapshot on
+  // the server turns slow. A deferred trigger fires at commit, after every sequence this
+  // transaction will draw; its first firing settles all of the transaction's events in
+  // one subtransaction (whose id is then assigned after all of their draws, which is all
+  // visibility.ts needs), the others find nothing left and open no subtransaction.
+  `
+  DROP TRIGGER events_settle ON events;
+  CREATE INDEX events_unsettled ON events (xact_id) WHERE NOT settled;
+  CREATE OR REPLACE FUNCTION voicecode_events_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM events WHERE sequence = NEW.sequence AND NOT settled) THEN
+      RETURN NULL;
+    END IF;
+    BEGIN
+      UPDATE events SET settled = true WHERE xact_id = pg_current_xact_id() AND NOT settled;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE;
+    END;
+    RETURN NULL;
+  END $$;
+  CREATE CONSTRAINT TRIGGER events_settle AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION voicecode_events_settle();
+  `,
 ];
 
 /**

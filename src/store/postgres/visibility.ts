@@ -18,9 +18,11 @@
  * obeys them whatever its origin):
  *   1. A transaction has its id before it draws a sequence (BEFORE INSERT ... FOR EACH
  *      STATEMENT assigns it), so a running drawer is always among a snapshot's running ids.
- *   2. Every event row, once inserted, is rewritten (settled = true) in a subtransaction,
- *      so the row version readers see carries in xmin a transaction id assigned *after*
- *      its sequence was drawn.
+ *   2. Every event row is rewritten (settled = true) in a subtransaction, so the row
+ *      version readers see carries in xmin a transaction id assigned *after* its
+ *      sequence was drawn. A deferred trigger does it at commit, once for all of the
+ *      transaction's events (migration 7): one subtransaction per writing transaction,
+ *      however many events it wrote (test/store/postgres-settle.test.ts).
  * The rule: H = the highest `settled` event whose (full, 64-bit) xmin is below X, the
  * oldest transaction id still running in the reader's snapshot (counting only this
  * database's, see OLDEST_RUNNING_HERE); hand out only events with sequence <= H, in one

@@ -29,6 +29,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import {
   CallSchema,
+  CheckResponseSchema,
   CallState,
   GetCallResponseSchema,
   SendRequestSchema,
@@ -98,6 +99,7 @@ const noopHandlers: VoiceCodeHandlers = {
   send: async () => SEND_RESPONSE,
   getCall: async () => GET_CALL_RESPONSE,
   async *watchStatus(): AsyncGenerator<WatchStatusResponse> {},
+  check: async () => create(CheckResponseSchema, {}),
 };
 
 // ---- targets ----

@@ -37,6 +37,7 @@ import { createTracing } from "./telemetry/tracing.js";
 import { grpcServerCredentials } from "./tls/grpc-credentials.js";
 import { startTls, tlsMode } from "./tls/start-tls.js";
 import type { SweepTimers } from "./sweep/timers.js";
+import type { CodeGenerator } from "./verify/code.js";
 
 export interface StartOptions {
   readonly config: Config;
@@ -55,6 +56,8 @@ export interface StartOptions {
   readonly sweepTimers?: SweepTimers;
   /** Tests: spans go here (tracing on whatever the config says). */
   readonly spanExporter?: SpanExporter;
+  /** Draws generated verification codes. Default: the CSPRNG; tests wrap it to hear the codes. */
+  readonly generateCode?: CodeGenerator;
 }
 
 export interface RunningServer {
@@ -170,6 +173,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     refineGraceMs: config.refineGraceMs,
     now,
     limits: config.limits,
+    generateCode: options.generateCode,
   });
 
   const webhooks = createWebhookServer({

@@ -6,6 +6,8 @@
  */
 import type { Caller } from "./caller.js";
 import type {
+  CheckRequest,
+  CheckResponse,
   GetCallRequest,
   GetCallResponse,
   SendRequest,
@@ -23,4 +25,6 @@ export interface VoiceCodeHandlers {
    * UNAVAILABLE when the server drains; stops without error when `signal` aborts.
    */
   watchStatus(request: WatchStatusRequest, signal: AbortSignal, caller: Caller): AsyncIterable<WatchStatusResponse>;
+  /** Every outcome (NOT_FOUND included) is a CheckResult; only a malformed request throws. */
+  check(request: CheckRequest, signal: AbortSignal, caller: Caller): Promise<CheckResponse>;
 }

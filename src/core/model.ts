@@ -2,9 +2,9 @@
  * The domain records the core, the stores and the transports share. States and
  * failure reasons are the proto's enums: the proto is the one normalized status model.
  */
-import { CallState, FailureReason } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { CallState, FailureReason, VerificationState } from "../../gen/voicecode/v1/voicecode_pb.js";
 
-export { CallState, FailureReason };
+export { CallState, FailureReason, VerificationState };
 
 /** One verification-code call as stored. The full phone number and the code are never kept. */
 export interface CallRecord {
@@ -52,6 +52,11 @@ export interface EventRecord {
   readonly attempt: number;
   /** A FAILED event after which another attempt follows: not terminal. */
   readonly continues: boolean;
+  /**
+   * Set on an event a Check recorded (src/verify/): it repeats the call's state and does
+   * not move the call. Absent or UNSPECIFIED on every lifecycle event.
+   */
+  readonly verification?: VerificationState;
 }
 
 /** One provider request made for a call. */

@@ -22,6 +22,8 @@ import { maskPhone } from "./phone.js";
 import { type PlaceDeps, type PlaceRequest, placeAttempts } from "./place-attempts.js";
 import { attemptsToProto } from "./to-proto.js";
 import { type ValidSend, validateSend } from "./validate-send.js";
+import type { CodeGenerator } from "../verify/code.js";
+import { newVerification, planVerification, withExpiry } from "../verify/plan.js";
 
 export interface SendDeps extends PlaceDeps {
   readonly store: Store;
@@ -33,6 +35,8 @@ export interface SendDeps extends PlaceDeps {
   readonly now: () => number;
   readonly newCallId: () => string;
   readonly limits: LimitsConfig;
+  /** Draws generated verification codes (src/verify/code.ts). */
+  readonly generateCode: CodeGenerator;
 }
 
 export const defaultCallId = (): string => ulid();
@@ -45,7 +49,12 @@ export const defaultCallId = (): string => ulid();
  */
 export async function send(deps: SendDeps, request: SendRequest, caller: Caller): Promise<SendResponse> {
   const { tenant } = caller;
-  const input = validateSend(request);
+  // --- verification hook (src/verify/): resolve the code to speak, the caller's or a
+  // generated one; it stays in memory (and in the sealed fallback request) and reaches
+  // only the provider requests. ---
+  const verify = planVerification(request, deps.generateCode);
+  const input = validateSend(verify?.generated === true ? { ...request, code: verify.code } : request);
+  // --- end verification hook ---
   const denied = checkDestination(input.phoneNumber, deps.limits);
   if (denied !== undefined) throw refused(deps, tenant, denied);
   const placed: PlaceRequest = { phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes };
@@ -60,6 +69,7 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
   const provider = first.provider;
 
   const callId = deps.newCallId();
+  const nowMs = deps.now();
   const phoneMasked = maskPhone(input.phoneNumber);
   const log = deps.logger.child({ tenant, callId, phone: phoneMasked });
   const route = callRoute(plan, request.outcomeFallback, deps.now());
@@ -80,8 +90,14 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
       clientReference: input.clientReference,
       metadata: input.metadata,
       idempotencyKey: input.idempotencyKey,
-      requestHash: requestFingerprint(deps.keyring, input, plan.guarded ? `route:${plan.route}` : provider.name),
-      nowMs: deps.now(),
+      requestHash: requestFingerprint(
+        deps.keyring,
+        { ...input, code: verify?.fingerprintCode ?? input.code },
+        plan.guarded ? `route:${plan.route}` : provider.name,
+      ),
+      nowMs,
+      // Verification hook: the keyed hash, recorded in createCall's transaction.
+      verification: verify === undefined ? undefined : newVerification(deps.keyring, verify, callId, nowMs),
     });
   } catch (err) {
     if (plan.guarded) deps.router.release(provider.name);
@@ -111,7 +127,7 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
     request: placed,
     log,
   });
-  return response(deps, call, false);
+  return withExpiry(await response(deps, call, false), verify, nowMs);
 }
 
 /** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */

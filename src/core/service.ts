@@ -20,6 +20,8 @@ import { defaultCallId, send } from "./send.js";
 import { attemptsToProto, callToProto, eventToProto } from "./to-proto.js";
 import { checkCallId } from "./validate-fields.js";
 import { validateWatch } from "./validate-watch.js";
+import { check } from "../verify/check.js";
+import { type CodeGenerator, defaultCodeGenerator } from "../verify/code.js";
 
 export interface VoiceCodeServiceOptions {
   readonly store: Store;
@@ -39,6 +41,8 @@ export interface VoiceCodeServiceOptions {
   readonly newCallId?: () => string;
   /** Rates, caps and destination policy for Send. Default DEFAULT_LIMITS (the documented defaults). */
   readonly limits?: LimitsConfig;
+  /** Draws generated verification codes. Default: the CSPRNG (src/verify/code.ts). */
+  readonly generateCode?: CodeGenerator;
 }
 
 export interface VoiceCodeService extends VoiceCodeHandlers {
@@ -78,6 +82,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
     now,
     newCallId: options.newCallId ?? defaultCallId,
     limits: options.limits ?? DEFAULT_LIMITS,
+    generateCode: options.generateCode ?? defaultCodeGenerator,
   };
   let draining = false;
   const inFlight = new Set<Promise<unknown>>();
@@ -148,6 +153,10 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
         liveWatches.delete(drained);
         metrics.watchClosed(caller.tenant);
       }
+    },
+
+    check(request, _signal, caller) {
+      return check(deps, request, caller);
     },
 
     async drain() {

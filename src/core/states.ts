@@ -1,4 +1,4 @@
-import { CallState } from "./model.js";
+import { CallState, type EventRecord, VerificationState } from "./model.js";
 
 /**
  * Position of each state in the lifecycle. Provider pushes arrive late, twice or out
@@ -56,4 +56,12 @@ export function changesCall(
     call.reasonProvisional &&
     push.provisional !== true
   );
+}
+
+/**
+ * An event a Check recorded: it repeats the call's state without moving the call, so it
+ * is never the call's terminal event and never ends or extends a watch.
+ */
+export function isVerificationEvent(event: Pick<EventRecord, "verification">): boolean {
+  return event.verification !== undefined && event.verification !== VerificationState.UNSPECIFIED;
 }

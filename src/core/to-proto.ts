@@ -10,8 +10,8 @@ import {
   type StatusEvent,
   StatusEventSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
-import { type AttemptRecord, type CallRecord, CallState, type EventRecord } from "./model.js";
-import { isTerminal } from "./states.js";
+import { type AttemptRecord, type CallRecord, CallState, type EventRecord, VerificationState } from "./model.js";
+import { isTerminal, isVerificationEvent } from "./states.js";
 
 export function callToProto(call: CallRecord, attempts: readonly Attempt[] = []): Call {
   return create(CallSchema, {
@@ -38,7 +38,8 @@ export function eventToProto(event: EventRecord): StatusEvent {
     clientReference: event.clientReference,
     state: event.state,
     failureReason: event.failureReason,
-    terminal: isTerminal(event.state) && !event.provisional && !event.continues,
+    // A verification event repeats the call's state but never ends it (see StatusEvent).
+    terminal: isVerificationEvent(event) ? false : isTerminal(event.state) && !event.provisional && !event.continues,
     provider: event.provider,
     providerCallId: event.providerCallId,
     providerCode: event.providerCode,
@@ -47,6 +48,7 @@ export function eventToProto(event: EventRecord): StatusEvent {
     recordTime: timestampFromMs(event.recordedAtMs),
     provisional: event.provisional,
     attempt: event.attempt,
+    verification: event.verification ?? VerificationState.UNSPECIFIED,
   });
 }
 

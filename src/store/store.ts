@@ -6,6 +6,7 @@
 import type { CallRoute } from "../core/attempts.js";
 import type { AttemptRecord, CallRecord, EventRecord } from "../core/model.js";
 import type { InboundEvent, SendOutcome } from "../core/provider.js";
+import type { CheckVerificationRequest, CheckVerificationResult, NewVerification } from "./verifications.js";
 
 export interface NewCall {
   readonly callId: string;
@@ -38,6 +39,12 @@ export interface NewCall {
    * counted again (and is answered even at the limit).
    */
   readonly limits?: readonly LimitRule[];
+  /**
+   * Stored with the call, in the same transaction, when the Send asked for Check; it
+   * supersedes the tenant's older verifications with the same non-empty client_reference.
+   * Not stored on an idempotent replay.
+   */
+  readonly verification?: NewVerification;
 }
 
 /**
@@ -230,5 +237,12 @@ export interface Store {
    * parked pushes for calls never known. Never touches a call that is not terminal.
    */
   prune(request: PruneRequest): Promise<PruneResult>;
+  /**
+   * One Check, in one transaction: finds the verification, claims one attempt with a
+   * conditional update (so concurrent Checks, on any replica, never spend more than the
+   * budget), compares through `matches`, settles the row and appends the verification
+   * event, which does not move the call (see src/store/verifications.ts).
+   */
+  checkVerification(request: CheckVerificationRequest): Promise<CheckVerificationResult>;
   close(): Promise<void>;
 }

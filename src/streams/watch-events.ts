@@ -9,7 +9,7 @@
 import type { Bus, EventNotice } from "../bus/bus.js";
 import { VoiceCodeError, notFound } from "../core/errors.js";
 import type { EventRecord } from "../core/model.js";
-import { isTerminal } from "../core/states.js";
+import { isTerminal, isVerificationEvent } from "../core/states.js";
 import type { EventFilter, Store } from "../store/store.js";
 
 /** Always within one tenant: a watch never sees another tenant's calls or events. */
@@ -104,7 +104,9 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
         if (signal.aborted) return;
         yield event;
         cursor = event.sequence;
-        if (single && isTerminal(event.state) && !event.continues) {
+        // A verification event is not a lifecycle step: it neither ends the watch nor
+        // starts a refine wait; the call-state check below still ends a resumed watch.
+        if (single && isTerminal(event.state) && !event.continues && !isVerificationEvent(event)) {
           if (!event.provisional) return;
           refineUntil = event.recordedAtMs + refineGraceMs;
         } else if (single) {

@@ -5,6 +5,9 @@
 import { create } from "@bufbuild/protobuf";
 import {
   CallSchema,
+  type CheckResponse,
+  CheckResponseSchema,
+  CheckResult,
   CallState,
   type GetCallResponse,
   GetCallResponseSchema,
@@ -142,6 +145,9 @@ export function createFakeHandlers(): FakeHandlers {
     watchStatus(request, signal) {
       const callId = request.target.case === "callId" ? request.target.value : "";
       return watch(callId, signal);
+    },
+    async check(): Promise<CheckResponse> {
+      return create(CheckResponseSchema, { result: CheckResult.NOT_FOUND });
     },
   };
 }

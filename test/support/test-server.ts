@@ -66,7 +66,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export async function startTestServer(
   carrier: Carrier,
   env: Record<string, string> = {},
-  edges: Pick<StartOptions, "now" | "sweepTimers"> = {},
+  edges: Pick<StartOptions, "now" | "sweepTimers" | "generateCode"> = {},
 ): Promise<TestServer> {
   const server = await startServer({
     config: testConfig(env),

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file voicecode/v1/voicecode.proto.
  */
 export const file_voicecode_v1_voicecode: GenFile = /*@__PURE__*/
-  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEirwIKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRI3ChBvdXRjb21lX2ZhbGxiYWNrGAggASgOMh0udm9pY2Vjb2RlLnYxLk91dGNvbWVGYWxsYmFjaxovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi7AEKDFNlbmRSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSJgoFc3RhdGUYBCABKA4yFy52b2ljZWNvZGUudjEuQ2FsbFN0YXRlEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SGQoRaWRlbXBvdGVudF9yZXBsYXkYBiABKAgSJwoIYXR0ZW1wdHMYByADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdCLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRItCgdvdXRjb21lGAQgASgOMhwudm9pY2Vjb2RlLnYxLkF0dGVtcHRPdXRjb21lEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SFQoNcHJvdmlkZXJfY29kZRgGIAEoCRIVCg1wcm92aWRlcl90ZXh0GAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgKIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCL/AwoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgSJwoIYXR0ZW1wdHMYDSADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimgMKC1N0YXR1c0V2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB2NhbGxfaWQYAiABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIQCgh0ZXJtaW5hbBgGIAEoCBIQCghwcm92aWRlchgHIAEoCRIYChBwcm92aWRlcl9jYWxsX2lkGAggASgJEhUKDXByb3ZpZGVyX2NvZGUYCSABKAkSFQoNcHJvdmlkZXJfdGV4dBgKIAEoCRIuCgpvY2N1cl90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZWNvcmRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcHJvdmlzaW9uYWwYDSABKAgSDwoHYXR0ZW1wdBgOIAEoDSpwCg9PdXRjb21lRmFsbGJhY2sSIAocT1VUQ09NRV9GQUxMQkFDS19VTlNQRUNJRklFRBAAEhwKGE9VVENPTUVfRkFMTEJBQ0tfRU5BQkxFRBABEh0KGU9VVENPTUVfRkFMTEJBQ0tfRElTQUJMRUQQAiqMAQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYQVRURU1QVF9PVVRDT01FX0FDQ0VQVEVEEAESHAoYQVRURU1QVF9PVVRDT01FX1JFSkVDVEVEEAISHQoZQVRURU1QVF9PVVRDT01FX0FNQklHVU9VUxADKtIBCglDYWxsU3RhdGUSGgoWQ0FMTF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkNBTExfU1RBVEVfUEVORElORxABEhcKE0NBTExfU1RBVEVfQUNDRVBURUQQAhIWChJDQUxMX1NUQVRFX0RJQUxJTkcQAxIWChJDQUxMX1NUQVRFX1JJTkdJTkcQBBIXChNDQUxMX1NUQVRFX0FOU1dFUkVEEAUSGAoUQ0FMTF9TVEFURV9DT01QTEVURUQQBhIVChFDQUxMX1NUQVRFX0ZBSUxFRBAHKukDCg1GYWlsdXJlUmVhc29uEh4KGkZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTRkFJTFVSRV9SRUFTT05fQlVTWRABEhwKGEZBSUxVUkVfUkVBU09OX05PX0FOU1dFUhACEhsKF0ZBSUxVUkVfUkVBU09OX1JFSkVDVEVEEAMSIQodRkFJTFVSRV9SRUFTT05fSU5WQUxJRF9OVU1CRVIQBBIeChpGQUlMVVJFX1JFQVNPTl9QT1dFUkVEX09GRhAFEh4KGkZBSUxVUkVfUkVBU09OX1VOUkVBQ0hBQkxFEAYSHAoYRkFJTFVSRV9SRUFTT05fU1VTUEVOREVEEAcSGgoWRkFJTFVSRV9SRUFTT05fQkxPQ0tFRBAIEh8KG0ZBSUxVUkVfUkVBU09OX1JBVEVfTElNSVRFRBAJEicKI0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9CQUxBTkNFEAoSHQoZRkFJTFVSRV9SRUFTT05fQVVUSF9FUlJPUhALEh8KG0ZBSUxVUkVfUkVBU09OX0NPTkZJR19FUlJPUhAMEiEKHUZBSUxVUkVfUkVBU09OX1BST1ZJREVSX0VSUk9SEA0SGgoWRkFJTFVSRV9SRUFTT05fVU5LTk9XThAOMugBCglWb2ljZUNvZGUSPQoEU2VuZBIZLnZvaWNlY29kZS52MS5TZW5kUmVxdWVzdBoaLnZvaWNlY29kZS52MS5TZW5kUmVzcG9uc2USRgoHR2V0Q2FsbBIcLnZvaWNlY29kZS52MS5HZXRDYWxsUmVxdWVzdBodLnZvaWNlY29kZS52MS5HZXRDYWxsUmVzcG9uc2USVAoLV2F0Y2hTdGF0dXMSIC52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXF1ZXN0GiEudm9pY2Vjb2RlLnYxLldhdGNoU3RhdHVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEiiwMKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRI3ChBvdXRjb21lX2ZhbGxiYWNrGAggASgOMh0udm9pY2Vjb2RlLnYxLk91dGNvbWVGYWxsYmFjaxIVCg1nZW5lcmF0ZV9jb2RlGBQgASgIEhMKC2NvZGVfbGVuZ3RoGBUgASgNEhgKEGNvZGVfdHRsX3NlY29uZHMYFiABKA0SFAoMZW5hYmxlX2NoZWNrGBcgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKiAgoMU2VuZFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIZChFpZGVtcG90ZW50X3JlcGxheRgGIAEoCBInCghhdHRlbXB0cxgHIAMoCzIVLnZvaWNlY29kZS52MS5BdHRlbXB0EjQKEGNvZGVfZXhwaXJlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKDENoZWNrUmVxdWVzdBIRCgdjYWxsX2lkGAEgASgJSAASGgoQY2xpZW50X3JlZmVyZW5jZRgCIAEoCUgAEgwKBGNvZGUYAyABKAlCCAoGdGFyZ2V0ImIKDUNoZWNrUmVzcG9uc2USKQoGcmVzdWx0GAEgASgOMhkudm9pY2Vjb2RlLnYxLkNoZWNrUmVzdWx0EhUKDWF0dGVtcHRzX2xlZnQYAiABKA0SDwoHY2FsbF9pZBgDIAEoCSLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRItCgdvdXRjb21lGAQgASgOMhwudm9pY2Vjb2RlLnYxLkF0dGVtcHRPdXRjb21lEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SFQoNcHJvdmlkZXJfY29kZRgGIAEoCRIVCg1wcm92aWRlcl90ZXh0GAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgKIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCL/AwoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgSJwoIYXR0ZW1wdHMYDSADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi0QMKC1N0YXR1c0V2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB2NhbGxfaWQYAiABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIQCgh0ZXJtaW5hbBgGIAEoCBIQCghwcm92aWRlchgHIAEoCRIYChBwcm92aWRlcl9jYWxsX2lkGAggASgJEhUKDXByb3ZpZGVyX2NvZGUYCSABKAkSFQoNcHJvdmlkZXJfdGV4dBgKIAEoCRIuCgpvY2N1cl90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZWNvcmRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcHJvdmlzaW9uYWwYDSABKAgSDwoHYXR0ZW1wdBgOIAEoDRI1Cgx2ZXJpZmljYXRpb24YFCABKA4yHy52b2ljZWNvZGUudjEuVmVyaWZpY2F0aW9uU3RhdGUqcAoPT3V0Y29tZUZhbGxiYWNrEiAKHE9VVENPTUVfRkFMTEJBQ0tfVU5TUEVDSUZJRUQQABIcChhPVVRDT01FX0ZBTExCQUNLX0VOQUJMRUQQARIdChlPVVRDT01FX0ZBTExCQUNLX0RJU0FCTEVEEAIq4AEKC0NoZWNrUmVzdWx0EhwKGENIRUNLX1JFU1VMVF9VTlNQRUNJRklFRBAAEhkKFUNIRUNLX1JFU1VMVF9BUFBST1ZFRBABEhsKF0NIRUNLX1JFU1VMVF9XUk9OR19DT0RFEAISGAoUQ0hFQ0tfUkVTVUxUX0VYUElSRUQQAxIiCh5DSEVDS19SRVNVTFRfVE9PX01BTllfQVRURU1QVFMQBBIhCh1DSEVDS19SRVNVTFRfQUxSRUFEWV9BUFBST1ZFRBAFEhoKFkNIRUNLX1JFU1VMVF9OT1RfRk9VTkQQBiqMAQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYQVRURU1QVF9PVVRDT01FX0FDQ0VQVEVEEAESHAoYQVRURU1QVF9PVVRDT01FX1JFSkVDVEVEEAISHQoZQVRURU1QVF9PVVRDT01FX0FNQklHVU9VUxADKroBChFWZXJpZmljYXRpb25TdGF0ZRIiCh5WRVJJRklDQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIfChtWRVJJRklDQVRJT05fU1RBVEVfVkVSSUZJRUQQARIhCh1WRVJJRklDQVRJT05fU1RBVEVfV1JPTkdfQ09ERRACEh0KGVZFUklGSUNBVElPTl9TVEFURV9MT0NLRUQQAxIeChpWRVJJRklDQVRJT05fU1RBVEVfRVhQSVJFRBAEKtIBCglDYWxsU3RhdGUSGgoWQ0FMTF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkNBTExfU1RBVEVfUEVORElORxABEhcKE0NBTExfU1RBVEVfQUNDRVBURUQQAhIWChJDQUxMX1NUQVRFX0RJQUxJTkcQAxIWChJDQUxMX1NUQVRFX1JJTkdJTkcQBBIXChNDQUxMX1NUQVRFX0FOU1dFUkVEEAUSGAoUQ0FMTF9TVEFURV9DT01QTEVURUQQBhIVChFDQUxMX1NUQVRFX0ZBSUxFRBAHKukDCg1GYWlsdXJlUmVhc29uEh4KGkZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTRkFJTFVSRV9SRUFTT05fQlVTWRABEhwKGEZBSUxVUkVfUkVBU09OX05PX0FOU1dFUhACEhsKF0ZBSUxVUkVfUkVBU09OX1JFSkVDVEVEEAMSIQodRkFJTFVSRV9SRUFTT05fSU5WQUxJRF9OVU1CRVIQBBIeChpGQUlMVVJFX1JFQVNPTl9QT1dFUkVEX09GRhAFEh4KGkZBSUxVUkVfUkVBU09OX1VOUkVBQ0hBQkxFEAYSHAoYRkFJTFVSRV9SRUFTT05fU1VTUEVOREVEEAcSGgoWRkFJTFVSRV9SRUFTT05fQkxPQ0tFRBAIEh8KG0ZBSUxVUkVfUkVBU09OX1JBVEVfTElNSVRFRBAJEicKI0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9CQUxBTkNFEAoSHQoZRkFJTFVSRV9SRUFTT05fQVVUSF9FUlJPUhALEh8KG0ZBSUxVUkVfUkVBU09OX0NPTkZJR19FUlJPUhAMEiEKHUZBSUxVUkVfUkVBU09OX1BST1ZJREVSX0VSUk9SEA0SGgoWRkFJTFVSRV9SRUFTT05fVU5LTk9XThAOMqoCCglWb2ljZUNvZGUSPQoEU2VuZBIZLnZvaWNlY29kZS52MS5TZW5kUmVxdWVzdBoaLnZvaWNlY29kZS52MS5TZW5kUmVzcG9uc2USRgoHR2V0Q2FsbBIcLnZvaWNlY29kZS52MS5HZXRDYWxsUmVxdWVzdBodLnZvaWNlY29kZS52MS5HZXRDYWxsUmVzcG9uc2USVAoLV2F0Y2hTdGF0dXMSIC52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXF1ZXN0GiEudm9pY2Vjb2RlLnYxLldhdGNoU3RhdHVzUmVzcG9uc2UwARJACgVDaGVjaxIaLnZvaWNlY29kZS52MS5DaGVja1JlcXVlc3QaGy52b2ljZWNvZGUudjEuQ2hlY2tSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * SendRequest asks for one verification-code call.
@@ -32,7 +32,9 @@ export type SendRequest = Message<"voicecode.v1.SendRequest"> & {
   phoneNumber: string;
 
   /**
-   * The code to speak: 2 to 8 ASCII digits. Never logged, never stored.
+   * The code to speak: 2 to 8 ASCII digits (4 to 8 with enable_check). Never
+   * logged, never stored in clear. Required unless generate_code is set, and then
+   * it must be empty.
    *
    * @generated from field: string code = 2;
    */
@@ -91,6 +93,41 @@ export type SendRequest = Message<"voicecode.v1.SendRequest"> & {
    * @generated from field: voicecode.v1.OutcomeFallback outcome_fallback = 8;
    */
   outcomeFallback: OutcomeFallback;
+
+  /**
+   * The service draws the code itself (a CSPRNG, uniform digits), has the
+   * provider speak it and keeps only a keyed hash of it for Check. The code is
+   * never returned: only the person who answers the phone hears it. `code` must
+   * be empty.
+   *
+   * @generated from field: bool generate_code = 20;
+   */
+  generateCode: boolean;
+
+  /**
+   * Digits of the generated code: 4 to 8; 0 (unset) means 6. Only with
+   * generate_code.
+   *
+   * @generated from field: uint32 code_length = 21;
+   */
+  codeLength: number;
+
+  /**
+   * How long the code can be checked, in seconds: 60 to 3600; 0 (unset) means
+   * 600. Only with generate_code or enable_check.
+   *
+   * @generated from field: uint32 code_ttl_seconds = 22;
+   */
+  codeTtlSeconds: number;
+
+  /**
+   * Keep a keyed hash of the caller's own `code` so Check can verify it too.
+   * Without it (and without generate_code) nothing about the code is stored and
+   * Check answers NOT_FOUND for the call.
+   *
+   * @generated from field: bool enable_check = 23;
+   */
+  enableCheck: boolean;
 };
 
 /**
@@ -161,6 +198,14 @@ export type SendResponse = Message<"voicecode.v1.SendResponse"> & {
    * @generated from field: repeated voicecode.v1.Attempt attempts = 7;
    */
   attempts: Attempt[];
+
+  /**
+   * When the code stops being accepted by Check; unset when the Send made no
+   * verification (neither generate_code nor enable_check).
+   *
+   * @generated from field: google.protobuf.Timestamp code_expire_time = 20;
+   */
+  codeExpireTime?: Timestamp | undefined;
 };
 
 /**
@@ -169,6 +214,87 @@ export type SendResponse = Message<"voicecode.v1.SendResponse"> & {
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
   messageDesc(file_voicecode_v1_voicecode, 1);
+
+/**
+ * CheckRequest names a verification and carries the code the person typed.
+ *
+ * @generated from message voicecode.v1.CheckRequest
+ */
+export type CheckRequest = Message<"voicecode.v1.CheckRequest"> & {
+  /**
+   * Which verification: exactly one must be set.
+   *
+   * @generated from oneof voicecode.v1.CheckRequest.target
+   */
+  target: {
+    /**
+     * The call id returned by Send.
+     *
+     * @generated from field: string call_id = 1;
+     */
+    value: string;
+    case: "callId";
+  } | {
+    /**
+     * The caller's client_reference: its latest verification (a re-send
+     * supersedes the earlier ones).
+     *
+     * @generated from field: string client_reference = 2;
+     */
+    value: string;
+    case: "clientReference";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The code the person typed: 1 to 8 ASCII digits.
+   *
+   * @generated from field: string code = 3;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message voicecode.v1.CheckRequest.
+ * Use `create(CheckRequestSchema)` to create a new message.
+ */
+export const CheckRequestSchema: GenMessage<CheckRequest> = /*@__PURE__*/
+  messageDesc(file_voicecode_v1_voicecode, 2);
+
+/**
+ * CheckResponse says whether the code was right.
+ *
+ * @generated from message voicecode.v1.CheckResponse
+ */
+export type CheckResponse = Message<"voicecode.v1.CheckResponse"> & {
+  /**
+   * The outcome.
+   *
+   * @generated from field: voicecode.v1.CheckResult result = 1;
+   */
+  result: CheckResult;
+
+  /**
+   * Checks this verification still accepts (wrong codes included); 0 once it
+   * is approved, locked or expired.
+   *
+   * @generated from field: uint32 attempts_left = 2;
+   */
+  attemptsLeft: number;
+
+  /**
+   * The call whose verification was checked; empty for NOT_FOUND.
+   *
+   * @generated from field: string call_id = 3;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message voicecode.v1.CheckResponse.
+ * Use `create(CheckResponseSchema)` to create a new message.
+ */
+export const CheckResponseSchema: GenMessage<CheckResponse> = /*@__PURE__*/
+  messageDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * Attempt is one request to one provider on behalf of a call.
@@ -253,7 +379,7 @@ export type Attempt = Message<"voicecode.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 2);
+  messageDesc(file_voicecode_v1_voicecode, 4);
 
 /**
  * GetCallRequest names one call.
@@ -274,7 +400,7 @@ export type GetCallRequest = Message<"voicecode.v1.GetCallRequest"> & {
  * Use `create(GetCallRequestSchema)` to create a new message.
  */
 export const GetCallRequestSchema: GenMessage<GetCallRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 3);
+  messageDesc(file_voicecode_v1_voicecode, 5);
 
 /**
  * GetCallResponse is one call and everything that happened to it.
@@ -302,7 +428,7 @@ export type GetCallResponse = Message<"voicecode.v1.GetCallResponse"> & {
  * Use `create(GetCallResponseSchema)` to create a new message.
  */
 export const GetCallResponseSchema: GenMessage<GetCallResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 4);
+  messageDesc(file_voicecode_v1_voicecode, 6);
 
 /**
  * WatchStatusRequest chooses what to watch and where to resume.
@@ -348,7 +474,7 @@ export type WatchStatusRequest = Message<"voicecode.v1.WatchStatusRequest"> & {
  * Use `create(WatchStatusRequestSchema)` to create a new message.
  */
 export const WatchStatusRequestSchema: GenMessage<WatchStatusRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 5);
+  messageDesc(file_voicecode_v1_voicecode, 7);
 
 /**
  * WatchStatusResponse carries one status event.
@@ -369,7 +495,7 @@ export type WatchStatusResponse = Message<"voicecode.v1.WatchStatusResponse"> & 
  * Use `create(WatchStatusResponseSchema)` to create a new message.
  */
 export const WatchStatusResponseSchema: GenMessage<WatchStatusResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 6);
+  messageDesc(file_voicecode_v1_voicecode, 8);
 
 /**
  * Call is the stored record of one verification-code call.
@@ -476,7 +602,7 @@ export type Call = Message<"voicecode.v1.Call"> & {
  * Use `create(CallSchema)` to create a new message.
  */
 export const CallSchema: GenMessage<Call> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 7);
+  messageDesc(file_voicecode_v1_voicecode, 9);
 
 /**
  * StatusEvent is one recorded change of a call's state.
@@ -590,6 +716,19 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
    * @generated from field: uint32 attempt = 14;
    */
   attempt: number;
+
+  /**
+   * Set on the events a Check records (VERIFIED, WRONG_CODE, LOCKED, EXPIRED);
+   * UNSPECIFIED on every call-lifecycle event. A verification event does not
+   * move the call: its state and failure_reason repeat the call's current ones,
+   * terminal is false, and it neither ends nor re-opens a watch. A person
+   * usually types the code after the call ended, so a watch of one call has
+   * already ended on COMPLETED; watch by client_reference, or resume with
+   * after_sequence, to see it.
+   *
+   * @generated from field: voicecode.v1.VerificationState verification = 20;
+   */
+  verification: VerificationState;
 };
 
 /**
@@ -597,7 +736,7 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
  * Use `create(StatusEventSchema)` to create a new message.
  */
 export const StatusEventSchema: GenMessage<StatusEvent> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 8);
+  messageDesc(file_voicecode_v1_voicecode, 10);
 
 /**
  * OutcomeFallback is a Send's choice about re-placing a call that ended badly.
@@ -633,6 +772,71 @@ export enum OutcomeFallback {
  */
 export const OutcomeFallbackSchema: GenEnum<OutcomeFallback> = /*@__PURE__*/
   enumDesc(file_voicecode_v1_voicecode, 0);
+
+/**
+ * CheckResult is the outcome of one Check.
+ *
+ * @generated from enum voicecode.v1.CheckResult
+ */
+export enum CheckResult {
+  /**
+   * Not set; never sent by the server.
+   *
+   * @generated from enum value: CHECK_RESULT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The code is right: the person got through. A code is approved once.
+   *
+   * @generated from enum value: CHECK_RESULT_APPROVED = 1;
+   */
+  APPROVED = 1,
+
+  /**
+   * The code is wrong; attempts_left says how many more Checks are accepted
+   * (0: this was the last one).
+   *
+   * @generated from enum value: CHECK_RESULT_WRONG_CODE = 2;
+   */
+  WRONG_CODE = 2,
+
+  /**
+   * The code's time to live has passed, or a newer Send for the same
+   * client_reference superseded it. Nothing was compared.
+   *
+   * @generated from enum value: CHECK_RESULT_EXPIRED = 3;
+   */
+  EXPIRED = 3,
+
+  /**
+   * The attempts budget is spent; nothing was compared.
+   *
+   * @generated from enum value: CHECK_RESULT_TOO_MANY_ATTEMPTS = 4;
+   */
+  TOO_MANY_ATTEMPTS = 4,
+
+  /**
+   * The verification was already approved by an earlier Check.
+   *
+   * @generated from enum value: CHECK_RESULT_ALREADY_APPROVED = 5;
+   */
+  ALREADY_APPROVED = 5,
+
+  /**
+   * No verification: unknown call id or client_reference, another tenant's
+   * call, or a call sent without generate_code or enable_check.
+   *
+   * @generated from enum value: CHECK_RESULT_NOT_FOUND = 6;
+   */
+  NOT_FOUND = 6,
+}
+
+/**
+ * Describes the enum voicecode.v1.CheckResult.
+ */
+export const CheckResultSchema: GenEnum<CheckResult> = /*@__PURE__*/
+  enumDesc(file_voicecode_v1_voicecode, 1);
 
 /**
  * AttemptOutcome is a provider's answer to one attempt.
@@ -674,7 +878,55 @@ export enum AttemptOutcome {
  * Describes the enum voicecode.v1.AttemptOutcome.
  */
 export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 1);
+  enumDesc(file_voicecode_v1_voicecode, 2);
+
+/**
+ * VerificationState is what a Check did to a call's verification.
+ *
+ * @generated from enum voicecode.v1.VerificationState
+ */
+export enum VerificationState {
+  /**
+   * Not a verification event.
+   *
+   * @generated from enum value: VERIFICATION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The right code was checked: the person got through.
+   *
+   * @generated from enum value: VERIFICATION_STATE_VERIFIED = 1;
+   */
+  VERIFIED = 1,
+
+  /**
+   * A wrong code was checked; more attempts remain.
+   *
+   * @generated from enum value: VERIFICATION_STATE_WRONG_CODE = 2;
+   */
+  WRONG_CODE = 2,
+
+  /**
+   * A wrong code spent the last attempt: the verification can no longer succeed.
+   *
+   * @generated from enum value: VERIFICATION_STATE_LOCKED = 3;
+   */
+  LOCKED = 3,
+
+  /**
+   * A Check came after the code's time to live: the verification expired.
+   *
+   * @generated from enum value: VERIFICATION_STATE_EXPIRED = 4;
+   */
+  EXPIRED = 4,
+}
+
+/**
+ * Describes the enum voicecode.v1.VerificationState.
+ */
+export const VerificationStateSchema: GenEnum<VerificationState> = /*@__PURE__*/
+  enumDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * CallState is the normalized lifecycle shared by every provider. States only
@@ -745,7 +997,7 @@ export enum CallState {
  * Describes the enum voicecode.v1.CallState.
  */
 export const CallStateSchema: GenEnum<CallState> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 2);
+  enumDesc(file_voicecode_v1_voicecode, 4);
 
 /**
  * FailureReason says why a call ended in CALL_STATE_FAILED.
@@ -863,7 +1115,7 @@ export enum FailureReason {
  * Describes the enum voicecode.v1.FailureReason.
  */
 export const FailureReasonSchema: GenEnum<FailureReason> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 3);
+  enumDesc(file_voicecode_v1_voicecode, 5);
 
 /**
  * VoiceCode is the whole public API: place a call, look it up, watch its status.
@@ -912,6 +1164,21 @@ export const VoiceCode: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchStatusRequestSchema;
     output: typeof WatchStatusResponseSchema;
+  },
+  /**
+   * Check compares the code a person typed with the code of a verification (a
+   * Send with generate_code or enable_check) and says whether they got through.
+   * Every outcome, NOT_FOUND included, is an OK response carrying a CheckResult;
+   * only a malformed request is an error (INVALID_ARGUMENT). A Check that changes
+   * the verification (approved, a wrong attempt, locked, expired) is also a status
+   * event on the call's stream (StatusEvent.verification).
+   *
+   * @generated from rpc voicecode.v1.VoiceCode.Check
+   */
+  check: {
+    methodKind: "unary";
+    input: typeof CheckRequestSchema;
+    output: typeof CheckResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_voicecode_v1_voicecode, 0);

@@ -5,6 +5,7 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import {
+  type CheckRequest,
   type GetCallRequest,
   type SendRequest,
   VoiceCode,
@@ -69,6 +70,13 @@ export function createConnectRoutes(
         } catch (err) {
           s.end(failure(err));
           return s.run(() => fail("GetCall", err));
+        }
+      },
+      async check(request: CheckRequest, ctx: HandlerContext) {
+        try {
+          return await handlers.check(request, ctx.signal, caller(ctx));
+        } catch (err) {
+          return fail("Check", err);
         }
       },
       async *watchStatus(request: WatchStatusRequest, ctx: HandlerContext): AsyncGenerator<WatchStatusResponse> {

@@ -89,6 +89,7 @@ async function deleteCalls(db: Db, request: PruneRequest, limit: number) {
   if (ids.length === 0) return { calls: 0, events: 0, pushes: 0 };
   // Children first: inbound references events and calls, events reference calls.
   const pushes = await db.query("DELETE FROM inbound WHERE call_id = ANY($1)", [ids]);
+  await db.query("DELETE FROM verifications WHERE call_id = ANY($1)", [ids]);
   const events = await db.query("DELETE FROM events WHERE call_id = ANY($1)", [ids]);
   await db.query("DELETE FROM attempts WHERE call_id = ANY($1)", [ids]);
   await db.query("DELETE FROM fallbacks WHERE call_id = ANY($1)", [ids]);

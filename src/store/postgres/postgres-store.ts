@@ -35,6 +35,7 @@ import * as q from "./queries.js";
 import { readEvents } from "./read-events.js";
 import { type CallRow, storable, toAttemptRecord, toCallRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
+import { checkVerification, insertVerification } from "./verifications.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
@@ -92,7 +93,11 @@ async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<Cr
     for (const key of keys) await q.logSend(db, key, call.nowMs);
     const before = pruneBefore(rules, call.nowMs);
     if (before !== undefined) await q.pruneSends(db, before);
-    return { created: true, call: toCallRecord(inserted) };
+    const created = toCallRecord(inserted);
+    // Verification hook (src/store/postgres/verifications.ts): stored, and older codes of
+    // the same reference superseded, in the transaction that records the call.
+    if (call.verification !== undefined) await insertVerification(db, created, call.verification);
+    return { created: true, call: created };
   }
   // Only the idempotency index is a DO NOTHING target, so the key's owner has committed.
   const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
@@ -301,6 +306,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     prune(request) {
       return lifecycle.prune(pool, hooks, request);
+    },
+    checkVerification(request) {
+      // An event-appending transaction: the verification event's sequence is ordered
+      // like every other's (transaction.ts).
+      const spec = {
+        method: "checkVerification",
+        appended: (r: { event: EventRecord | undefined }) => (r.event === undefined ? [] : [r.event]),
+      };
+      return inTransaction(pool, hooks, spec, (db) => checkVerification(db, request));
     },
     close() {
       closing ??= pool.end();

@@ -23,7 +23,8 @@ export interface InsertCallParams {
   readonly nowMs: number;
 }
 
-export type InsertEventParams = Omit<EventRow, "sequence">;
+// verification: only Check writes it (src/store/postgres/verifications.ts); default 0.
+export type InsertEventParams = Omit<EventRow, "sequence" | "verification">;
 
 export type InsertInboundParams = Omit<
   InboundRow,

@@ -2,7 +2,7 @@
  * Row shapes as node-postgres returns them (BIGINT already numbers, see pool.ts) and
  * their mapping to the domain records; column names are the SQLite engine's.
  */
-import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason, VerificationState } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
@@ -54,6 +54,8 @@ export interface EventRow {
   provisional: boolean;
   attempt: number;
   continues: boolean;
+  /** VerificationState; 0 on lifecycle events (src/store/verifications.ts). */
+  verification: number;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -123,6 +125,7 @@ export function toEventRecord(row: EventRow): EventRecord {
     provisional: row.provisional,
     attempt: row.attempt,
     continues: row.continues,
+    verification: row.verification as VerificationState,
   };
 }
 

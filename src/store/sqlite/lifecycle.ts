@@ -30,6 +30,7 @@ export function prepareLifecycleStatements(db: Database.Database) {
     ),
     // Children first: inbound references events and calls, events reference calls.
     deletePushesOf: db.prepare<[string]>("DELETE FROM inbound WHERE call_id = ?"),
+    deleteVerificationOf: db.prepare<[string]>("DELETE FROM verifications WHERE call_id = ?"),
     deleteEventsOf: db.prepare<[string]>("DELETE FROM events WHERE call_id = ?"),
     deleteAttemptsOf: db.prepare<[string]>("DELETE FROM attempts WHERE call_id = ?"),
     deleteFallbackOf: db.prepare<[string]>("DELETE FROM fallbacks WHERE call_id = ?"),
@@ -74,6 +75,7 @@ export function prune(ls: LifecycleStatements, request: PruneRequest): PruneResu
   if (limit === 0) return result;
   for (const { call_id } of ls.closedCallIds.all(request.callsBeforeMs, limit)) {
     result.pushes += ls.deletePushesOf.run(call_id).changes;
+    ls.deleteVerificationOf.run(call_id);
     result.events += ls.deleteEventsOf.run(call_id).changes;
     ls.deleteAttemptsOf.run(call_id);
     ls.deleteFallbackOf.run(call_id);

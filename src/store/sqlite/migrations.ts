@@ -159,6 +159,26 @@ export const MIGRATIONS: readonly string[] = [
     decided_at_ms  INTEGER NOT NULL
   );
   `,
+  // verifications (the Check RPC, src/store/sqlite/verifications.ts): one row per call
+  // that asked for one, holding a keyed hash of its code (emptied once it has no use),
+  // its expiry and attempts budget. Events a Check records carry a VerificationState and
+  // repeat the call's state; lifecycle events keep 0. Retention deletes a call's row
+  // with the call.
+  `
+  CREATE TABLE verifications (
+    call_id          TEXT    PRIMARY KEY REFERENCES calls (call_id),
+    tenant           TEXT    NOT NULL,
+    client_reference TEXT    NOT NULL,
+    code_hash        TEXT    NOT NULL,
+    expires_at_ms    INTEGER NOT NULL,
+    attempts_left    INTEGER NOT NULL,
+    state            TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'locked', 'expired')),
+    superseded       INTEGER NOT NULL DEFAULT 0,
+    created_at_ms    INTEGER NOT NULL
+  );
+  CREATE INDEX verifications_reference ON verifications (tenant, client_reference, created_at_ms);
+  ALTER TABLE events ADD COLUMN verification INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

@@ -2,7 +2,7 @@
  * Row shapes as SQLite returns them, and their mapping to the domain records. Column
  * names are the ones the PostgreSQL engine will share.
  */
-import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason, VerificationState } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
@@ -55,6 +55,8 @@ export interface EventRow {
   provisional: number;
   attempt: number;
   continues: number;
+  /** VerificationState; 0 on lifecycle events (src/store/verifications.ts). */
+  verification: number;
 }
 
 export type Disposition = "applied" | "stale" | "parked";
@@ -124,6 +126,7 @@ export function toEventRecord(row: EventRow): EventRecord {
     provisional: row.provisional === 1,
     attempt: row.attempt,
     continues: row.continues === 1,
+    verification: row.verification as VerificationState,
   };
 }
 

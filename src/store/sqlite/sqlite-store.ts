@@ -31,6 +31,12 @@ import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from ".
 import { type CallRow, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
 import { DEFAULT_TENANT } from "../../core/caller.js";
 import { prepareStatements, type Statements } from "./statements.js";
+import {
+  checkVerification,
+  insertVerification,
+  prepareVerificationStatements,
+  type VerificationStatements,
+} from "./verifications.js";
 
 export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
@@ -42,7 +48,12 @@ export interface SqliteStoreOptions extends SqliteDatabaseOptions {
  * limit is checked and, only if all pass, the call and its counts are written. SQLite
  * runs one writer at a time, so the count cannot change between check and insert.
  */
-function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCallResult {
+function createCall(
+  st: Statements,
+  vs: VerificationStatements,
+  keyring: Keyring,
+  call: NewCall,
+): CreateCallResult {
   const tenant = call.tenant ?? DEFAULT_TENANT;
   if (call.idempotencyKey !== "") {
     const existing = st.callByIdempotencyKey.get(tenant, call.idempotencyKey);
@@ -77,7 +88,11 @@ function createCall(st: Statements, keyring: Keyring, call: NewCall): CreateCall
     for (const key of limitKeys(rules)) st.logSend.run(key, call.nowMs);
     const before = pruneBefore(rules, call.nowMs);
     if (before !== undefined) st.pruneSends.run(before);
-    return { created: true, call: mustLoadCall(st, call.callId) };
+    const created = mustLoadCall(st, call.callId);
+    // Verification hook (src/store/sqlite/verifications.ts): stored, and older codes of
+    // the same reference superseded, in the transaction that records the call.
+    if (call.verification !== undefined) insertVerification(vs, created, call.verification);
+    return { created: true, call: created };
   }
   // Only the idempotency index is a DO NOTHING target, so the key's owner exists.
   const existing = st.callByIdempotencyKey.get(tenant, call.idempotencyKey);
@@ -237,10 +252,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options);
   let st: Statements;
   let ls: ReturnType<typeof prepareLifecycleStatements>;
+  let vs: VerificationStatements;
   try {
     keyLegacyFingerprints(db, options.keyring);
     st = prepareStatements(db);
     ls = prepareLifecycleStatements(db);
+    vs = prepareVerificationStatements(db);
   } catch (err) {
     db.close();
     throw err;
@@ -253,10 +270,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ingest: db.transaction(ingest),
     expireCalls: db.transaction(expireCalls),
     prune: db.transaction(prune),
+    checkVerification: db.transaction(checkVerification),
   };
   return {
     async createCall(call) {
-      return tx.createCall.immediate(st, options.keyring, call);
+      return tx.createCall.immediate(st, vs, options.keyring, call);
     },
     async recordSendResult(callId, result, nowMs, answer) {
       return tx.recordSendResult.immediate(st, callId, result, nowMs, answer);
@@ -295,6 +313,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async prune(request) {
       return tx.prune.immediate(ls, request);
+    },
+    async checkVerification(request) {
+      return tx.checkVerification.immediate(st, vs, request);
     },
     async close() {
       if (db.open) db.close();

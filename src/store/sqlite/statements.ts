@@ -38,7 +38,8 @@ export interface AttemptAnswerParams {
   ended_at_ms: number | null;
 }
 
-export type InsertEventParams = Omit<EventRow, "sequence">;
+// verification: only Check writes it (src/store/sqlite/verifications.ts); default 0.
+export type InsertEventParams = Omit<EventRow, "sequence" | "verification">;
 
 export type InsertInboundParams = Omit<
   InboundRow,

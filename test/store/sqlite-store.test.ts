@@ -17,9 +17,13 @@ import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
 import { describeTenantContract } from "./store-tenants-contract.js";
+import { describeVerificationContract } from "./verification-contract.js";
 
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
+describeVerificationContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }), {
+  replicas: false,
+});
 
 // One file for the whole suite (reopened per test, and within the restart test).
 const tenantsDir = fs.mkdtempSync(path.join(os.tmpdir(), "voicecode-tenants-"));

@@ -59,11 +59,11 @@ export function prepareVerificationStatements(db: Database.Database) {
        WHERE call_id = ? AND state = 'pending' AND superseded = 0 AND attempts_left > 0
        RETURNING attempts_left, code_hash`,
     ),
-    settle: db.prepare<[VerificationRowState, string]>(
+    settle: db.prepare<{ state: VerificationRowState; call_id: string }>(
       // Approved or locked: the hash has no further use.
-      `UPDATE verifications SET state = ?1,
-         code_hash = CASE WHEN ?1 = 'pending' THEN code_hash ELSE '' END
-       WHERE call_id = ?2`,
+      `UPDATE verifications SET state = @state,
+         code_hash = CASE WHEN @state = 'pending' THEN code_hash ELSE '' END
+       WHERE call_id = @call_id`,
     ),
     expire: db.prepare<[string]>(
       `UPDATE verifications SET state = 'expired', code_hash = '' WHERE call_id = ? AND state = 'pending'`,
@@ -173,7 +173,7 @@ export function checkVerification(
   // Unreachable inside one IMMEDIATE transaction; answered like PostgreSQL would be.
   if (claimed === undefined) return answer(CheckResult.TOO_MANY_ATTEMPTS, 0);
   const next = afterCompare(request.matches(row.callId, claimed.code_hash), claimed.attempts_left);
-  vs.settle.run(next.state, row.callId);
+  vs.settle.run({ state: next.state, call_id: row.callId });
   const event = appendVerificationEvent(st, vs, row.callId, next.event, nowMs);
   const left = next.result === CheckResult.APPROVED ? 0 : claimed.attempts_left;
   return answer(next.result, left, event);

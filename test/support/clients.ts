@@ -7,6 +7,8 @@ import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import {
+  type CheckRequestSchema,
+  type CheckResponse,
   type GetCallResponse,
   type SendRequestSchema,
   type SendResponse,
@@ -18,12 +20,14 @@ import { createGrpcJsClient } from "./grpc-js-client.js";
 
 export type SendInit = MessageInitShape<typeof SendRequestSchema>;
 export type WatchInit = MessageInitShape<typeof WatchStatusRequestSchema>;
+export type CheckInit = MessageInitShape<typeof CheckRequestSchema>;
 
 export interface TestClient {
   readonly name: string;
   send(init: SendInit): Promise<SendResponse>;
   getCall(callId: string): Promise<GetCallResponse>;
   watch(init: WatchInit, signal?: AbortSignal): AsyncIterable<WatchStatusResponse>;
+  check(init: CheckInit): Promise<CheckResponse>;
   close(): void;
 }
 
@@ -74,6 +78,7 @@ export function grpcJsClient(grpcUrl: string, apiKey?: string): TestClient {
         stream.cancel();
       }
     },
+    check: (init) => client.check(init),
     close: () => client.close(),
   };
 }
@@ -96,6 +101,7 @@ function connectClient(name: string, transport: ReturnType<typeof createGrpcTran
     send: (init) => client.send(init),
     getCall: (callId) => client.getCall({ callId }),
     watch: (init, signal) => client.watchStatus(init, signal === undefined ? {} : { signal }),
+    check: (init) => client.check(init),
     close() {},
   };
 }

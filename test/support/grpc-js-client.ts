@@ -11,6 +11,9 @@ import {
   HealthCheckRequestSchema as HealthCheckRequest,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import {
+  type CheckRequestSchema,
+  type CheckResponse,
+  CheckRequestSchema as CheckRequest,
   type GetCallRequestSchema,
   type GetCallResponse,
   GetCallRequestSchema as GetCallRequest,
@@ -31,6 +34,7 @@ export interface GrpcJsClient {
     req: MessageInitShape<typeof WatchStatusRequestSchema>,
     options?: grpc.CallOptions,
   ): grpc.ClientReadableStream<WatchStatusResponse>;
+  check(req: MessageInitShape<typeof CheckRequestSchema>, options?: grpc.CallOptions): Promise<CheckResponse>;
   readonly raw: grpc.Client;
   close(): void;
 }
@@ -65,6 +69,7 @@ export function createGrpcJsClient(
     getCall: (req, options) => unary(raw, definition.getCall, create(GetCallRequest, req), options, md()),
     watchStatus: (req, options) =>
       serverStream(raw, definition.watchStatus, create(WatchStatusRequest, req), options, md()),
+    check: (req, options) => unary(raw, definition.check, create(CheckRequest, req), options, md()),
     raw,
     close: () => raw.close(),
   };

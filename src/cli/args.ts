@@ -20,6 +20,18 @@ export interface SendArgs {
   readonly idempotencyKey: string;
   readonly meta: Record<string, string>;
   readonly watch: boolean;
+  /** --generate: the server draws the code (never shown); --code must be absent. */
+  readonly generate: boolean;
+  readonly codeLength: number | undefined;
+  readonly codeTtlSeconds: number | undefined;
+  /** --check: keep the caller's code (hashed) for `voicecode check`. */
+  readonly enableCheck: boolean;
+}
+
+export interface CheckArgs {
+  readonly kind: "check";
+  readonly target: WatchTarget;
+  readonly code: string;
 }
 
 export type WatchTarget =
@@ -37,7 +49,7 @@ export interface GetArgs {
   readonly callId: string;
 }
 
-export type CommandArgs = SendArgs | WatchArgs | GetArgs;
+export type CommandArgs = SendArgs | WatchArgs | GetArgs | CheckArgs;
 
 export type ParsedCli =
   | { readonly kind: "help"; readonly topic: CommandName | undefined }
@@ -70,15 +82,33 @@ const OPTIONS = {
   meta: { type: "string", multiple: true },
   watch: { type: "boolean" },
   after: { type: "string" },
+  generate: { type: "boolean" },
+  "code-length": { type: "string" },
+  "code-ttl": { type: "string" },
+  check: { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 const GLOBAL: readonly OptionName[] = ["addr", "api-key", "json", "timeout-ms", "help"];
 const ALLOWED: Record<CommandName, readonly OptionName[]> = {
-  send: ["to", "code", "play-times", "provider", "ref", "idempotency-key", "meta", "watch"],
+  send: [
+    "to",
+    "code",
+    "play-times",
+    "provider",
+    "ref",
+    "idempotency-key",
+    "meta",
+    "watch",
+    "generate",
+    "code-length",
+    "code-ttl",
+    "check",
+  ],
   watch: ["ref", "after"],
   get: [],
+  check: ["ref", "code"],
 };
 
 type Values = ReturnType<typeof parseOptions>["values"];
@@ -167,7 +197,23 @@ function parseCommand(name: CommandName, values: Values, positionals: string[]):
       return parseWatch(values, positionals);
     case "get":
       return parseGet(positionals);
+    case "check":
+      return parseCheck(values, positionals);
   }
+}
+
+function parseCheck(values: Values, positionals: string[]): CheckArgs {
+  const ref = values.ref;
+  if (positionals.length > 1) throw new UsageError("check takes at most one call id", "check");
+  const callId = positionals[0];
+  if (callId === undefined && ref === undefined) throw new UsageError("check needs a call id or --ref", "check");
+  if (callId !== undefined && ref !== undefined) throw new UsageError("give a call id or --ref, not both", "check");
+  const code = values.code ?? "";
+  if (code === "") throw new UsageError("missing --code", "check");
+  const target: WatchTarget =
+    callId !== undefined ? { case: "callId", value: callId } : { case: "clientReference", value: ref ?? "" };
+  if (target.value === "") throw new UsageError("empty check target", "check");
+  return { kind: "check", target, code };
 }
 
 function parseSend(values: Values, positionals: string[]): SendArgs {
@@ -176,8 +222,12 @@ function parseSend(values: Values, positionals: string[]): SendArgs {
   const to = values.to ?? "";
   const code = values.code ?? "";
   if (to === "") throw new UsageError("missing --to", "send");
-  if (code === "") throw new UsageError("missing --code", "send");
+  const generate = values.generate === true;
+  if (code === "" && !generate) throw new UsageError("missing --code (or --generate)", "send");
+  if (code !== "" && generate) throw new UsageError("give --code or --generate, not both", "send");
   const playTimes = values["play-times"];
+  const codeLength = values["code-length"];
+  const codeTtl = values["code-ttl"];
   return {
     kind: "send",
     to,
@@ -188,6 +238,10 @@ function parseSend(values: Values, positionals: string[]): SendArgs {
     idempotencyKey: values["idempotency-key"] ?? "",
     meta: parseMeta(values.meta ?? []),
     watch: values.watch === true,
+    generate,
+    codeLength: codeLength === undefined ? undefined : parseCount(codeLength, "--code-length", "send", 1),
+    codeTtlSeconds: codeTtl === undefined ? undefined : parseCount(codeTtl, "--code-ttl", "send", 1),
+    enableCheck: values.check === true,
   };
 }
 

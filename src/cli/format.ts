@@ -10,6 +10,7 @@ import {
   FailureReasonSchema,
   type SendResponse,
   type StatusEvent,
+  VerificationState,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 
 function enumName(schema: DescEnum, value: number, prefix: string): string {
@@ -82,6 +83,10 @@ export function formatEvent(ev: StatusEvent, withCallId: boolean): string {
   const when = formatTime(ev.occurTime ?? ev.recordTime);
   const call = withCallId ? `  ${clean(ev.callId)}` : "";
   const provisional = ev.provisional ? " (provisional)" : "";
+  // A verification event repeats the call's state; what it says is the Check's outcome.
+  if (ev.verification !== VerificationState.UNSPECIFIED) {
+    return `#${ev.sequence}  ${when}${call}  ${VerificationState[ev.verification] ?? ev.verification}`;
+  }
   // Attempt 1 is every call that never tried a second provider: only later ones are named.
   const attempt = ev.attempt > 1 ? ` (attempt ${ev.attempt})` : "";
   return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${attempt}${providerDetail(ev)}`;

@@ -1,6 +1,7 @@
 /** runCli: the whole CLI as a function of argv and io, so tests run it in-process. */
 import { type CommandArgs, parseCli, UsageError } from "./args.js";
 import { type CliContext, connect, type TextSink } from "./context.js";
+import { runCheck } from "./check.js";
 import { runGet } from "./get.js";
 import { runKeys } from "./keys.js";
 import { reportError } from "./report-error.js";
@@ -77,5 +78,7 @@ function dispatch(ctx: CliContext, command: CommandArgs): Promise<number> {
       return runWatch(ctx, command);
     case "get":
       return runGet(ctx, command);
+    case "check":
+      return runCheck(ctx, command);
   }
 }

@@ -17,6 +17,10 @@ export async function runSend(ctx: CliContext, args: SendArgs): Promise<number> 
     clientReference: args.ref,
     idempotencyKey: args.idempotencyKey,
     metadata: args.meta,
+    generateCode: args.generate,
+    codeLength: args.codeLength,
+    codeTtlSeconds: args.codeTtlSeconds,
+    enableCheck: args.enableCheck,
   });
   const res = await ctx.client.send(request, callOptions(ctx, true));
   if (ctx.json) printJson(ctx, SendResponseSchema, res);

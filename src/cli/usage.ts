@@ -1,9 +1,9 @@
 /** Help texts: kept apart from parsing so `--help` output reads as one document. */
 import { EXIT_CODES_TEXT } from "./exit-codes.js";
 
-export type CommandName = "send" | "watch" | "get";
+export type CommandName = "send" | "watch" | "get" | "check";
 
-export const COMMANDS: readonly CommandName[] = ["send", "watch", "get"];
+export const COMMANDS: readonly CommandName[] = ["send", "watch", "get", "check"];
 
 export const DEFAULT_ADDR = "http://127.0.0.1:50051";
 
@@ -24,6 +24,7 @@ commands:
   send     place a verification-code call
   watch    stream a call's status events
   get      show a call and its event history
+  check    check the code a person typed (calls sent with --generate or --check)
   keys     make an API key for a tenant (\`voicecode keys new <tenant>\`; local, no server)
 
 ${GLOBAL_OPTIONS}
@@ -32,13 +33,17 @@ ${EXIT_CODES_TEXT}
 
 run \`voicecode <command> --help\` for a command's options.`;
 
-const SEND = `usage: voicecode send --to E164 --code DIGITS [options]
+const SEND = `usage: voicecode send --to E164 (--code DIGITS | --generate) [options]
 
 place one verification-code call and print its id and state.
 
 options:
   --to E164             number to call, e.g. +8613711112222 (required)
-  --code DIGITS         code to speak, 2 to 8 digits (required; never printed)
+  --code DIGITS         code to speak, 2 to 8 digits (never printed)
+  --generate            let the server draw the code (never shown; check it with \`voicecode check\`)
+  --code-length N       digits of the generated code, 4 to 8 (server default 6)
+  --code-ttl SECONDS    how long the code can be checked, 60 to 3600 (server default 600)
+  --check               keep your --code (hashed) so \`voicecode check\` can verify it
   --play-times N        how many times the code is spoken, ${PLAY_TIMES.min} to ${PLAY_TIMES.max} (server default 2)
   --provider NAME       provider to use (default: server routing)
   --ref CLIENT_REF      your own reference, echoed on every status event
@@ -66,8 +71,24 @@ show one call and its full event history.
 
 ${GLOBAL_OPTIONS}`;
 
+const CHECK = `usage: voicecode check <call-id> --code DIGITS
+       voicecode check --ref CLIENT_REF --code DIGITS
+
+check the code a person typed against a call sent with --generate or --check
+(--ref: the latest such call of that reference). Prints APPROVED, WRONG_CODE (with
+the attempts left), EXPIRED, TOO_MANY_ATTEMPTS, ALREADY_APPROVED or NOT_FOUND; exits 0
+only for APPROVED, 1 otherwise.
+
+options:
+  --ref CLIENT_REF      the latest verification of this reference
+  --code DIGITS         the code the person typed
+
+${GLOBAL_OPTIONS}`;
+
 export function usageText(command: CommandName | undefined): string {
   switch (command) {
+    case "check":
+      return CHECK;
     case "send":
       return SEND;
     case "watch":

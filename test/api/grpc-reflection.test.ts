@@ -131,6 +131,7 @@ describe("gRPC server reflection", () => {
       ["Send", "unary"],
       ["GetCall", "unary"],
       ["WatchStatus", "server_streaming"],
+      ["Check", "unary"],
     ]);
     const send = service?.methods.find((m) => m.name === "Send");
     expect(send?.input.typeName).toBe("voicecode.v1.SendRequest");
@@ -192,7 +193,7 @@ describe("gRPC server reflection", () => {
       "voicecode.v1.VoiceCode",
     );
     const symbol = await stream.ask({ messageRequest: { case: "fileContainingSymbol", value: "voicecode.v1.VoiceCode" } });
-    expect(rebuild(symbol).getService("voicecode.v1.VoiceCode")?.methods).toHaveLength(3);
+    expect(rebuild(symbol).getService("voicecode.v1.VoiceCode")?.methods).toHaveLength(4);
     const unknown = await stream.ask({ messageRequest: { case: "fileContainingSymbol", value: "nope.Nope" } });
     expect(errorOf(unknown)?.errorCode).toBe(grpc.status.NOT_FOUND);
   });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
+  type CheckRequest,
   type GetCallRequest,
   type SendRequest,
   VoiceCode,
@@ -15,6 +16,7 @@ export interface FakeServer {
   readonly sends: SendRequest[];
   readonly gets: GetCallRequest[];
   readonly watches: WatchStatusRequest[];
+  readonly checks: CheckRequest[];
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startFakeServer(impl: Partial<ServiceImpl<typeof VoiceCode
   const sends: SendRequest[] = [];
   const gets: GetCallRequest[] = [];
   const watches: WatchStatusRequest[] = [];
+  const checks: CheckRequest[] = [];
   const recording: Partial<ServiceImpl<typeof VoiceCode>> = {
     send: (req, ctx) => {
       sends.push(req);
@@ -38,6 +41,11 @@ export async function startFakeServer(impl: Partial<ServiceImpl<typeof VoiceCode
       if (impl.watchStatus === undefined) throw new Error("watchStatus not scripted");
       return impl.watchStatus(req, ctx);
     },
+    check: (req, ctx) => {
+      checks.push(req);
+      if (impl.check === undefined) throw new Error("check not scripted");
+      return impl.check(req, ctx);
+    },
   };
   const server = http2.createServer(connectNodeAdapter({ routes: (router) => router.service(VoiceCode, recording) }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -47,6 +55,7 @@ export async function startFakeServer(impl: Partial<ServiceImpl<typeof VoiceCode
     sends,
     gets,
     watches,
+    checks,
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
 }

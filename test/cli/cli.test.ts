@@ -474,7 +474,7 @@ describe("usage", () => {
   it("--help prints the command's usage and exits 0", async () => {
     const r = await run(["send", "--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.text()).toContain("usage: voicecode send --to E164 --code DIGITS");
+    expect(r.stdout.text()).toContain("usage: voicecode send --to E164 (--code DIGITS | --generate)");
     const top = await run(["-h"]);
     expect(top.stdout.text()).toContain("usage: voicecode <command>");
     const help = await run(["help", "watch"]);

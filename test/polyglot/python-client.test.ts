@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { hashApiKey, newApiKey } from "../../src/auth/keys.js";
 import { createSandboxNetwork, type SandboxNetwork } from "../../src/providers/sandbox/index.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { testConfig } from "../support/test-server.js";
+import { defaultCodeGenerator } from "../../src/verify/code.js";
 
 // Debian's python3-grpcio / python3-grpc-tools (.ci/run installs them). Without them the
 // test reports itself skipped, unless VOICECODE_REQUIRE_PYTHON=1 (CI) makes it fail.
@@ -126,6 +127,64 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with API keys", () =
     expect((await run("+8613711115555", [`file=${fileKey}`])).file[0]).toEqual({
       code: "UNAUTHENTICATED",
       details: "a valid API key is required",
+    });
+  });
+});
+
+describe.runIf(hasGrpc || required)("README's verification in three calls, from Python grpcio", () => {
+  let server: RunningServer;
+  let network: SandboxNetwork;
+  let target: string | undefined;
+  const spoken: string[] = [];
+  const out = mkdtempSync(join(tmpdir(), "voicecode-py-verify-"));
+
+  beforeAll(async () => {
+    network = createSandboxNetwork({ callbackUrl: () => target, stepDelayMs: 1 });
+    server = await startServer({
+      config: testConfig(),
+      logger: pino({ level: "silent" }),
+      sandboxNetwork: network,
+      // The test plays the person on the phone: it hears the code the service generated.
+      generateCode: (length) => {
+        const code = defaultCodeGenerator(length);
+        spoken.push(code);
+        return code;
+      },
+    });
+    target = server.sandboxCallbackUrl;
+  });
+  afterAll(async () => {
+    await server.stop();
+    network.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("sends with generate_code, then checks a wrong code and the spoken one", async () => {
+    const child = spawn(
+      PYTHON,
+      [join(import.meta.dirname, "python_verify.py"), join(root, "proto"), out, `127.0.0.1:${server.grpcPort}`, "+8613711116666"],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines: string[] = [];
+    let buffered = "";
+    const done = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split("\n");
+      buffered = parts.pop() ?? "";
+      for (const line of parts) {
+        lines.push(line);
+        // The call id came back: the phone has spoken; the person types what they heard.
+        if (lines.length === 1) child.stdin.end(`${spoken.at(-1) ?? ""}\n`);
+      }
+    });
+    expect(await done).toBe(0);
+    const sent = JSON.parse(lines[0] ?? "{}");
+    expect(sent.state).toBe("CALL_STATE_ACCEPTED");
+    expect(JSON.parse(lines[1] ?? "{}")).toEqual({
+      wrong: { result: "CHECK_RESULT_WRONG_CODE", attempts_left: 4 },
+      right: { result: "CHECK_RESULT_APPROVED", call_id: sent.call_id },
     });
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * A verification event (a Check) on a single-call watch: it repeats the call's state, so
+ * on a call FAILED provisionally it looks like a definitive FAILED; it must neither end
+ * the watch nor cut the wait for the precise reason.
+ */
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { type Bus, createLocalBus } from "../../src/bus/bus.js";
+import { CallState, type EventRecord, FailureReason, VerificationState } from "../../src/core/model.js";
+import type { InboundEvent } from "../../src/core/provider.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
+import type { Store } from "../../src/store/store.js";
+import { watchEvents } from "../../src/streams/watch-events.js";
+import { codeHash, codeMatches } from "../../src/verify/code-hash.js";
+import { testKeyring } from "../support/keyring.js";
+
+const CALL = "01JDXYZABCDEFGHJKMNPQRSTVW";
+const keyring = testKeyring();
+let store: Store;
+let bus: Bus;
+
+beforeEach(async () => {
+  store = createSqliteStore({ path: ":memory:", keyring });
+  bus = createLocalBus();
+  await store.createCall({
+    callId: CALL,
+    provider: "p",
+    phoneMasked: "+86*******2222",
+    playTimes: 2,
+    clientReference: "r",
+    metadata: {},
+    idempotencyKey: "",
+    requestHash: "h",
+    nowMs: Date.now(),
+    verification: { codeHash: codeHash(keyring, CALL, "482913"), expiresAtMs: Date.now() + 600_000, attempts: 5 },
+  });
+  await store.recordSendResult(CALL, { kind: "accepted", providerCallId: "pc", providerCode: "0", providerText: "" }, Date.now());
+});
+afterEach(() => store.close());
+
+const failure = (key: string, reason: FailureReason, provisional: boolean): InboundEvent => ({
+  dedupeKey: key,
+  providerCallId: "pc",
+  callId: undefined,
+  state: CallState.FAILED,
+  failureReason: reason,
+  providerCode: key,
+  providerText: "",
+  occurredAtMs: undefined,
+  provisional,
+});
+
+const announce = (events: readonly EventRecord[]) => bus.publish(events);
+
+it("a verification event during the refine wait neither ends the watch nor the wait", async () => {
+  announce((await store.ingest("p", [failure("coarse", FailureReason.NO_ANSWER, true)], Date.now())).appended);
+  const seen: Array<[CallState, VerificationState | undefined]> = [];
+  const watched = (async () => {
+    const stream = watchEvents({
+      store,
+      bus,
+      target: { callId: CALL, tenant: "default" },
+      afterSequence: 0,
+      signal: new AbortController().signal,
+      drainSignal: new AbortController().signal,
+      // An hour: the watch can only end because the precise failure came.
+      refineGraceMs: 3_600_000,
+    });
+    for await (const e of stream) seen.push([e.state, e.verification]);
+  })();
+  const checked = await store.checkVerification({
+    target: { tenant: "default", callId: CALL },
+    nowMs: Date.now(),
+    matches: (callId, stored) => codeMatches(keyring, callId, "482913", stored),
+  });
+  expect(checked.event).toMatchObject({ state: CallState.FAILED, provisional: false });
+  announce(checked.event === undefined ? [] : [checked.event]);
+  await new Promise((r) => setTimeout(r, 20));
+  announce((await store.ingest("p", [failure("precise", FailureReason.BUSY, false)], Date.now())).appended);
+  await watched;
+  expect(seen).toEqual([
+    [CallState.ACCEPTED, VerificationState.UNSPECIFIED],
+    [CallState.FAILED, VerificationState.UNSPECIFIED],
+    [CallState.FAILED, VerificationState.VERIFIED],
+    [CallState.FAILED, VerificationState.UNSPECIFIED],
+  ]);
+});

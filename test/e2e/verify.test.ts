@@ -17,6 +17,7 @@ import {
   VerificationState,
   type WatchStatusResponse,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { hashApiKey, newApiKey } from "../../src/auth/keys.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import { defaultCodeGenerator } from "../../src/verify/code.js";
@@ -241,6 +242,34 @@ describe("verification under the per-number limits", () => {
       });
     } finally {
       client.close();
+    }
+  });
+});
+
+describe("verification across tenants", () => {
+  const keyA = newApiKey();
+  const keyB = newApiKey();
+  const f = useVerifyServer({ VOICECODE_API_KEYS: `team-a=${hashApiKey(keyA)},team-b=${hashApiKey(keyB)}` });
+
+  it("another tenant's Check is NOT_FOUND, by call id or reference, and spends nothing", async () => {
+    const a = grpcJsClient(f.server.grpcUrl, keyA);
+    const b = connectProtocolClient(f.server.apiUrl, "1.1", keyB);
+    try {
+      const sent = await a.send({ phoneNumber: "+8613711115555", generateCode: true, clientReference: "shared-ref" });
+      const code = f.spoken.at(-1) ?? "";
+      for (let i = 0; i < 6; i++) {
+        expect(await b.check({ target: { case: "callId", value: sent.callId }, code: wrong(code) })).toMatchObject({
+          result: CheckResult.NOT_FOUND,
+          callId: "",
+        });
+        expect((await b.check({ target: { case: "clientReference", value: "shared-ref" }, code })).result).toBe(
+          CheckResult.NOT_FOUND,
+        );
+      }
+      expect((await a.check({ target: { case: "callId", value: sent.callId }, code })).result).toBe(CheckResult.APPROVED);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

@@ -1,8 +1,12 @@
-/** `voicecode check`: one Check; exit 0 only when the code was approved, so scripts can branch. */
+/**
+ * `voicecode check`: one Check. Exit 0 only when the code was approved, 3 for any other
+ * answer (the person did not get through), 1 for an RPC error: scripts branch on it.
+ */
 import { create } from "@bufbuild/protobuf";
 import { CheckRequestSchema, CheckResponseSchema, CheckResult } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { CheckArgs } from "./args.js";
 import { type CliContext, callOptions, printJson, printLine } from "./context.js";
+import { EXIT_FAILED, EXIT_OK } from "./exit-codes.js";
 import { clean } from "./format.js";
 
 export async function runCheck(ctx: CliContext, args: CheckArgs): Promise<number> {
@@ -16,5 +20,5 @@ export async function runCheck(ctx: CliContext, args: CheckArgs): Promise<number
     const call = res.callId === "" ? "" : `  ${clean(res.callId)}`;
     printLine(ctx, `${name}${left}${call}`);
   }
-  return res.result === CheckResult.APPROVED ? 0 : 1;
+  return res.result === CheckResult.APPROVED ? EXIT_OK : EXIT_FAILED;
 }

@@ -21,10 +21,11 @@ export const EXIT_UNFINISHED = 4;
 export const EXIT_INTERRUPTED = 130;
 
 export const EXIT_CODES_TEXT = `exit codes:
-  0    done: send got ACCEPTED; send --watch or watch <call-id> saw COMPLETED
+  0    done: send got ACCEPTED; send --watch or watch <call-id> saw COMPLETED;
+       check: the code was APPROVED
   1    RPC or transport error (the server refused the request, unreachable, wrong port)
   2    usage error
-  3    the call FAILED (refused at Send, or ended FAILED)
+  3    the call FAILED (refused at Send, or ended FAILED); check: any answer but APPROVED
   4    outcome not known yet: Send answered PENDING, or the watch ended before the
        call did (server draining, connection lost); stderr says how to resume
   130  interrupted (Ctrl-C)`;

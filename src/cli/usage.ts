@@ -77,7 +77,7 @@ const CHECK = `usage: voicecode check <call-id> --code DIGITS
 check the code a person typed against a call sent with --generate or --check
 (--ref: the latest such call of that reference). Prints APPROVED, WRONG_CODE (with
 the attempts left), EXPIRED, TOO_MANY_ATTEMPTS, ALREADY_APPROVED or NOT_FOUND; exits 0
-only for APPROVED, 1 otherwise.
+only for APPROVED, 3 for any other answer, 1 for an RPC error.
 
 options:
   --ref CLIENT_REF      the latest verification of this reference

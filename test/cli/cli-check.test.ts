@@ -38,12 +38,12 @@ describe("check", () => {
     expect(server.checks[0]?.code).toBe("482913");
   });
 
-  it("prints WRONG_CODE with the attempts left and exits 1; by --ref, as JSON", async () => {
+  it("prints WRONG_CODE with the attempts left and exits 3; by --ref, as JSON", async () => {
     server = await startFakeServer({
       check: () => create(CheckResponseSchema, { result: CheckResult.WRONG_CODE, attemptsLeft: 3, callId: CALL_ID }),
     });
     const plain = await run(["check", "--ref", "login-7", "--code", "000000"]);
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(3);
     expect(plain.stdout.lines()).toEqual([`WRONG_CODE (3 attempts left)  ${CALL_ID}`]);
     expect(server.checks[0]?.target).toEqual({ case: "clientReference", value: "login-7" });
     const json = await run(["check", "--ref", "login-7", "--code", "000000", "--json"]);

@@ -257,7 +257,7 @@ describe("--json errors", () => {
   it("a usage error is JSON too, without the usage text", async () => {
     const r = await run(["send", "--json", "--to", "+8613711112222"]);
     expect(r.code).toBe(2);
-    expect(r.stderr.lines().map((l) => JSON.parse(l))).toEqual([{ error: { code: "usage", message: "missing --code" } }]);
+    expect(r.stderr.lines().map((l) => JSON.parse(l))).toEqual([{ error: { code: "usage", message: "missing --code (or --generate)" } }]);
   });
 
   it("a drained watch carries the resume point and command", async () => {

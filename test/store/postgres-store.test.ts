@@ -118,13 +118,6 @@ describePostgres("PostgreSQL store (shared database)", () => {
   // Each open is its own pool: two instances are two replicas on one database.
   describeTenantContract("postgres", open, { replicas: true });
   describeVerificationContract("postgres", open, { replicas: true });
-  // Every Check also takes the event-order lock, which alone would serialize them; without
-  // it the budget must still hold, by the row lock and the conditional claim.
-  describeVerificationContract(
-    "postgres without the event-order lock",
-    () => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: testKeyring(), eventOrderLock: false }),
-    { replicas: true },
-  );
 });
 
 describePostgres("PostgreSQL store (fresh database per test)", () => {

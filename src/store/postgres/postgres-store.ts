@@ -308,8 +308,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return lifecycle.prune(pool, hooks, request);
     },
     checkVerification(request) {
-      // An event-appending transaction: the verification event's sequence is ordered
-      // like every other's (transaction.ts).
+      // An event-appending transaction: NOTIFY wakes the watchers of every replica.
       const spec = {
         method: "checkVerification",
         appended: (r: { event: EventRecord | undefined }) => (r.event === undefined ? [] : [r.event]),

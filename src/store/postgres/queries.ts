@@ -37,9 +37,9 @@ export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 /** The columns of EventRow: not `*`, which would add the visibility bookkeeping. */
-const EVENT_COLUMNS = `sequence, call_id, client_reference, state, failure_reason, provider,
+export const EVENT_COLUMNS = `sequence, call_id, client_reference, state, failure_reason, provider,
   provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional,
-  tenant, attempt, continues`;
+  tenant, attempt, continues, verification`;
 
 /**
  * Conflict target is the idempotency index only: a clashing call_id is a bug and must

@@ -1,6 +1,7 @@
 /**
  * Verifications on PostgreSQL (see src/store/verifications.ts), the same steps as the
- * SQLite engine. Across replicas:
+ * SQLite engine. Writers run in parallel (no fleet-wide lock, transaction.ts). Across
+ * replicas:
  * - a Check locks the verification row (FOR UPDATE) before deciding, and claims its
  *   attempt with a conditional UPDATE ... WHERE attempts_left > 0; under READ COMMITTED
  *   a concurrent Check waits for the row, then re-reads it, so the budget is never
@@ -22,7 +23,7 @@ import {
   precheck,
 } from "../verifications.js";
 import { mustLoadCall } from "./apply.js";
-import type { Db } from "./queries.js";
+import { type Db, EVENT_COLUMNS } from "./queries.js";
 import { type EventRow, toEventRecord } from "./rows.js";
 
 interface Row {
@@ -95,7 +96,11 @@ function toRow(row: Row): VerificationRow {
   };
 }
 
-/** The call's own state repeated: a Check never moves a call. */
+/**
+ * The call's own state repeated: a Check never moves a call. mustLoadCall locks the call's
+ * row before the event's sequence is drawn, as every writer of a call's events does
+ * (apply.ts), so one call's events commit in sequence order.
+ */
 async function appendVerificationEvent(
   db: Db,
   callId: string,
@@ -108,7 +113,7 @@ async function appendVerificationEvent(
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
        provisional, tenant, verification, attempt, continues)
      VALUES ($1, $2, $3, $4, $5, $6, '', $7, NULL, $8, false, $9, $10, $11, false)
-     RETURNING *`,
+     RETURNING ${EVENT_COLUMNS}`,
     [
       call.callId,
       call.clientReference,
@@ -129,7 +134,11 @@ async function appendVerificationEvent(
   return toEventRecord(row);
 }
 
-/** Runs inside an event-appending transaction (see postgres-store.ts). */
+/**
+ * Runs inside an event-appending transaction (see postgres-store.ts). Lock order: the
+ * verification row, then the call row. Retention takes them the other way round, but only
+ * for calls ended months ago; a deadlock there is retried by inTransaction.
+ */
 export async function checkVerification(db: Db, request: CheckVerificationRequest): Promise<CheckVerificationResult> {
   const found = await find(db, request);
   if (found === undefined) return notFound();

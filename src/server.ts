@@ -257,6 +257,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     providerTimeoutMs: config.providerTimeoutMs,
     now,
     pollMs: config.routing.fallbackPollMs,
+    limits: config.limits,
     delayMs: config.routing.fallbackDelayMs,
   });
   // After listening: a fallback attempt's callbacks need the webhook port.

@@ -10,8 +10,9 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import type { Keyring } from "../secrets/keyring.js";
-import type { Store } from "../store/store.js";
+import { LimitExceeded, type Store } from "../store/store.js";
 import { untried } from "./attempts.js";
+import { type LimitsConfig, limitRules } from "./limits.js";
 import type { ProviderRegistry } from "./providers.js";
 import { type PlaceDeps, type PlaceRequest, placeAttempts } from "./place-attempts.js";
 import type { Provider } from "./provider.js";
@@ -29,6 +30,8 @@ export interface FallbackDispatcherOptions extends PlaceDeps {
   readonly delayMs: number;
   readonly bus: Bus;
   readonly store: Store;
+  /** The per-number limits also count fallback attempts. */
+  readonly limits: LimitsConfig;
 }
 
 export interface FallbackDispatcher {
@@ -62,9 +65,35 @@ export function createFallbackDispatcher(options: FallbackDispatcherOptions): Fa
       }
     }
     const acquired = await options.router.acquire(candidates);
-    const result = await options.store.startFallback(callId, attempt, acquired.provider?.name, options.now());
-    if (result.applied !== undefined) options.bus.publish(result.applied.events);
     const alog = log.child({ callId, attempt });
+    const now = options.now();
+    // The phone rings again: the number's limits count this attempt as they count a Send
+    // (tenant rates and caps count Sends, not attempts).
+    const limits =
+      request === undefined
+        ? []
+        : limitRules(options.limits, options.keyring, "", request.phoneNumber).filter((r) => r.key.startsWith("n:"));
+    let result: Awaited<ReturnType<Store["startFallback"]>>;
+    try {
+      result = await options.store.startFallback(callId, attempt, acquired.provider?.name, now, { limits });
+    } catch (err) {
+      if (!(err instanceof LimitExceeded) || memo === undefined) throw err;
+      if (acquired.provider !== undefined) options.router.release(acquired.provider.name);
+      const allowedAt = now + err.retryAfterMs;
+      if (allowedAt <= (memo.route.fallback?.deadlineAtMs ?? now)) {
+        // Held, not dropped: due again when the number may ring again.
+        await options.store.postponeFallback(callId, attempt, allowedAt - options.delayMs);
+        alog.info({ reason: err.rule.reason, retryAfterMs: err.retryAfterMs }, "fallback attempt held by a per-number limit");
+        return false;
+      }
+      const ended = await options.store.startFallback(callId, attempt, undefined, now, {
+        endText: `no other attempt before the fallback deadline: per-number limit ${err.rule.reason}`,
+      });
+      if (ended.applied !== undefined) options.bus.publish(ended.applied.events);
+      alog.info({ reason: err.rule.reason }, "fallback attempt refused by a per-number limit; call ended");
+      return false;
+    }
+    if (result.applied !== undefined) options.bus.publish(result.applied.events);
     if (!result.claimed || acquired.provider === undefined || request === undefined) {
       if (acquired.provider !== undefined) options.router.release(acquired.provider.name);
       if (result.claimed) alog.warn({ skipped: acquired.skipped }, "no provider left for the fallback attempt; call ended");

@@ -126,6 +126,16 @@ export interface SendResultOptions {
   readonly next?: string;
 }
 
+export interface StartFallbackOptions {
+  /**
+   * Counted in the claim's transaction, like a Send's: LimitExceeded rolls the claim back
+   * (the decision stays) and records nothing.
+   */
+  readonly limits?: readonly LimitRule[];
+  /** Provider text of the final event when no provider is given. */
+  readonly endText?: string;
+}
+
 /** A next attempt that routing decided (outcome fallback) and nobody has placed yet. */
 export interface DueFallback {
   readonly callId: string;
@@ -210,7 +220,13 @@ export interface Store {
     attempt: number,
     provider: string | undefined,
     nowMs: number,
+    options?: StartFallbackOptions,
   ): Promise<{ readonly claimed: boolean; readonly applied: Applied | undefined }>;
+  /**
+   * Moves a decided fallback's due time (it is due once `dueAtMs` is at or before the
+   * dispatcher's `decidedByMs`): a per-number limit holds it until the number may ring again.
+   */
+  postponeFallback(callId: string, attempt: number, dueAtMs: number): Promise<void>;
   /**
    * Stores a batch of pushes atomically: dedupes on (provider, dedupeKey), applies the
    * ones that advance their call, keeps stale ones for audit and parks unknown ones.

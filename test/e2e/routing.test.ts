@@ -249,3 +249,115 @@ describe("routing: a provider that cannot be reached, and the circuit breaker", 
     expect(metrics).toMatch(/voicecode_provider_circuit_state\{provider="tencent"\} 0\b/);
   });
 });
+
+describe("routing: outcome fallback under the per-number limits", () => {
+  let kingsoft: KingsoftFake;
+  let tencent: TencentFake;
+  let server: TestServer;
+  let client: TestClient;
+  const carrier = createCarrier();
+
+  beforeAll(async () => {
+    kingsoft = await startKingsoftFake({ stepMs: 5 });
+    tencent = await startTencentFake({ stepMs: 5 });
+    server = await startTestServer(carrier, {
+      ...kingsoft.env,
+      ...tencent.env,
+      VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
+      VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
+      // The fallback window (1 s) closes long before the number may ring again (1 a minute).
+      VOICECODE_ROUTES: JSON.stringify({
+        routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"], deadlineMs: 1000 } }],
+      }),
+      VOICECODE_NUMBER_LIMITS: "1/1m",
+      VOICECODE_REFINE_GRACE_MS: "0",
+    });
+    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
+    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
+    client = grpcJsClient(server.grpcUrl);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+    await kingsoft.close();
+    await tencent.close();
+    carrier.network.close();
+  });
+
+  it("does not ring the number again beyond its limit: the call ends busy, saying why", async () => {
+    const before = tencent.requests.length;
+    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    const events: Array<[number, string, boolean, string]> = [];
+    for await (const { event } of client.watch({ target: { case: "callId", value: sent.callId } })) {
+      if (event !== undefined) events.push([event.attempt, CallState[event.state] ?? "", event.terminal, event.providerText]);
+    }
+    expect(events.at(-1)).toEqual([1, "FAILED", true, expect.stringContaining("per-number limit NUMBER_MINUTE_LIMIT")]);
+    expect(tencent.requests.length).toBe(before);
+    expect((await client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
+  });
+});
+
+describe("routing: an outcome fallback held by the per-number limit until the number may ring again", () => {
+  let kingsoft: KingsoftFake;
+  let tencent: TencentFake;
+  let server: TestServer;
+  let client: TestClient;
+  const carrier = createCarrier();
+  let clock = Date.now();
+
+  beforeAll(async () => {
+    kingsoft = await startKingsoftFake({ stepMs: 5 });
+    tencent = await startTencentFake({ stepMs: 5 });
+    server = await startTestServer(
+      carrier,
+      {
+        ...kingsoft.env,
+        ...tencent.env,
+        VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
+        VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
+        VOICECODE_ROUTES: JSON.stringify({
+          routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"] } }],
+        }),
+        VOICECODE_NUMBER_LIMITS: "1/1m",
+        VOICECODE_FALLBACK_POLL_MS: "20",
+        VOICECODE_REFINE_GRACE_MS: "0",
+      },
+      { now: () => clock },
+    );
+    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
+    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
+    client = grpcJsClient(server.grpcUrl);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+    await kingsoft.close();
+    await tencent.close();
+    carrier.network.close();
+  });
+
+  it("places the next attempt once the minute has passed, not before", async () => {
+    const before = tencent.requests.length;
+    tencent.answerNextCall();
+    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    // Busy on kingsoft; the decision waits for the number's minute.
+    for (let i = 0; i < 200; i++) {
+      const got = await client.getCall(sent.callId);
+      if (got.events.some((e) => e.state === CallState.FAILED)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // several polls of the dispatcher
+    expect(tencent.requests.length).toBe(before);
+    clock += 61_000;
+    let final = await client.getCall(sent.callId);
+    for (let i = 0; i < 300 && final.call?.state !== CallState.COMPLETED; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      final = await client.getCall(sent.callId);
+    }
+    expect(final.call?.attempts.map((a) => [a.provider, CallState[a.state]])).toEqual([
+      ["kingsoft", "FAILED"],
+      ["tencent", "COMPLETED"],
+    ]);
+    expect(tencent.requests.length).toBe(before + 1);
+  });
+});

@@ -160,6 +160,30 @@ export function describeAttemptsContract(name: string, open: () => Promise<Store
       }
     });
 
+    it("counts a fallback attempt against the number's limits: over the limit the claim is rolled back and can be postponed", async () => {
+      const rule = { key: `n:${u}`, max: 1, windowMs: 60_000, reason: "NUMBER_MINUTE_LIMIT", metadata: {} };
+      const call = newCall({ route: route(), sealedRequest: "s1:x", limits: [rule] });
+      await store.createCall(call);
+      await store.recordSendResult(call.callId, accepted(`${u}-pc1`), NOW + 1);
+      await store.ingest("alpha", [busy("busy")], NOW + 2);
+      // The Send counted once already: a second ring within the minute is refused.
+      await expect(store.startFallback(call.callId, 2, "beta", NOW + 3, { limits: [rule] })).rejects.toMatchObject({
+        name: "LimitExceeded",
+        retryAfterMs: 60_000 - 3,
+      });
+      expect(await store.dueFallbacks(10, NOW + 10)).toContainEqual({ callId: call.callId, attempt: 2 });
+      expect(await store.getCall(call.callId)).toMatchObject({ attempt: 1, continues: true });
+      await store.postponeFallback(call.callId, 2, NOW + 60_000);
+      expect(await store.dueFallbacks(10, NOW + 59_999)).not.toContainEqual(expect.objectContaining({ callId: call.callId }));
+      expect(await store.dueFallbacks(10, NOW + 60_000)).toContainEqual({ callId: call.callId, attempt: 2 });
+      // A minute later the attempt is placed, and counted: another Send to the number is refused.
+      const placed = await store.startFallback(call.callId, 2, "beta", NOW + 60_001, { limits: [rule] });
+      expect(placed.claimed).toBe(true);
+      await expect(store.createCall(newCall({ callId: `${u}-next`, limits: [rule], nowMs: NOW + 60_002 }))).rejects.toMatchObject({
+        name: "LimitExceeded",
+      });
+    });
+
     it("ends the call with its failure when no provider can take the next attempt", async () => {
       const call = newCall({ route: route(), sealedRequest: "s1:x" });
       await store.createCall(call);

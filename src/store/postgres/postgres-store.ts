@@ -14,9 +14,11 @@ import {
   type CreateCallResult,
   type EventFilter,
   LimitExceeded,
+  type LimitRule,
   type NewCall,
   type SendResult,
   type SendResultOptions,
+  type StartFallbackOptions,
   type Store,
   limitKeys,
   limitOffset,
@@ -73,14 +75,7 @@ async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<Cr
     const existing = await q.callByIdempotencyKey(db, tenant, call.idempotencyKey);
     if (existing !== undefined) return replay(keyring, existing, call);
   }
-  for (const rule of rules) {
-    const since = call.nowMs - rule.windowMs;
-    const count = await q.countSends(db, rule.key, since);
-    if (count >= rule.max) {
-      const leaving = (await q.nthSend(db, rule.key, since, limitOffset(rule, count))) ?? call.nowMs;
-      throw new LimitExceeded(rule, retryAfter(rule, leaving, call.nowMs));
-    }
-  }
+  await enforceLimits(db, rules, call.nowMs);
   const inserted = await q.insertCall(db, {
     ...call,
     tenant,
@@ -90,9 +85,7 @@ async function createCall(db: q.Db, keyring: Keyring, call: NewCall): Promise<Cr
   });
   if (inserted !== undefined) {
     await q.insertAttempt(db, call.callId, 1, call.provider, call.nowMs);
-    for (const key of keys) await q.logSend(db, key, call.nowMs);
-    const before = pruneBefore(rules, call.nowMs);
-    if (before !== undefined) await q.pruneSends(db, before);
+    await logLimits(db, rules, call.nowMs);
     const created = toCallRecord(inserted);
     // Verification hook (src/store/postgres/verifications.ts): stored, and older codes of
     // the same reference superseded, in the transaction that records the call.
@@ -185,19 +178,45 @@ async function recordSendResult(
   return done();
 }
 
+/** Throws LimitExceeded, writing nothing, when a rule would be exceeded at `nowMs` (keys locked by the caller). */
+async function enforceLimits(db: q.Db, rules: readonly LimitRule[], nowMs: number): Promise<void> {
+  for (const rule of rules) {
+    const since = nowMs - rule.windowMs;
+    const count = await q.countSends(db, rule.key, since);
+    if (count >= rule.max) {
+      const leaving = (await q.nthSend(db, rule.key, since, limitOffset(rule, count))) ?? nowMs;
+      throw new LimitExceeded(rule, retryAfter(rule, leaving, nowMs));
+    }
+  }
+}
+
+/** Counts one call under each rule's key, and drops counts older than every window. */
+async function logLimits(db: q.Db, rules: readonly LimitRule[], nowMs: number): Promise<void> {
+  for (const key of limitKeys(rules)) await q.logSend(db, key, nowMs);
+  const before = pruneBefore(rules, nowMs);
+  if (before !== undefined) await q.pruneSends(db, before);
+}
+
 async function startFallback(
   db: q.Db,
   callId: string,
   attempt: number,
   provider: string | undefined,
   nowMs: number,
+  options: StartFallbackOptions = {},
 ): Promise<{ claimed: boolean; applied: Applied | undefined }> {
+  const rules = provider === undefined ? [] : (options.limits ?? []);
+  // Limit keys first, as createCall takes them: one lock order for every transaction.
+  for (const key of limitKeys(rules)) await q.lockLimitKey(db, key);
   if (!(await q.claimFallback(db, callId, attempt))) return { claimed: false, applied: undefined };
   const call = await mustLoadCall(db, callId);
   if (call.attempt !== attempt - 1 || !call.continues) {
     throw new Error(`postgres store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
   }
   if (provider !== undefined) {
+    // Rings the phone again: counted like a Send (LimitExceeded rolls the claim back).
+    await enforceLimits(db, rules, nowMs);
+    await logLimits(db, rules, nowMs);
     await startNextAttempt(db, call, provider, nowMs);
     return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [] } };
   }
@@ -210,7 +229,7 @@ async function startFallback(
       failureReason: call.failureReason,
       providerCallId: "",
       providerCode: "",
-      providerText: "no provider left on the route for another attempt",
+      providerText: options.endText ?? "no provider left on the route for another attempt",
       occurredAtMs: undefined,
     },
     nowMs,
@@ -277,12 +296,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const sealed = (await q.callRoute(pool, callId))?.sealed_request;
       return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
     },
-    startFallback(callId, attempt, provider, nowMs) {
+    async postponeFallback(callId, attempt, dueAtMs) {
+      await q.postponeFallback(pool, callId, attempt, dueAtMs);
+    },
+    startFallback(callId, attempt, provider, nowMs, fallbackOptions) {
       const spec = {
         method: "startFallback",
         appended: (r: { applied: Applied | undefined }) => r.applied?.events ?? [],
       };
-      return inTransaction(pool, hooks, spec, (db) => startFallback(db, callId, attempt, provider, nowMs));
+      return inTransaction(pool, hooks, spec, (db) => startFallback(db, callId, attempt, provider, nowMs, fallbackOptions));
     },
     ingest(provider, events, nowMs) {
       const spec = { method: "ingest", appended: (r: { appended: readonly EventRecord[] }) => r.appended };

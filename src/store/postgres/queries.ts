@@ -236,6 +236,10 @@ export async function insertFallback(db: Db, callId: string, attempt: number, no
   );
 }
 
+export async function postponeFallback(db: Db, callId: string, attempt: number, dueAtMs: number): Promise<void> {
+  await db.query("UPDATE fallbacks SET decided_at_ms = $3 WHERE call_id = $1 AND attempt = $2", [callId, attempt, dueAtMs]);
+}
+
 /** Deleting the decision is the claim: of two replicas, the second deletes nothing. */
 export async function claimFallback(db: Db, callId: string, attempt: number): Promise<boolean> {
   const { rowCount } = await db.query("DELETE FROM fallbacks WHERE call_id = $1 AND attempt = $2", [callId, attempt]);

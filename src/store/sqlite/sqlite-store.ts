@@ -12,9 +12,11 @@ import {
   type EventFilter,
   type FallbackRequest,
   LimitExceeded,
+  type LimitRule,
   type NewCall,
   type SendResult,
   type SendResultOptions,
+  type StartFallbackOptions,
   type Store,
   limitKeys,
   limitOffset,
@@ -60,14 +62,7 @@ function createCall(
     if (existing !== undefined) return replay(keyring, existing, call);
   }
   const rules = call.limits ?? [];
-  for (const rule of rules) {
-    const since = call.nowMs - rule.windowMs;
-    const count = st.countSends.get(rule.key, since)?.n ?? 0;
-    if (count >= rule.max) {
-      const leaving = st.nthSend.get(rule.key, since, limitOffset(rule, count))?.at_ms ?? call.nowMs;
-      throw new LimitExceeded(rule, retryAfter(rule, leaving, call.nowMs));
-    }
-  }
+  enforceLimits(st, rules, call.nowMs);
   const inserted = st.insertCall.run({
     call_id: call.callId,
     tenant,
@@ -85,9 +80,7 @@ function createCall(
   });
   if (inserted.changes === 1) {
     st.insertAttempt.run(call.callId, 1, call.provider, call.nowMs);
-    for (const key of limitKeys(rules)) st.logSend.run(key, call.nowMs);
-    const before = pruneBefore(rules, call.nowMs);
-    if (before !== undefined) st.pruneSends.run(before);
+    logLimits(st, rules, call.nowMs);
     const created = mustLoadCall(st, call.callId);
     // Verification hook (src/store/sqlite/verifications.ts): stored, and older codes of
     // the same reference superseded, in the transaction that records the call.
@@ -197,12 +190,32 @@ function loadFallbackRequest(st: Statements, callId: string): FallbackRequest | 
   return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
 }
 
+/** Throws LimitExceeded, writing nothing, when a rule would be exceeded at `nowMs`. */
+function enforceLimits(st: Statements, rules: readonly LimitRule[], nowMs: number): void {
+  for (const rule of rules) {
+    const since = nowMs - rule.windowMs;
+    const count = st.countSends.get(rule.key, since)?.n ?? 0;
+    if (count >= rule.max) {
+      const leaving = st.nthSend.get(rule.key, since, limitOffset(rule, count))?.at_ms ?? nowMs;
+      throw new LimitExceeded(rule, retryAfter(rule, leaving, nowMs));
+    }
+  }
+}
+
+/** Counts one call under each rule's key, and drops counts older than every window. */
+function logLimits(st: Statements, rules: readonly LimitRule[], nowMs: number): void {
+  for (const key of limitKeys(rules)) st.logSend.run(key, nowMs);
+  const before = pruneBefore(rules, nowMs);
+  if (before !== undefined) st.pruneSends.run(before);
+}
+
 function startFallback(
   st: Statements,
   callId: string,
   attempt: number,
   provider: string | undefined,
   nowMs: number,
+  options: StartFallbackOptions = {},
 ): { claimed: boolean; applied: Applied | undefined } {
   if (st.claimFallback.run(callId, attempt).changes === 0) return { claimed: false, applied: undefined };
   const call = mustLoadCall(st, callId);
@@ -210,6 +223,11 @@ function startFallback(
     throw new Error(`sqlite store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
   }
   if (provider !== undefined) {
+    // Rings the phone again: counted like a Send (the transaction, claim included, rolls
+    // back on LimitExceeded, so the decision stays for later).
+    const rules = options.limits ?? [];
+    enforceLimits(st, rules, nowMs);
+    logLimits(st, rules, nowMs);
     startNextAttempt(st, call, provider, nowMs);
     return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [] } };
   }
@@ -222,7 +240,7 @@ function startFallback(
       failureReason: call.failureReason,
       providerCallId: "",
       providerCode: "",
-      providerText: "no provider left on the route for another attempt",
+      providerText: options.endText ?? "no provider left on the route for another attempt",
       occurredAtMs: undefined,
     },
     nowMs,
@@ -293,8 +311,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async loadFallbackRequest(callId) {
       return loadFallbackRequest(st, callId);
     },
-    async startFallback(callId, attempt, provider, nowMs) {
-      return tx.startFallback.immediate(st, callId, attempt, provider, nowMs);
+    async startFallback(callId, attempt, provider, nowMs, options) {
+      return tx.startFallback.immediate(st, callId, attempt, provider, nowMs, options);
+    },
+    async postponeFallback(callId, attempt, dueAtMs) {
+      st.postponeFallback.run(dueAtMs, callId, attempt);
     },
     async ingest(provider, events, nowMs) {
       return tx.ingest.immediate(st, provider, events, nowMs);

@@ -130,6 +130,9 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (call_id) DO NOTHING`,
     ),
     claimFallback: db.prepare<[string, number]>(`DELETE FROM fallbacks WHERE call_id = ? AND attempt = ?`),
+    postponeFallback: db.prepare<[number, string, number]>(
+      `UPDATE fallbacks SET decided_at_ms = ? WHERE call_id = ? AND attempt = ?`,
+    ),
     dueFallbacks: db.prepare<[number, number], { call_id: string; attempt: number }>(
       `SELECT call_id, attempt FROM fallbacks WHERE decided_at_ms <= ? ORDER BY decided_at_ms, call_id LIMIT ?`,
     ),

@@ -5,7 +5,6 @@
  * with SQLITE_BUSY when a read transaction tries to upgrade.
  */
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
-import { advances } from "../../core/states.js";
 import {
   type Applied,
   type CreateCallResult,
@@ -21,7 +20,10 @@ import {
   pruneBefore,
   retryAfter,
 } from "../store.js";
-import { adoptParked, appendEvent, loadCall, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
+import { echoFor } from "../../core/attempts.js";
+import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
+import type { ParkedPush } from "../plan/writes.js";
+import { executeWrites, loadParked, mustLoadCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
@@ -29,6 +31,7 @@ import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
 import { type CallRow, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
+import type { CallRoute } from "../../core/attempts.js";
 import { DEFAULT_TENANT } from "../../core/caller.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import {
@@ -88,7 +91,9 @@ function createCall(
     for (const key of limitKeys(rules)) st.logSend.run(key, call.nowMs);
     const before = pruneBefore(rules, call.nowMs);
     if (before !== undefined) st.pruneSends.run(before);
-    const created = mustLoadCall(st, call.callId);
+    const row = st.callById.get(call.callId);
+    if (row === undefined) throw new Error(`sqlite store: call ${call.callId} vanished after insert`);
+    const created = toCallRecord(row);
     // Verification hook (src/store/sqlite/verifications.ts): stored, and older codes of
     // the same reference superseded, in the transaction that records the call.
     if (call.verification !== undefined) insertVerification(vs, created, call.verification);
@@ -115,67 +120,20 @@ function recordSendResult(
   nowMs: number,
   options: SendResultOptions = {},
 ): Applied {
-  const call = mustLoadCall(st, callId);
-  if (options.attempt !== undefined && options.attempt !== call.attempt) {
-    throw new Error(`sqlite store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
-  }
-  const events: EventRecord[] = [];
-  st.setAttemptAnswer.run({
-    call_id: callId,
-    attempt: call.attempt,
-    outcome: result.kind,
-    provider_call_id: result.kind === "accepted" ? result.providerCallId : "",
-    failure_reason: result.kind === "rejected" ? result.reason : FailureReason.UNSPECIFIED,
-    provider_code: result.providerCode,
-    provider_text: result.providerText,
-    ended_at_ms: nowMs,
-  });
-  if (result.kind === "rejected") {
-    if (advances(call.state, CallState.FAILED)) {
-      const fields = {
-        state: CallState.FAILED,
-        failureReason: result.reason,
-        providerCallId: "",
-        providerCode: result.providerCode,
-        providerText: result.providerText,
-        occurredAtMs: undefined,
-      };
-      events.push(appendEvent(st, call, fields, nowMs, options.next !== undefined));
-      if (options.next !== undefined) startNextAttempt(st, call, options.next, nowMs);
+  const loaded = mustLoadCall(st, callId);
+  const { call } = loaded;
+  let holder: string | undefined;
+  let parked: ParkedPush[] = [];
+  if (result.kind === "accepted") {
+    const id = result.providerCallId || call.providerCallId;
+    if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
+      holder = st.callByProviderCallId.get(call.provider, result.providerCallId)?.call_id;
     }
-    return { call: mustLoadCall(st, callId), events };
+    parked = loadParked(st, call.provider, id === "" ? [] : [id], [echoFor(call.callId, call.attempt)]);
   }
-  if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
-    const holder = st.callByProviderCallId.get(call.provider, result.providerCallId);
-    if (holder !== undefined && holder.call_id !== callId) {
-      throw new Error(
-        `sqlite store: provider ${call.provider} returned call id ${result.providerCallId} ` +
-          `for ${callId}, but it already belongs to ${holder.call_id}`,
-      );
-    }
-    // The Send answer is authoritative over an id a push may have claimed first.
-    st.setProviderCallId.run(result.providerCallId, nowMs, callId);
-  }
-  const current = mustLoadCall(st, callId);
-  if (advances(current.state, CallState.ACCEPTED)) {
-    events.push(
-      appendEvent(
-        st,
-        current,
-        {
-          state: CallState.ACCEPTED,
-          failureReason: FailureReason.UNSPECIFIED,
-          providerCallId: result.providerCallId,
-          providerCode: result.providerCode,
-          providerText: result.providerText,
-          occurredAtMs: undefined,
-        },
-        nowMs,
-      ),
-    );
-  }
-  events.push(...adoptParked(st, callId, nowMs, () => undefined));
-  return { call: mustLoadCall(st, callId), events };
+  const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
+  const events = executeWrites(st, writes, nowMs);
+  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events };
 }
 
 function recordAmbiguous(st: Statements, callId: string, attempt: number, detail: string): void {
@@ -192,9 +150,9 @@ function recordAmbiguous(st: Statements, callId: string, attempt: number, detail
 }
 
 function loadFallbackRequest(st: Statements, callId: string): FallbackRequest | undefined {
-  const route = loadRoute(st, callId);
-  const sealed = st.callRoute.get(callId)?.sealed_request;
-  return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
+  const row = st.callRoute.get(callId);
+  if (row?.route == null || row.sealed_request == null) return undefined;
+  return { route: JSON.parse(row.route) as CallRoute, sealedRequest: row.sealed_request };
 }
 
 function startFallback(
@@ -205,29 +163,10 @@ function startFallback(
   nowMs: number,
 ): { claimed: boolean; applied: Applied | undefined } {
   if (st.claimFallback.run(callId, attempt).changes === 0) return { claimed: false, applied: undefined };
-  const call = mustLoadCall(st, callId);
-  if (call.attempt !== attempt - 1 || !call.continues) {
-    throw new Error(`sqlite store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
-  }
-  if (provider !== undefined) {
-    startNextAttempt(st, call, provider, nowMs);
-    return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [] } };
-  }
-  // Nobody can carry another attempt: the failure that asked for one is final after all.
-  const event = appendEvent(
-    st,
-    call,
-    {
-      state: CallState.FAILED,
-      failureReason: call.failureReason,
-      providerCallId: "",
-      providerCode: "",
-      providerText: "no provider left on the route for another attempt",
-      occurredAtMs: undefined,
-    },
-    nowMs,
-  );
-  return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [event] } };
+  const loaded = mustLoadCall(st, callId);
+  const writes = planFallbackStart(loaded, attempt, provider, nowMs);
+  const events = executeWrites(st, writes, nowMs);
+  return { claimed: true, applied: { call: writes.calls[0] ?? loaded.call, events } };
 }
 
 function listEvents(
@@ -300,7 +239,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return tx.ingest.immediate(st, provider, events, nowMs);
     },
     async getCall(callId) {
-      return loadCall(st, callId);
+      const row = st.callById.get(callId);
+      return row === undefined ? undefined : toCallRecord(row);
     },
     async listEvents(filter, afterSequence, limit) {
       return listEvents(st, filter, afterSequence, limit);

@@ -18,7 +18,7 @@ import {
   notFound,
   precheck,
 } from "../verifications.js";
-import { mustLoadCall } from "./apply.js";
+import { mustLoadCall } from "./plan-io.js";
 import { type EventRow, toEventRecord } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -122,7 +122,7 @@ function appendVerificationEvent(
   verification: VerificationState,
   nowMs: number,
 ): EventRecord {
-  const call = mustLoadCall(st, callId);
+  const { call } = mustLoadCall(st, callId);
   const row = vs.insertEvent.get({
     call_id: call.callId,
     tenant: call.tenant,

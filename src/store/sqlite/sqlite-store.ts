@@ -1,8 +1,9 @@
 /**
- * The embedded store. better-sqlite3 is synchronous; the methods are async only because
- * the PostgreSQL engine implements the same interface. Each public method is one
- * IMMEDIATE transaction, so concurrent writers queue on the lock instead of failing
- * with SQLITE_BUSY when a read transaction tries to upgrade.
+ * The embedded store. better-sqlite3 is synchronous. Every write method is one item of
+ * the process's group writer (group-commit.ts): items submitted together share one
+ * IMMEDIATE transaction and one disk sync, each in its own savepoint, and each method's
+ * promise settles after the commit that holds its item. Reads run at once, outside any
+ * transaction, and see only committed rows.
  */
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
 import {
@@ -27,6 +28,7 @@ import { executeWrites, loadParked, mustLoadCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
+import { createGroupWriter, type GroupCommitOptions } from "./group-commit.js";
 import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
@@ -44,10 +46,12 @@ import {
 export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
   readonly keyring: Keyring;
+  /** How concurrent writes share one commit (group-commit.ts). */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 /**
- * One IMMEDIATE transaction: a replay is answered first (and not counted), then every
+ * One item of a group transaction: a replay is answered first (and not counted), then every
  * limit is checked and, only if all pass, the call and its counts are written. SQLite
  * runs one writer at a time, so the count cannot change between check and insert.
  */
@@ -201,25 +205,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.close();
     throw err;
   }
-  const tx = {
-    createCall: db.transaction(createCall),
-    recordSendResult: db.transaction(recordSendResult),
-    recordAmbiguous: db.transaction(recordAmbiguous),
-    startFallback: db.transaction(startFallback),
-    ingest: db.transaction(ingest),
-    expireCalls: db.transaction(expireCalls),
-    prune: db.transaction(prune),
-    checkVerification: db.transaction(checkVerification),
-  };
+  const writer = createGroupWriter(db, options.groupCommit);
   return {
     async createCall(call) {
-      return tx.createCall.immediate(st, vs, options.keyring, call);
+      return writer.submit(() => createCall(st, vs, options.keyring, call));
     },
     async recordSendResult(callId, result, nowMs, answer) {
-      return tx.recordSendResult.immediate(st, callId, result, nowMs, answer);
+      return writer.submit(() => recordSendResult(st, callId, result, nowMs, answer));
     },
     async recordAmbiguous(callId, attempt, detail) {
-      tx.recordAmbiguous.immediate(st, callId, attempt, detail);
+      await writer.submit(() => recordAmbiguous(st, callId, attempt, detail));
     },
     async listAttempts(callId) {
       return st.attemptsByCall.all(callId).map(toAttemptRecord);
@@ -233,10 +228,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return loadFallbackRequest(st, callId);
     },
     async startFallback(callId, attempt, provider, nowMs) {
-      return tx.startFallback.immediate(st, callId, attempt, provider, nowMs);
+      return writer.submit(() => startFallback(st, callId, attempt, provider, nowMs));
     },
     async ingest(provider, events, nowMs) {
-      return tx.ingest.immediate(st, provider, events, nowMs);
+      return writer.submit(() => ingest(st, provider, events, nowMs));
     },
     async getCall(callId) {
       const row = st.callById.get(callId);
@@ -246,19 +241,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return listEvents(st, filter, afterSequence, limit);
     },
     async expireCalls(request) {
-      return tx.expireCalls.immediate(st, ls, request);
+      return writer.submit(() => expireCalls(st, ls, request));
     },
     async listOpenCalls(provider, afterCallId, limit) {
       return listOpenCalls(ls, provider, afterCallId, limit);
     },
     async prune(request) {
-      return tx.prune.immediate(ls, request);
+      return writer.submit(() => prune(ls, request));
     },
     async checkVerification(request) {
-      return tx.checkVerification.immediate(st, vs, request);
+      return writer.submit(() => checkVerification(st, vs, request));
     },
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writer.drain();
+      db.close();
     },
   };
 }

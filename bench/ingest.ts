@@ -218,12 +218,12 @@ async function main(): Promise<void> {
     return `| ${what} | ${real.toFixed(0)} | ${bare.toFixed(0)} | ${ratio.toFixed(2)} | ${target} |`;
   };
   process.stdout.write(
-    [
+    `${[
       "| case | real /s | bare /s | real ÷ bare | target |",
       "|---|---:|---:|---:|---:|",
       row(`single callbacks (${o.concurrency} in flight)`, (f) => f.single, "≥ 1.0"),
       row(`Kingsoft batches of ${o.batch}, events (4 in flight)`, (f) => f.batch, "≥ 0.5"),
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
 }
 

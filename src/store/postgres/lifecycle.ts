@@ -1,7 +1,7 @@
 /**
  * Call deadlines, resumable calls and retention on PostgreSQL, as in the SQLite engine
  * (src/store/sqlite/lifecycle.ts). New queries only: the expiry appends its events
- * through the shared appendEvent inside an event-appending transaction, so it follows
+ * through the shared planner inside an event-appending transaction, so it follows
  * whatever rule orders event writes. The state literals 6 and 7 (COMPLETED, FAILED)
  * repeat the partial indexes' predicates of migration 2.
  */
@@ -9,7 +9,8 @@ import type pg from "pg";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import { expiryFields } from "../expiry.js";
 import type { ExpireRequest, PruneRequest, PruneResult } from "../store.js";
-import { appendEvent } from "./apply.js";
+import { planExpiry } from "../plan/ingest-plan.js";
+import { executeWrites } from "./plan-io.js";
 import { LOCK_NAMESPACE, RETENTION_LOCK } from "./constants.js";
 import { CALL_COLUMNS, type Db } from "./queries.js";
 import { type CallRow, toCallRecord } from "./rows.js";
@@ -55,11 +56,13 @@ export async function expireCalls(
   const fields = expiryFields(request.providerText);
   const spec = { method: "expireCalls", appended: (events: readonly EventRecord[]) => events };
   return inTransaction(pool, hooks, spec, async (db) => {
-    const events: EventRecord[] = [];
-    for (const row of await claimExpired(db, request, limit)) {
-      events.push(await appendEvent(db, toCallRecord(row), fields, request.nowMs));
-    }
-    return events;
+    // The claim locked the rows; appending needs neither route nor attempts.
+    const calls = (await claimExpired(db, request, limit)).map((row) => ({
+      call: toCallRecord(row),
+      route: undefined,
+      attempts: [],
+    }));
+    return executeWrites(db, planExpiry(calls, fields, request.nowMs), request.nowMs);
   });
 }
 

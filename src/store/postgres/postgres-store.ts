@@ -7,7 +7,6 @@
  */
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
-import { advances } from "../../core/states.js";
 import { DEFAULT_TENANT } from "../../core/caller.js";
 import {
   type Applied,
@@ -25,7 +24,10 @@ import {
   pruneBefore,
   retryAfter,
 } from "../store.js";
-import { adoptParked, appendEvent, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
+import { type CallRoute, echoFor } from "../../core/attempts.js";
+import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
+import type { ParkedPush } from "../plan/writes.js";
+import { executeWrites, loadParked, mustLockCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
@@ -118,64 +120,20 @@ async function recordSendResult(
     const provider = (await q.callById(db, callId))?.provider;
     if (provider !== undefined) await q.lockProviderCallIds(db, provider, [result.providerCallId]);
   }
-  const call = await mustLoadCall(db, callId);
-  if (options.attempt !== undefined && options.attempt !== call.attempt) {
-    throw new Error(`postgres store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
-  }
-  const events: EventRecord[] = [];
-  await q.setAttemptAnswer(db, {
-    callId,
-    attempt: call.attempt,
-    outcome: result.kind,
-    providerCallId: result.kind === "accepted" ? result.providerCallId : "",
-    failureReason: result.kind === "rejected" ? result.reason : FailureReason.UNSPECIFIED,
-    providerCode: result.providerCode,
-    providerText: result.providerText,
-    endedAtMs: nowMs,
-  });
-  const done = async (): Promise<Applied> => {
-    return { call: await mustLoadCall(db, callId), events };
-  };
-  if (result.kind === "rejected") {
-    if (advances(call.state, CallState.FAILED)) {
-      const fields = {
-        state: CallState.FAILED,
-        failureReason: result.reason,
-        providerCallId: "",
-        providerCode: result.providerCode,
-        providerText: result.providerText,
-        occurredAtMs: undefined,
-      };
-      events.push(await appendEvent(db, call, fields, nowMs, options.next !== undefined));
-      if (options.next !== undefined) await startNextAttempt(db, call, options.next, nowMs);
+  const loaded = await mustLockCall(db, callId);
+  const { call } = loaded;
+  let holder: string | undefined;
+  let parked: ParkedPush[] = [];
+  if (result.kind === "accepted") {
+    const id = result.providerCallId || call.providerCallId;
+    if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
+      holder = (await q.callByProviderCallId(db, call.provider, result.providerCallId))?.call_id;
     }
-    return done();
+    parked = await loadParked(db, call.provider, id === "" ? [] : [id], [echoFor(call.callId, call.attempt)]);
   }
-  if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
-    const holder = await q.callByProviderCallId(db, call.provider, result.providerCallId);
-    if (holder !== undefined && holder.call_id !== callId) {
-      throw new Error(
-        `postgres store: provider ${call.provider} returned call id ${result.providerCallId} ` +
-          `for ${callId}, but it already belongs to ${holder.call_id}`,
-      );
-    }
-    // The Send answer is authoritative over an id a push may have claimed first.
-    await q.setProviderCallId(db, callId, result.providerCallId, nowMs);
-  }
-  const current = await mustLoadCall(db, callId);
-  if (advances(current.state, CallState.ACCEPTED)) {
-    const fields = {
-      state: CallState.ACCEPTED,
-      failureReason: FailureReason.UNSPECIFIED,
-      providerCallId: result.providerCallId,
-      providerCode: result.providerCode,
-      providerText: result.providerText,
-      occurredAtMs: undefined,
-    };
-    events.push(await appendEvent(db, current, fields, nowMs));
-  }
-  events.push(...(await adoptParked(db, callId, nowMs, () => undefined)));
-  return done();
+  const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
+  const events = await executeWrites(db, writes, nowMs);
+  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events };
 }
 
 /** Throws LimitExceeded, writing nothing, when a rule would be exceeded at `nowMs` (keys locked by the caller). */
@@ -209,32 +167,15 @@ async function startFallback(
   // Limit keys first, as createCall takes them: one lock order for every transaction.
   for (const key of limitKeys(rules)) await q.lockLimitKey(db, key);
   if (!(await q.claimFallback(db, callId, attempt))) return { claimed: false, applied: undefined };
-  const call = await mustLoadCall(db, callId);
-  if (call.attempt !== attempt - 1 || !call.continues) {
-    throw new Error(`postgres store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
-  }
+  const loaded = await mustLockCall(db, callId);
   if (provider !== undefined) {
     // Rings the phone again: counted like a Send (LimitExceeded rolls the claim back).
     await enforceLimits(db, rules, nowMs);
     await logLimits(db, rules, nowMs);
-    await startNextAttempt(db, call, provider, nowMs);
-    return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [] } };
   }
-  // Nobody can carry another attempt: the failure that asked for one is final after all.
-  const event = await appendEvent(
-    db,
-    call,
-    {
-      state: CallState.FAILED,
-      failureReason: call.failureReason,
-      providerCallId: "",
-      providerCode: "",
-      providerText: options.endText ?? "no provider left on the route for another attempt",
-      occurredAtMs: undefined,
-    },
-    nowMs,
-  );
-  return { claimed: true, applied: { call: await mustLoadCall(db, callId), events: [event] } };
+  const writes = planFallbackStart(loaded, attempt, provider, nowMs, options.endText);
+  const events = await executeWrites(db, writes, nowMs);
+  return { claimed: true, applied: { call: writes.calls[0] ?? loaded.call, events } };
 }
 
 /**
@@ -292,9 +233,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return rows.map((r) => ({ callId: r.call_id, attempt: r.attempt }));
     },
     async loadFallbackRequest(callId) {
-      const route = await loadRoute(pool, callId);
-      const sealed = (await q.callRoute(pool, callId))?.sealed_request;
-      return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
+      const row = await q.callRoute(pool, callId);
+      if (row?.route == null || row.sealed_request == null) return undefined;
+      return { route: row.route as CallRoute, sealedRequest: row.sealed_request };
     },
     async postponeFallback(callId, attempt, dueAtMs) {
       await q.postponeFallback(pool, callId, attempt, dueAtMs);

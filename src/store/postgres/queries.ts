@@ -447,3 +447,168 @@ export async function pruneSends(db: Db, beforeMs: number): Promise<void> {
     [beforeMs],
   );
 }
+
+// The planner's loads and writes (src/store/plan, plan-io.ts).
+
+/** A call row with its route, for the planner. */
+export interface RoutedCallRow extends CallRow {
+  route: unknown;
+}
+
+/**
+ * Every call a batch names (by echoed call id, by the provider id of its current
+ * attempt, by the provider id of an earlier attempt), row-locked in call id order, so
+ * two batches naming the same calls lock them in the same order.
+ */
+export async function lockCallsFor(
+  db: Db,
+  provider: string,
+  callIds: readonly string[],
+  providerCallIds: readonly string[],
+): Promise<RoutedCallRow[]> {
+  const { rows } = await db.query<RoutedCallRow>(
+    `SELECT ${CALL_COLUMNS}, route FROM calls WHERE call_id IN (
+       SELECT unnest($2::text[])
+       UNION
+       SELECT call_id FROM calls WHERE provider = $1 AND provider_call_id = ANY($3::text[])
+         AND provider_call_id <> ''
+       UNION
+       SELECT call_id FROM attempts WHERE provider = $1 AND provider_call_id = ANY($3::text[])
+         AND provider_call_id <> '')
+     ORDER BY call_id FOR UPDATE`,
+    [provider, callIds, providerCallIds],
+  );
+  return rows;
+}
+
+/** One call with its route, row-locked. */
+export async function lockRoutedCall(db: Db, callId: string): Promise<RoutedCallRow | undefined> {
+  const { rows } = await db.query<RoutedCallRow>(
+    `SELECT ${CALL_COLUMNS}, route FROM calls WHERE call_id = $1 FOR UPDATE`,
+    [callId],
+  );
+  return rows[0];
+}
+
+export async function attemptsOf(
+  db: Db,
+  callIds: readonly string[],
+): Promise<Array<Pick<AttemptRow, "call_id" | "attempt" | "provider" | "provider_call_id">>> {
+  if (callIds.length === 0) return [];
+  const { rows } = await db.query<Pick<AttemptRow, "call_id" | "attempt" | "provider" | "provider_call_id">>(
+    `SELECT call_id, attempt, provider, provider_call_id FROM attempts
+     WHERE call_id = ANY($1::text[]) ORDER BY call_id, attempt`,
+    [callIds],
+  );
+  return rows;
+}
+
+/**
+ * Inserts a batch's pushes as parked, in batch order (received_seq follows it), in one
+ * statement; returns the dedupe keys that were new. One seen before, or committed by a
+ * concurrent batch (the insert waits for it), is a duplicate.
+ */
+export async function insertInboundBatch(db: Db, rows: readonly InsertInboundParams[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const col = <K extends keyof InsertInboundParams>(k: K) => rows.map((r) => r[k]);
+  const { rows: inserted } = await db.query<{ dedupe_key: string }>(
+    `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+       failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+       disposition, received_at_ms)
+     SELECT provider, dedupe_key, provider_call_id, call_id_hint, state, failure_reason,
+       provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
+       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[])
+       WITH ORDINALITY AS u(provider, dedupe_key, provider_call_id, call_id_hint, state,
+         failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+         received_at_ms, i)
+     ORDER BY i
+     ON CONFLICT (provider, dedupe_key) DO NOTHING
+     RETURNING dedupe_key`,
+    [
+      col("provider"),
+      col("dedupe_key"),
+      col("provider_call_id"),
+      col("call_id_hint"),
+      col("state"),
+      col("failure_reason"),
+      col("provider_code"),
+      col("provider_text"),
+      col("occurred_at_ms"),
+      col("provisional"),
+      col("received_at_ms"),
+    ],
+  );
+  return new Set(inserted.map((r) => r.dedupe_key));
+}
+
+/** Parked pushes under any of the provider ids or echoes, in arrival order. */
+export async function parkedForBatch(
+  db: Db,
+  provider: string,
+  providerCallIds: readonly string[],
+  callIds: readonly string[],
+): Promise<InboundRow[]> {
+  const { rows } = await db.query<InboundRow>(
+    `SELECT * FROM inbound
+     WHERE disposition = 'parked' AND provider = $1 AND provider_call_id = ANY($2::text[])
+       AND provider_call_id <> ''
+     UNION
+     SELECT * FROM inbound
+     WHERE disposition = 'parked' AND provider = $1 AND call_id_hint = ANY($3::text[])
+     ORDER BY received_seq`,
+    [provider, providerCallIds, callIds],
+  );
+  return rows;
+}
+
+/** The final row of a call a plan moved; the sealed request goes once it has ended for good. */
+export async function writeCall(
+  db: Db,
+  p: {
+    callId: string;
+    state: number;
+    failureReason: number;
+    reasonProvisional: boolean;
+    continues: boolean;
+    providerCallId: string;
+    attempt: number;
+    provider: string;
+    nowMs: number;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE calls SET state = $2, failure_reason = $3, reason_provisional = $4, continues = $5,
+       provider_call_id = $6, attempt = $7, provider = $8, updated_at_ms = $9,
+       sealed_request = CASE WHEN $2 IN (6, 7) AND NOT $5 THEN NULL ELSE sealed_request END
+     WHERE call_id = $1`,
+    [p.callId, p.state, p.failureReason, p.reasonProvisional, p.continues, p.providerCallId, p.attempt, p.provider, p.nowMs],
+  );
+}
+
+/** Final dispositions of a change's inbound rows, in one statement. */
+export async function setDispositions(
+  db: Db,
+  rows: ReadonlyArray<{
+    provider: string;
+    dedupeKey: string;
+    disposition: Disposition;
+    callId: string | null;
+    appliedSequence: number | null;
+  }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `UPDATE inbound SET disposition = u.disposition, call_id = u.call_id, applied_sequence = u.applied_sequence
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+       AS u(provider, dedupe_key, disposition, call_id, applied_sequence)
+     WHERE inbound.provider = u.provider AND inbound.dedupe_key = u.dedupe_key`,
+    [
+      rows.map((r) => r.provider),
+      rows.map((r) => r.dedupeKey),
+      rows.map((r) => r.disposition),
+      rows.map((r) => r.callId),
+      rows.map((r) => r.appliedSequence),
+    ],
+  );
+}

@@ -22,7 +22,7 @@ import {
   notFound,
   precheck,
 } from "../verifications.js";
-import { mustLoadCall } from "./apply.js";
+import { mustLockCall } from "./plan-io.js";
 import { type Db, EVENT_COLUMNS } from "./queries.js";
 import { type EventRow, toEventRecord } from "./rows.js";
 
@@ -97,9 +97,9 @@ function toRow(row: Row): VerificationRow {
 }
 
 /**
- * The call's own state repeated: a Check never moves a call. mustLoadCall locks the call's
+ * The call's own state repeated: a Check never moves a call. mustLockCall locks the call's
  * row before the event's sequence is drawn, as every writer of a call's events does
- * (apply.ts), so one call's events commit in sequence order.
+ * (plan-io.ts), so one call's events commit in sequence order.
  */
 async function appendVerificationEvent(
   db: Db,
@@ -107,7 +107,7 @@ async function appendVerificationEvent(
   verification: VerificationState,
   nowMs: number,
 ): Promise<EventRecord> {
-  const call = await mustLoadCall(db, callId);
+  const { call } = await mustLockCall(db, callId);
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,

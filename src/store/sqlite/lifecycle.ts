@@ -9,7 +9,8 @@ import type Database from "better-sqlite3";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import { expiryFields } from "../expiry.js";
 import type { ExpireRequest, PruneRequest, PruneResult } from "../store.js";
-import { appendEvent, mustLoadCall } from "./apply.js";
+import { planExpiry } from "../plan/ingest-plan.js";
+import { executeWrites, mustLoadCall } from "./plan-io.js";
 import { type CallRow, toCallRecord } from "./rows.js";
 import { CALL_COLUMNS, type Statements } from "./statements.js";
 
@@ -54,9 +55,8 @@ export function expireCalls(
   const limit = Math.max(0, Math.floor(request.limit));
   if (limit === 0) return [];
   const fields = expiryFields(request.providerText);
-  return ls.expiredCallIds
-    .all(request.createdBeforeMs, limit)
-    .map((row) => appendEvent(st, mustLoadCall(st, row.call_id), fields, request.nowMs));
+  const calls = ls.expiredCallIds.all(request.createdBeforeMs, limit).map((row) => mustLoadCall(st, row.call_id));
+  return executeWrites(st, planExpiry(calls, fields, request.nowMs), request.nowMs);
 }
 
 export function listOpenCalls(

@@ -1,11 +1,11 @@
 /**
- * The embedded store. better-sqlite3 is synchronous; the methods are async only because
- * the PostgreSQL engine implements the same interface. Each public method is one
- * IMMEDIATE transaction, so concurrent writers queue on the lock instead of failing
- * with SQLITE_BUSY when a read transaction tries to upgrade.
+ * The embedded store. better-sqlite3 is synchronous. Every write method is one item of
+ * the process's group writer (group-commit.ts): items submitted together share one
+ * IMMEDIATE transaction and one disk sync, each in its own savepoint, and each method's
+ * promise settles after the commit that holds its item. Reads run at once, outside any
+ * transaction, and see only committed rows.
  */
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";
-import { advances } from "../../core/states.js";
 import {
   type Applied,
   type CreateCallResult,
@@ -23,14 +23,19 @@ import {
   pruneBefore,
   retryAfter,
 } from "../store.js";
-import { adoptParked, appendEvent, loadCall, loadRoute, mustLoadCall, startNextAttempt } from "./apply.js";
+import { echoFor } from "../../core/attempts.js";
+import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
+import type { ParkedPush } from "../plan/writes.js";
+import { executeWrites, loadParked, mustLoadCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
+import { createGroupWriter, type GroupCommitOptions } from "./group-commit.js";
 import { ingest } from "./ingest.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import { expireCalls, listOpenCalls, prepareLifecycleStatements, prune } from "./lifecycle.js";
 import { type CallRow, toAttemptRecord, toCallRecord, toEventRecord } from "./rows.js";
+import type { CallRoute } from "../../core/attempts.js";
 import { DEFAULT_TENANT } from "../../core/caller.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import {
@@ -43,10 +48,12 @@ import {
 export interface SqliteStoreOptions extends SqliteDatabaseOptions {
   /** Keys the request fingerprints of rows written before fingerprints were keyed. */
   readonly keyring: Keyring;
+  /** How concurrent writes share one commit (group-commit.ts). */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 /**
- * One IMMEDIATE transaction: a replay is answered first (and not counted), then every
+ * One item of a group transaction: a replay is answered first (and not counted), then every
  * limit is checked and, only if all pass, the call and its counts are written. SQLite
  * runs one writer at a time, so the count cannot change between check and insert.
  */
@@ -81,7 +88,9 @@ function createCall(
   if (inserted.changes === 1) {
     st.insertAttempt.run(call.callId, 1, call.provider, call.nowMs);
     logLimits(st, rules, call.nowMs);
-    const created = mustLoadCall(st, call.callId);
+    const row = st.callById.get(call.callId);
+    if (row === undefined) throw new Error(`sqlite store: call ${call.callId} vanished after insert`);
+    const created = toCallRecord(row);
     // Verification hook (src/store/sqlite/verifications.ts): stored, and older codes of
     // the same reference superseded, in the transaction that records the call.
     if (call.verification !== undefined) insertVerification(vs, created, call.verification);
@@ -108,67 +117,20 @@ function recordSendResult(
   nowMs: number,
   options: SendResultOptions = {},
 ): Applied {
-  const call = mustLoadCall(st, callId);
-  if (options.attempt !== undefined && options.attempt !== call.attempt) {
-    throw new Error(`sqlite store: answer for attempt ${options.attempt} of ${callId}, which is on ${call.attempt}`);
-  }
-  const events: EventRecord[] = [];
-  st.setAttemptAnswer.run({
-    call_id: callId,
-    attempt: call.attempt,
-    outcome: result.kind,
-    provider_call_id: result.kind === "accepted" ? result.providerCallId : "",
-    failure_reason: result.kind === "rejected" ? result.reason : FailureReason.UNSPECIFIED,
-    provider_code: result.providerCode,
-    provider_text: result.providerText,
-    ended_at_ms: nowMs,
-  });
-  if (result.kind === "rejected") {
-    if (advances(call.state, CallState.FAILED)) {
-      const fields = {
-        state: CallState.FAILED,
-        failureReason: result.reason,
-        providerCallId: "",
-        providerCode: result.providerCode,
-        providerText: result.providerText,
-        occurredAtMs: undefined,
-      };
-      events.push(appendEvent(st, call, fields, nowMs, options.next !== undefined));
-      if (options.next !== undefined) startNextAttempt(st, call, options.next, nowMs);
+  const loaded = mustLoadCall(st, callId);
+  const { call } = loaded;
+  let holder: string | undefined;
+  let parked: ParkedPush[] = [];
+  if (result.kind === "accepted") {
+    const id = result.providerCallId || call.providerCallId;
+    if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
+      holder = st.callByProviderCallId.get(call.provider, result.providerCallId)?.call_id;
     }
-    return { call: mustLoadCall(st, callId), events };
+    parked = loadParked(st, call.provider, id === "" ? [] : [id], [echoFor(call.callId, call.attempt)]);
   }
-  if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
-    const holder = st.callByProviderCallId.get(call.provider, result.providerCallId);
-    if (holder !== undefined && holder.call_id !== callId) {
-      throw new Error(
-        `sqlite store: provider ${call.provider} returned call id ${result.providerCallId} ` +
-          `for ${callId}, but it already belongs to ${holder.call_id}`,
-      );
-    }
-    // The Send answer is authoritative over an id a push may have claimed first.
-    st.setProviderCallId.run(result.providerCallId, nowMs, callId);
-  }
-  const current = mustLoadCall(st, callId);
-  if (advances(current.state, CallState.ACCEPTED)) {
-    events.push(
-      appendEvent(
-        st,
-        current,
-        {
-          state: CallState.ACCEPTED,
-          failureReason: FailureReason.UNSPECIFIED,
-          providerCallId: result.providerCallId,
-          providerCode: result.providerCode,
-          providerText: result.providerText,
-          occurredAtMs: undefined,
-        },
-        nowMs,
-      ),
-    );
-  }
-  events.push(...adoptParked(st, callId, nowMs, () => undefined));
-  return { call: mustLoadCall(st, callId), events };
+  const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
+  const events = executeWrites(st, writes, nowMs);
+  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events };
 }
 
 function recordAmbiguous(st: Statements, callId: string, attempt: number, detail: string): void {
@@ -185,9 +147,9 @@ function recordAmbiguous(st: Statements, callId: string, attempt: number, detail
 }
 
 function loadFallbackRequest(st: Statements, callId: string): FallbackRequest | undefined {
-  const route = loadRoute(st, callId);
-  const sealed = st.callRoute.get(callId)?.sealed_request;
-  return route === undefined || sealed == null ? undefined : { route, sealedRequest: sealed };
+  const row = st.callRoute.get(callId);
+  if (row?.route == null || row.sealed_request == null) return undefined;
+  return { route: JSON.parse(row.route) as CallRoute, sealedRequest: row.sealed_request };
 }
 
 /** Throws LimitExceeded, writing nothing, when a rule would be exceeded at `nowMs`. */
@@ -218,34 +180,17 @@ function startFallback(
   options: StartFallbackOptions = {},
 ): { claimed: boolean; applied: Applied | undefined } {
   if (st.claimFallback.run(callId, attempt).changes === 0) return { claimed: false, applied: undefined };
-  const call = mustLoadCall(st, callId);
-  if (call.attempt !== attempt - 1 || !call.continues) {
-    throw new Error(`sqlite store: fallback ${attempt} of ${callId} does not follow its attempt ${call.attempt}`);
-  }
+  const loaded = mustLoadCall(st, callId);
   if (provider !== undefined) {
-    // Rings the phone again: counted like a Send (the transaction, claim included, rolls
-    // back on LimitExceeded, so the decision stays for later).
+    // Rings the phone again: counted like a Send (the item's savepoint, claim included,
+    // rolls back on LimitExceeded, so the decision stays for later).
     const rules = options.limits ?? [];
     enforceLimits(st, rules, nowMs);
     logLimits(st, rules, nowMs);
-    startNextAttempt(st, call, provider, nowMs);
-    return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [] } };
   }
-  // Nobody can carry another attempt: the failure that asked for one is final after all.
-  const event = appendEvent(
-    st,
-    call,
-    {
-      state: CallState.FAILED,
-      failureReason: call.failureReason,
-      providerCallId: "",
-      providerCode: "",
-      providerText: options.endText ?? "no provider left on the route for another attempt",
-      occurredAtMs: undefined,
-    },
-    nowMs,
-  );
-  return { claimed: true, applied: { call: mustLoadCall(st, callId), events: [event] } };
+  const writes = planFallbackStart(loaded, attempt, provider, nowMs, options.endText);
+  const events = executeWrites(st, writes, nowMs);
+  return { claimed: true, applied: { call: writes.calls[0] ?? loaded.call, events } };
 }
 
 function listEvents(
@@ -280,25 +225,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.close();
     throw err;
   }
-  const tx = {
-    createCall: db.transaction(createCall),
-    recordSendResult: db.transaction(recordSendResult),
-    recordAmbiguous: db.transaction(recordAmbiguous),
-    startFallback: db.transaction(startFallback),
-    ingest: db.transaction(ingest),
-    expireCalls: db.transaction(expireCalls),
-    prune: db.transaction(prune),
-    checkVerification: db.transaction(checkVerification),
-  };
+  const writer = createGroupWriter(db, options.groupCommit);
   return {
     async createCall(call) {
-      return tx.createCall.immediate(st, vs, options.keyring, call);
+      return writer.submit(() => createCall(st, vs, options.keyring, call));
     },
     async recordSendResult(callId, result, nowMs, answer) {
-      return tx.recordSendResult.immediate(st, callId, result, nowMs, answer);
+      return writer.submit(() => recordSendResult(st, callId, result, nowMs, answer));
     },
     async recordAmbiguous(callId, attempt, detail) {
-      tx.recordAmbiguous.immediate(st, callId, attempt, detail);
+      await writer.submit(() => recordAmbiguous(st, callId, attempt, detail));
     },
     async listAttempts(callId) {
       return st.attemptsByCall.all(callId).map(toAttemptRecord);
@@ -312,34 +248,39 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return loadFallbackRequest(st, callId);
     },
     async startFallback(callId, attempt, provider, nowMs, options) {
-      return tx.startFallback.immediate(st, callId, attempt, provider, nowMs, options);
+      return writer.submit(() => startFallback(st, callId, attempt, provider, nowMs, options));
     },
     async postponeFallback(callId, attempt, dueAtMs) {
-      st.postponeFallback.run(dueAtMs, callId, attempt);
+      await writer.submit(() => {
+        st.postponeFallback.run(dueAtMs, callId, attempt);
+      });
     },
     async ingest(provider, events, nowMs) {
-      return tx.ingest.immediate(st, provider, events, nowMs);
+      return writer.submit(() => ingest(st, provider, events, nowMs));
     },
     async getCall(callId) {
-      return loadCall(st, callId);
+      const row = st.callById.get(callId);
+      return row === undefined ? undefined : toCallRecord(row);
     },
     async listEvents(filter, afterSequence, limit) {
       return listEvents(st, filter, afterSequence, limit);
     },
     async expireCalls(request) {
-      return tx.expireCalls.immediate(st, ls, request);
+      return writer.submit(() => expireCalls(st, ls, request));
     },
     async listOpenCalls(provider, afterCallId, limit) {
       return listOpenCalls(ls, provider, afterCallId, limit);
     },
     async prune(request) {
-      return tx.prune.immediate(ls, request);
+      return writer.submit(() => prune(ls, request));
     },
     async checkVerification(request) {
-      return tx.checkVerification.immediate(st, vs, request);
+      return writer.submit(() => checkVerification(st, vs, request));
     },
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writer.drain();
+      db.close();
     },
   };
 }

@@ -65,8 +65,85 @@ export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
+/** A call row with what the planner also needs: its route and its attempts (JSON). */
+export const LOADED_CALL_COLUMNS = `c.call_id, c.tenant, c.provider, c.provider_call_id, c.phone_masked,
+  c.play_times, c.client_reference, c.idempotency_key, c.request_hash, c.metadata, c.state,
+  c.failure_reason, c.reason_provisional, c.attempt, c.continues, c.created_at_ms, c.updated_at_ms,
+  c.route,
+  (SELECT json_group_array(json_array(a.attempt, a.provider, a.provider_call_id))
+     FROM attempts a WHERE a.call_id = c.call_id) AS attempts_json`;
+
+export interface LoadedCallRow extends CallRow {
+  route: string | null;
+  /** [[attempt, provider, provider_call_id], ...] */
+  attempts_json: string;
+}
+
+export interface WriteCallParams {
+  call_id: string;
+  state: number;
+  failure_reason: number;
+  reason_provisional: number;
+  continues: number;
+  provider_call_id: string;
+  attempt: number;
+  provider: string;
+  now_ms: number;
+}
+
+export type InsertSettledInboundParams = Omit<InboundRow, "received_seq">;
+
 export function prepareStatements(db: Database.Database) {
   return {
+    // The planner's loads (src/store/plan): a call with its route and attempts, in one row.
+    loadedCallById: db.prepare<[string], LoadedCallRow>(
+      `SELECT ${LOADED_CALL_COLUMNS} FROM calls c WHERE c.call_id = ?`,
+    ),
+    // Every call a batch names: by echoed call id, by the provider id of its current
+    // attempt, by the provider id of an earlier attempt. One statement per batch.
+    loadedCallsFor: db.prepare<{ provider: string; call_ids: string; provider_call_ids: string }, LoadedCallRow>(
+      `WITH ids (call_id) AS (
+         SELECT value FROM json_each(@call_ids)
+         UNION
+         SELECT call_id FROM calls WHERE provider = @provider AND provider_call_id <> ''
+           AND provider_call_id IN (SELECT value FROM json_each(@provider_call_ids))
+         UNION
+         SELECT call_id FROM attempts WHERE provider = @provider AND provider_call_id <> ''
+           AND provider_call_id IN (SELECT value FROM json_each(@provider_call_ids)))
+       SELECT ${LOADED_CALL_COLUMNS} FROM ids JOIN calls c ON c.call_id = ids.call_id`,
+    ),
+    seenDedupeKeys: db.prepare<[string, string], { dedupe_key: string }>(
+      `SELECT dedupe_key FROM inbound
+       WHERE provider = ? AND dedupe_key IN (SELECT value FROM json_each(?))`,
+    ),
+    parkedForBatch: db.prepare<{ provider: string; provider_call_ids: string; call_ids: string }, InboundRow>(
+      `SELECT * FROM inbound
+       WHERE disposition = 'parked' AND provider = @provider AND provider_call_id <> ''
+         AND provider_call_id IN (SELECT value FROM json_each(@provider_call_ids))
+       UNION
+       SELECT * FROM inbound
+       WHERE disposition = 'parked' AND provider = @provider
+         AND call_id_hint IN (SELECT value FROM json_each(@call_ids))
+       ORDER BY received_seq`,
+    ),
+    // The final row of a call a plan moved; the sealed request goes once it has ended for good.
+    writeCall: db.prepare<WriteCallParams>(
+      `UPDATE calls SET state = @state, failure_reason = @failure_reason,
+         reason_provisional = @reason_provisional, continues = @continues,
+         provider_call_id = @provider_call_id, attempt = @attempt, provider = @provider,
+         updated_at_ms = @now_ms,
+         sealed_request = CASE WHEN @state IN (6, 7) AND @continues = 0 THEN NULL ELSE sealed_request END
+       WHERE call_id = @call_id`,
+    ),
+    // A push settled in the change that received it: inserted once, already settled.
+    insertSettledInbound: db.prepare<InsertSettledInboundParams>(
+      `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+         failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+         disposition, call_id, applied_sequence, received_at_ms)
+       VALUES (@provider, @dedupe_key, @provider_call_id, @call_id_hint, @state,
+         @failure_reason, @provider_code, @provider_text, @occurred_at_ms, @provisional,
+         @disposition, @call_id, @applied_sequence, @received_at_ms)`,
+    ),
     // Conflict target is the idempotency index only: a clashing call_id is a bug and
     // must throw, not silently return someone else's call.
     insertCall: db.prepare<InsertCallParams>(

@@ -1,6 +1,6 @@
 /**
  * Verifications on SQLite (see src/store/verifications.ts). Both functions run inside the
- * caller's IMMEDIATE transaction: SQLite has one writer at a time, so a Check's read,
+ * caller's group transaction (its own savepoint): SQLite has one writer at a time, so a Check's read,
  * claim and update cannot interleave with another Check's. The claim is still the
  * conditional update PostgreSQL needs, so the two engines run the same steps.
  */
@@ -18,7 +18,7 @@ import {
   notFound,
   precheck,
 } from "../verifications.js";
-import { mustLoadCall } from "./apply.js";
+import { mustLoadCall } from "./plan-io.js";
 import { type EventRow, toEventRecord } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -122,7 +122,7 @@ function appendVerificationEvent(
   verification: VerificationState,
   nowMs: number,
 ): EventRecord {
-  const call = mustLoadCall(st, callId);
+  const { call } = mustLoadCall(st, callId);
   const row = vs.insertEvent.get({
     call_id: call.callId,
     tenant: call.tenant,
@@ -170,7 +170,7 @@ export function checkVerification(
   }
   if (decision !== "compare") return answer(decision, 0);
   const claimed = vs.claim.get(row.callId);
-  // Unreachable inside one IMMEDIATE transaction; answered like PostgreSQL would be.
+  // Unreachable with one writer at a time; answered like PostgreSQL would be.
   if (claimed === undefined) return answer(CheckResult.TOO_MANY_ATTEMPTS, 0);
   const next = afterCompare(request.matches(row.callId, claimed.code_hash), claimed.attempts_left);
   vs.settle.run({ state: next.state, call_id: row.callId });

@@ -1,0 +1,118 @@
+/**
+ * The PostgreSQL side of the planner (src/store/plan): loads what a plan needs, the calls
+ * row-locked, and executes the writes it returns. No rule lives here. Runs inside the
+ * caller's transaction. As before, each call's row lock is taken before the first event of
+ * the call is inserted, which keeps one call's sequences in commit order (visibility.ts).
+ */
+import type { CallRoute } from "../../core/attempts.js";
+import type { EventRecord } from "../../core/model.js";
+import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
+import * as q from "./queries.js";
+import { toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
+
+/** The rows, each with its attempts (oldest first). */
+async function withAttempts(db: q.Db, rows: readonly q.RoutedCallRow[]): Promise<LoadedCall[]> {
+  const attempts = new Map<string, AttemptRef[]>();
+  for (const a of await q.attemptsOf(
+    db,
+    rows.map((r) => r.call_id),
+  )) {
+    const list = attempts.get(a.call_id) ?? [];
+    list.push({ attempt: a.attempt, provider: a.provider, providerCallId: a.provider_call_id });
+    attempts.set(a.call_id, list);
+  }
+  return rows.map((row) => ({
+    call: toCallRecord(row),
+    route: row.route == null ? undefined : (row.route as CallRoute),
+    attempts: attempts.get(row.call_id) ?? [],
+  }));
+}
+
+export async function lockCallsFor(
+  db: q.Db,
+  provider: string,
+  callIds: readonly string[],
+  providerCallIds: readonly string[],
+): Promise<LoadedCall[]> {
+  if (callIds.length === 0 && providerCallIds.length === 0) return [];
+  return withAttempts(db, await q.lockCallsFor(db, provider, callIds, providerCallIds));
+}
+
+export async function mustLockCall(db: q.Db, callId: string): Promise<LoadedCall> {
+  const row = await q.lockRoutedCall(db, callId);
+  if (row === undefined) throw new Error(`postgres store: unknown call ${callId}`);
+  const [loaded] = await withAttempts(db, [row]);
+  if (loaded === undefined) throw new Error(`postgres store: unknown call ${callId}`);
+  return loaded;
+}
+
+export async function loadParked(
+  db: q.Db,
+  provider: string,
+  providerCallIds: readonly string[],
+  echoes: readonly string[],
+): Promise<ParkedPush[]> {
+  if (providerCallIds.length === 0 && echoes.length === 0) return [];
+  const rows = await q.parkedForBatch(db, provider, providerCallIds, echoes);
+  return rows.map((row) => ({ provider: row.provider, push: toInboundEvent(row) }));
+}
+
+/**
+ * Executes a plan's writes; returns the appended events in sequence order. Every inbound
+ * row the plan settles already exists (inserted parked before planning), so its
+ * disposition is one UPDATE for all.
+ */
+export async function executeWrites(db: q.Db, writes: Writes, nowMs: number): Promise<EventRecord[]> {
+  const events: EventRecord[] = [];
+  for (const e of writes.events) {
+    const row = await q.insertEvent(db, {
+      call_id: e.callId,
+      tenant: e.tenant,
+      client_reference: e.clientReference,
+      state: e.state,
+      failure_reason: e.failureReason,
+      provider: e.provider,
+      provider_call_id: e.providerCallId,
+      provider_code: e.providerCode,
+      provider_text: e.providerText,
+      occurred_at_ms: e.occurredAtMs ?? null,
+      recorded_at_ms: e.recordedAtMs,
+      provisional: e.provisional,
+      attempt: e.attempt,
+      continues: e.continues,
+    });
+    events.push(toEventRecord(row));
+  }
+  for (const call of writes.calls) {
+    await q.writeCall(db, {
+      callId: call.callId,
+      state: call.state,
+      failureReason: call.failureReason,
+      reasonProvisional: call.reasonProvisional,
+      continues: call.continues,
+      providerCallId: call.providerCallId,
+      attempt: call.attempt,
+      provider: call.provider,
+      nowMs: call.updatedAtMs,
+    });
+  }
+  for (const a of writes.newAttempts) await q.insertAttempt(db, a.callId, a.attempt, a.provider, nowMs);
+  for (const a of writes.attemptAnswers) await q.setAttemptAnswer(db, a);
+  for (const a of writes.attemptProviderCallIds) {
+    await q.setAttemptProviderCallId(db, a.callId, a.attempt, a.providerCallId);
+  }
+  for (const f of writes.fallbacks) await q.insertFallback(db, f.callId, f.attempt, nowMs);
+  await q.setDispositions(
+    db,
+    writes.inbound
+      .filter((w) => !(w.received && w.disposition === "parked"))
+      .map((w) => ({
+        provider: w.provider,
+        dedupeKey: w.push.dedupeKey,
+        disposition: w.disposition,
+        callId: w.callId,
+        appliedSequence: w.eventIndex === undefined ? null : (events[w.eventIndex]?.sequence ?? null),
+      })),
+  );
+  return events;
+}

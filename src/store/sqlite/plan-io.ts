@@ -1,0 +1,137 @@
+/**
+ * The SQLite side of the planner (src/store/plan): loads what a plan needs and executes
+ * the writes it returns. No rule lives here. Runs inside the caller's transaction.
+ */
+import type { CallRoute } from "../../core/attempts.js";
+import type { CallRecord, EventRecord } from "../../core/model.js";
+import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
+import { toCallRecord, toEventRecord, toInboundEvent, type InboundRow } from "./rows.js";
+import type { LoadedCallRow, Statements } from "./statements.js";
+
+export function toLoadedCall(row: LoadedCallRow): LoadedCall {
+  const attempts = (JSON.parse(row.attempts_json) as Array<[number, string, string]>)
+    .map(([attempt, provider, providerCallId]): AttemptRef => ({ attempt, provider, providerCallId }))
+    .sort((a, b) => a.attempt - b.attempt);
+  return {
+    call: toCallRecord(row),
+    route: row.route === null ? undefined : (JSON.parse(row.route) as CallRoute),
+    attempts,
+  };
+}
+
+export function loadCall(st: Statements, callId: string): LoadedCall | undefined {
+  const row = st.loadedCallById.get(callId);
+  return row === undefined ? undefined : toLoadedCall(row);
+}
+
+export function mustLoadCall(st: Statements, callId: string): LoadedCall {
+  const call = loadCall(st, callId);
+  if (call === undefined) throw new Error(`sqlite store: unknown call ${callId}`);
+  return call;
+}
+
+export function toParked(rows: readonly InboundRow[]): ParkedPush[] {
+  return rows.map((row) => ({ provider: row.provider, push: toInboundEvent(row) }));
+}
+
+export function loadParked(
+  st: Statements,
+  provider: string,
+  providerCallIds: readonly string[],
+  echoes: readonly string[],
+): ParkedPush[] {
+  if (providerCallIds.length === 0 && echoes.length === 0) return [];
+  return toParked(
+    st.parkedForBatch.all({
+      provider,
+      provider_call_ids: JSON.stringify(providerCallIds),
+      call_ids: JSON.stringify(echoes),
+    }),
+  );
+}
+
+/** Executes a plan's writes; returns the appended events in sequence order. */
+export function executeWrites(st: Statements, writes: Writes, nowMs: number): EventRecord[] {
+  const events = writes.events.map((e) => {
+    const row = st.insertEvent.get({
+      call_id: e.callId,
+      tenant: e.tenant,
+      client_reference: e.clientReference,
+      state: e.state,
+      failure_reason: e.failureReason,
+      provider: e.provider,
+      provider_call_id: e.providerCallId,
+      provider_code: e.providerCode,
+      provider_text: e.providerText,
+      occurred_at_ms: e.occurredAtMs ?? null,
+      recorded_at_ms: e.recordedAtMs,
+      provisional: e.provisional ? 1 : 0,
+      attempt: e.attempt,
+      continues: e.continues ? 1 : 0,
+    });
+    if (row === undefined) throw new Error("sqlite store: event insert returned no row");
+    return toEventRecord(row);
+  });
+  for (const call of writes.calls) writeCall(st, call);
+  for (const a of writes.newAttempts) st.insertAttempt.run(a.callId, a.attempt, a.provider, nowMs);
+  for (const a of writes.attemptAnswers) {
+    st.setAttemptAnswer.run({
+      call_id: a.callId,
+      attempt: a.attempt,
+      outcome: a.outcome,
+      provider_call_id: a.providerCallId,
+      failure_reason: a.failureReason,
+      provider_code: a.providerCode,
+      provider_text: a.providerText,
+      ended_at_ms: a.endedAtMs,
+    });
+  }
+  for (const a of writes.attemptProviderCallIds) st.setAttemptProviderCallId.run(a.providerCallId, a.callId, a.attempt);
+  for (const f of writes.fallbacks) st.insertFallback.run(f.callId, f.attempt, nowMs);
+  for (const w of writes.inbound) {
+    const applied = w.eventIndex === undefined ? null : (events[w.eventIndex]?.sequence ?? null);
+    if (!w.received) {
+      st.setDisposition.run({
+        provider: w.provider,
+        dedupe_key: w.push.dedupeKey,
+        disposition: w.disposition,
+        call_id: w.callId,
+        applied_sequence: applied,
+      });
+      continue;
+    }
+    // Deduped by the caller against the store and the batch: a conflict here is a bug,
+    // and throws.
+    st.insertSettledInbound.run({
+      provider: w.provider,
+      dedupe_key: w.push.dedupeKey,
+      provider_call_id: w.push.providerCallId,
+      call_id_hint: w.push.callId ?? null,
+      state: w.push.state,
+      failure_reason: w.push.failureReason,
+      provider_code: w.push.providerCode,
+      provider_text: w.push.providerText,
+      occurred_at_ms: w.push.occurredAtMs ?? null,
+      provisional: w.push.provisional === true ? 1 : 0,
+      disposition: w.disposition,
+      call_id: w.callId,
+      applied_sequence: applied,
+      received_at_ms: nowMs,
+    });
+  }
+  return events;
+}
+
+function writeCall(st: Statements, call: CallRecord): void {
+  st.writeCall.run({
+    call_id: call.callId,
+    state: call.state,
+    failure_reason: call.failureReason,
+    reason_provisional: call.reasonProvisional ? 1 : 0,
+    continues: call.continues ? 1 : 0,
+    provider_call_id: call.providerCallId,
+    attempt: call.attempt,
+    provider: call.provider,
+    now_ms: call.updatedAtMs,
+  });
+}

@@ -3,7 +3,6 @@
  * with the field named, the seed's request and answer examples as vectors, and the
  * requests the contract fake (its own signature check, the seed's error answers) takes.
  */
-import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallKind, CallState } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { runCli } from "../../src/cli/main.js";
+import { capture } from "../cli/capture.js";
 import { KINGSOFT_FAKE_TEMPLATES, type KingsoftFake, startKingsoftFake } from "../fakes/kingsoft.js";
 import { type TencentFake, startTencentFake } from "../fakes/tencent.js";
 import { CLIENTS, type TestClient, failureOf } from "../support/clients.js";
@@ -208,5 +210,35 @@ describe("Kingsoft notifications through the contract fake", () => {
       message: "template_name: kingsoft has no template of that name; configured: delivery, shipped",
     });
     expect(kingsoft.requests.length).toBe(before);
+  });
+});
+
+describe("voicecode notify", () => {
+  const cli = async (argv: string[]) => {
+    const stdout = capture();
+    const stderr = capture();
+    const code = await runCli(argv, { stdout, stderr, env: {}, signal: AbortSignal.timeout(10_000) });
+    return { code, out: stdout.lines(), err: stderr.text() };
+  };
+
+  it("places an IVR call; watch shows the key pressed; get shows the template; --param values are never printed", async () => {
+    const addr = ["--addr", fixture.server.grpcUrl];
+    const sent = await cli(["notify", ...addr, "--to", "+8613711112226", "--template", "delivery", "--param", "id=SF98765", "--ivr"]);
+    expect(sent).toMatchObject({ code: 0, err: "" });
+    expect(sent.out[0]).toMatch(/^call (\w{26}) via sandbox \(provider id sbx_\w+\) ACCEPTED$/);
+    const callId = sent.out[0]?.split(" ")[1] ?? "";
+    await fixture.carrier.scheduler.runAll();
+    const watched = await cli(["watch", ...addr, callId]);
+    expect(watched.code).toBe(0);
+    expect(watched.out.at(-1)).toMatch(/COMPLETED {2}pressed "6"/);
+    const got = await cli(["get", ...addr, callId]);
+    expect(got.out).toContain("  template  delivery (IVR)");
+    expect([...sent.out, ...watched.out, ...got.out, sent.err].join("\n")).not.toContain("SF98765");
+  });
+
+  it("refuses a missing --template as usage", async () => {
+    const res = await cli(["notify", "--to", "+8613711112226"]);
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/missing --template/);
   });
 });

@@ -75,7 +75,13 @@ export function describeNotifyStoreContract(name: string, open: () => Promise<St
     it("keeps the key press, duration and times on the event that reports them", async () => {
       const call = newCall();
       await store.createCall(call);
-      await store.recordSendResult(call.callId, { kind: "accepted", providerCallId: `${u}-pc`, providerCode: "200", providerText: "" }, NOW + 1);
+      const accepted = await store.recordSendResult(
+        call.callId,
+        { kind: "accepted", providerCallId: `${u}-pc`, providerCode: "200", providerText: "" },
+        NOW + 1,
+      );
+      // Every path that returns a call keeps what it says (the write path loads calls its own way).
+      expect(accepted.call).toMatchObject({ kind: "ivr", templateName: "delivery" });
       const answered = final(`${u}-pc`, {
         dedupeKey: `${u}-answered`,
         state: CallState.ANSWERED,

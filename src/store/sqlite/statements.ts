@@ -68,7 +68,7 @@ export const CALL_COLUMNS = `call_id, kind, template_name, tenant, provider, pro
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 /** A call row with what the planner also needs: its route and its attempts (JSON). */
-export const LOADED_CALL_COLUMNS = `c.call_id, c.tenant, c.provider, c.provider_call_id, c.phone_masked,
+export const LOADED_CALL_COLUMNS = `c.call_id, c.kind, c.template_name, c.tenant, c.provider, c.provider_call_id, c.phone_masked,
   c.play_times, c.client_reference, c.idempotency_key, c.request_hash, c.metadata, c.state,
   c.failure_reason, c.reason_provisional, c.attempt, c.continues, c.created_at_ms, c.updated_at_ms,
   c.route,

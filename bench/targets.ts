@@ -32,6 +32,7 @@ import {
   CheckResponseSchema,
   CallState,
   GetCallResponseSchema,
+  NotifyResponseSchema,
   SendRequestSchema,
   SendResponseSchema,
   StatusEventSchema,
@@ -97,6 +98,7 @@ const GET_CALL_RESPONSE = create(GetCallResponseSchema, {
 
 const noopHandlers: VoiceCodeHandlers = {
   send: async () => SEND_RESPONSE,
+  notify: async () => create(NotifyResponseSchema, { callId: CALL_ID, provider: "sandbox", state: CallState.ACCEPTED }),
   getCall: async () => GET_CALL_RESPONSE,
   async *watchStatus(): AsyncGenerator<WatchStatusResponse> {},
   check: async () => create(CheckResponseSchema, {}),

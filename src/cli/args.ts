@@ -34,6 +34,21 @@ export interface CheckArgs {
   readonly code: string;
 }
 
+export interface NotifyArgs {
+  readonly kind: "notify";
+  readonly to: string;
+  readonly template: string;
+  /** Never printed: the values may be personal data. */
+  readonly params: Record<string, string>;
+  readonly ivr: boolean;
+  readonly caller: string;
+  readonly provider: string;
+  readonly ref: string;
+  readonly idempotencyKey: string;
+  readonly meta: Record<string, string>;
+  readonly watch: boolean;
+}
+
 export type WatchTarget =
   | { readonly case: "callId"; readonly value: string }
   | { readonly case: "clientReference"; readonly value: string };
@@ -49,7 +64,7 @@ export interface GetArgs {
   readonly callId: string;
 }
 
-export type CommandArgs = SendArgs | WatchArgs | GetArgs | CheckArgs;
+export type CommandArgs = SendArgs | NotifyArgs | WatchArgs | GetArgs | CheckArgs;
 
 export type ParsedCli =
   | { readonly kind: "help"; readonly topic: CommandName | undefined }
@@ -86,6 +101,10 @@ const OPTIONS = {
   "code-length": { type: "string" },
   "code-ttl": { type: "string" },
   check: { type: "boolean" },
+  template: { type: "string" },
+  param: { type: "string", multiple: true },
+  ivr: { type: "boolean" },
+  caller: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -106,6 +125,7 @@ const ALLOWED: Record<CommandName, readonly OptionName[]> = {
     "code-ttl",
     "check",
   ],
+  notify: ["to", "template", "param", "ivr", "caller", "provider", "ref", "idempotency-key", "meta", "watch"],
   watch: ["ref", "after"],
   get: [],
   check: ["ref", "code"],
@@ -193,6 +213,8 @@ function parseCommand(name: CommandName, values: Values, positionals: string[]):
   switch (name) {
     case "send":
       return parseSend(values, positionals);
+    case "notify":
+      return parseNotify(values, positionals);
     case "watch":
       return parseWatch(values, positionals);
     case "get":
@@ -245,13 +267,35 @@ function parseSend(values: Values, positionals: string[]): SendArgs {
   };
 }
 
-function parseMeta(pairs: string[]): Record<string, string> {
+function parseNotify(values: Values, positionals: string[]): NotifyArgs {
+  if (positionals.length > 0) throw new UsageError("notify takes no positional arguments", "notify");
+  const to = values.to ?? "";
+  const template = values.template ?? "";
+  if (to === "") throw new UsageError("missing --to", "notify");
+  if (template === "") throw new UsageError("missing --template", "notify");
+  return {
+    kind: "notify",
+    to,
+    template,
+    params: parseMeta(values.param ?? [], "--param", "notify"),
+    ivr: values.ivr === true,
+    caller: values.caller ?? "",
+    provider: values.provider ?? "",
+    ref: values.ref ?? "",
+    idempotencyKey: values["idempotency-key"] ?? "",
+    meta: parseMeta(values.meta ?? [], "--meta", "notify"),
+    watch: values.watch === true,
+  };
+}
+
+/** key=value pairs; keys are shown in errors, values never (a --param may be personal data). */
+function parseMeta(pairs: string[], flag = "--meta", topic: CommandName = "send"): Record<string, string> {
   const meta: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError("--meta takes key=value", "send");
+    if (eq <= 0) throw new UsageError(`${flag} takes key=value`, topic);
     const key = pair.slice(0, eq);
-    if (Object.hasOwn(meta, key)) throw new UsageError(`duplicate --meta key '${key}'`, "send");
+    if (Object.hasOwn(meta, key)) throw new UsageError(`duplicate ${flag} key '${key}'`, topic);
     meta[key] = pair.slice(eq + 1);
   }
   return meta;

@@ -5,6 +5,7 @@ import {
   type Attempt,
   AttemptOutcome,
   type Call,
+  CallKind,
   CallState,
   CallStateSchema,
   FailureReasonSchema,
@@ -48,7 +49,7 @@ function callHeader(callId: string, provider: string, providerCallId: string, st
   return `call ${clean(callId)} via ${clean(provider)}${pid} ${stateText}`;
 }
 
-export function formatSendResponse(res: SendResponse): string {
+export function formatSendResponse(res: Pick<SendResponse, "callId" | "provider" | "providerCallId" | "state" | "failureReason" | "idempotentReplay" | "attempts">): string {
   const replay = res.idempotentReplay ? " (idempotent replay)" : "";
   const header = callHeader(res.callId, res.provider, res.providerCallId, stateWithReason(res.state, res.failureReason));
   // Only a route that tried more than one provider is worth a second line.
@@ -89,15 +90,19 @@ export function formatEvent(ev: StatusEvent, withCallId: boolean): string {
   }
   // Attempt 1 is every call that never tried a second provider: only later ones are named.
   const attempt = ev.attempt > 1 ? ` (attempt ${ev.attempt})` : "";
-  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${attempt}${providerDetail(ev)}`;
+  // The IVR answer: the key the callee pressed, on the event that reported it.
+  const key = ev.pressedKey === "" ? "" : `  pressed ${JSON.stringify(clean(ev.pressedKey))}`;
+  return `#${ev.sequence}  ${when}${call}  ${stateWithReason(ev.state, ev.failureReason)}${provisional}${attempt}${key}${providerDetail(ev)}`;
 }
 
 export function formatCall(call: Call): string[] {
   const lines = [
     callHeader(call.callId, call.provider, call.providerCallId, stateWithReason(call.state, call.failureReason)),
     `  to        ${clean(call.phoneNumberMasked)}`,
-    `  plays     ${call.playTimes}`,
   ];
+  // A notification names its template; a code call how often the code is spoken.
+  if (call.templateName !== "") lines.push(`  template  ${clean(call.templateName)}${call.kind === CallKind.IVR ? " (IVR)" : ""}`);
+  else lines.push(`  plays     ${call.playTimes}`);
   if (call.clientReference !== "") lines.push(`  ref       ${clean(call.clientReference)}`);
   lines.push(`  created   ${formatTime(call.createTime)}`, `  updated   ${formatTime(call.updateTime)}`);
   for (const [key, value] of Object.entries(call.metadata).sort(([a], [b]) => a.localeCompare(b))) {

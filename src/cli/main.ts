@@ -5,6 +5,7 @@ import { runCheck } from "./check.js";
 import { runGet } from "./get.js";
 import { runKeys } from "./keys.js";
 import { reportError } from "./report-error.js";
+import { runNotify } from "./notify.js";
 import { runSend } from "./send.js";
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { usageText } from "./usage.js";
@@ -74,6 +75,8 @@ function dispatch(ctx: CliContext, command: CommandArgs): Promise<number> {
   switch (command.kind) {
     case "send":
       return runSend(ctx, command);
+    case "notify":
+      return runNotify(ctx, command);
     case "watch":
       return runWatch(ctx, command);
     case "get":

@@ -1,9 +1,9 @@
 /** Help texts: kept apart from parsing so `--help` output reads as one document. */
 import { EXIT_CODES_TEXT } from "./exit-codes.js";
 
-export type CommandName = "send" | "watch" | "get" | "check";
+export type CommandName = "send" | "notify" | "watch" | "get" | "check";
 
-export const COMMANDS: readonly CommandName[] = ["send", "watch", "get", "check"];
+export const COMMANDS: readonly CommandName[] = ["send", "notify", "watch", "get", "check"];
 
 export const DEFAULT_ADDR = "http://127.0.0.1:50051";
 
@@ -22,6 +22,7 @@ const MAIN = `usage: voicecode <command> [options]
 
 commands:
   send     place a verification-code call
+  notify   place a template notification call (--ivr: the callee answers with a key)
   watch    stream a call's status events
   get      show a call and its event history
   check    check the code a person typed (calls sent with --generate or --check)
@@ -45,6 +46,25 @@ options:
   --code-ttl SECONDS    how long the code can be checked, 60 to 3600 (server default 600)
   --check               keep your --code (hashed) so \`voicecode check\` can verify it
   --play-times N        how many times the code is spoken, ${PLAY_TIMES.min} to ${PLAY_TIMES.max} (server default 2)
+  --provider NAME       provider to use (default: server routing)
+  --ref CLIENT_REF      your own reference, echoed on every status event
+  --idempotency-key K   makes retries safe: a repeat returns the first call
+  --meta k=v            label stored with the call; repeatable
+  --watch               then stream the call's status until it ends
+
+${GLOBAL_OPTIONS}`;
+
+const NOTIFY = `usage: voicecode notify --to E164 --template NAME [--param k=v ...] [options]
+
+place one template notification call ("your order {id} ships today") and print its
+id and state; with --ivr the callee answers with a key press, which watch shows.
+
+options:
+  --to E164             number to call, e.g. +8613711112222 (required)
+  --template NAME       logical template name, mapped per provider by the server (required)
+  --param k=v           template variable; repeatable (values are never printed)
+  --ivr                 collect a key press (IVR)
+  --caller DIGITS       number shown to the callee (default: the provider's)
   --provider NAME       provider to use (default: server routing)
   --ref CLIENT_REF      your own reference, echoed on every status event
   --idempotency-key K   makes retries safe: a repeat returns the first call
@@ -91,6 +111,8 @@ export function usageText(command: CommandName | undefined): string {
       return CHECK;
     case "send":
       return SEND;
+    case "notify":
+      return NOTIFY;
     case "watch":
       return WATCH;
     case "get":

@@ -10,6 +10,8 @@ import type {
   CheckResponse,
   GetCallRequest,
   GetCallResponse,
+  NotifyRequest,
+  NotifyResponse,
   SendRequest,
   SendResponse,
   WatchStatusRequest,
@@ -18,6 +20,8 @@ import type {
 
 export interface VoiceCodeHandlers {
   send(request: SendRequest, signal: AbortSignal, caller: Caller): Promise<SendResponse>;
+  /** A template notification (or IVR) call, created exactly like a Send. */
+  notify(request: NotifyRequest, signal: AbortSignal, caller: Caller): Promise<NotifyResponse>;
   /** NOT_FOUND for another tenant's call, exactly as for an unknown id. */
   getCall(request: GetCallRequest, signal: AbortSignal, caller: Caller): Promise<GetCallResponse>;
   /**

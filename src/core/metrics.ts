@@ -54,7 +54,9 @@ export function providerOutcomeLabel(outcome: SendOutcome): ProviderOutcomeLabel
   }
 }
 
-export function sendOutcomeLabel(response: SendResponse): SendOutcomeLabel {
+export function sendOutcomeLabel(
+  response: Pick<SendResponse, "idempotentReplay" | "state">,
+): SendOutcomeLabel {
   if (response.idempotentReplay) return "REPLAYED";
   if (response.state === CallState.ACCEPTED) return "ACCEPTED";
   return response.state === CallState.FAILED ? "FAILED" : "PENDING";

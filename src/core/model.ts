@@ -6,9 +6,46 @@ import { CallState, FailureReason, VerificationState } from "../../gen/voicecode
 
 export { CallState, FailureReason, VerificationState };
 
-/** One verification-code call as stored. The full phone number and the code are never kept. */
+/**
+ * What a call says. "verification": a code (Send); "notification": a template message
+ * (Notify); "ivr": a template message that collects a key press (Notify with
+ * collect_key_press). Stored as this text; rows from before kinds existed are
+ * "verification".
+ */
+export type CallKind = "verification" | "notification" | "ivr";
+
+export const CALL_KINDS: readonly CallKind[] = ["verification", "notification", "ivr"];
+
+/** A stored kind text, read defensively: anything unknown is a verification call. */
+export function toCallKind(text: string): CallKind {
+  return (CALL_KINDS as readonly string[]).includes(text) ? (text as CallKind) : "verification";
+}
+
+/**
+ * What a provider reports about a finished call beyond its state, kept on the event
+ * that carries it (usually the terminal one). Every field is optional: most providers
+ * and most events have none of them.
+ */
+export interface CallDetails {
+  /** The key the callee pressed (IVR), as reported; absent when none. */
+  readonly pressedKey?: string | undefined;
+  /** Connected time in whole seconds. */
+  readonly durationSeconds?: number | undefined;
+  /** When the callee answered, epoch ms, by the provider's clock. */
+  readonly answeredAtMs?: number | undefined;
+  /** When the call ended, epoch ms, by the provider's clock. */
+  readonly endedAtMs?: number | undefined;
+}
+
+/**
+ * One call as stored. The full phone number, the code and a notification's template
+ * parameters are never kept.
+ */
 export interface CallRecord {
   readonly callId: string;
+  readonly kind: CallKind;
+  /** A notification's logical template name; "" for a verification call. */
+  readonly templateName: string;
   /** The caller that sent it; only that tenant may read or watch it. */
   readonly tenant: string;
   readonly provider: string;
@@ -31,7 +68,7 @@ export interface CallRecord {
 }
 
 /** One applied state change of a call; `sequence` increases store-wide in commit order. */
-export interface EventRecord {
+export interface EventRecord extends CallDetails {
   readonly sequence: number;
   readonly callId: string;
   /** The call's tenant (copied so reference watches filter in SQL). */

@@ -15,7 +15,7 @@ import { echoFor } from "./attempts.js";
 import { VoiceCodeError } from "./errors.js";
 import { type CoreMetrics, countFinishedCalls, providerOutcomeLabel } from "./metrics.js";
 import type { CallRecord } from "./model.js";
-import type { Provider, SendOutcome } from "./provider.js";
+import { type Provider, type ProviderNotifyRequest, type SendOutcome, placeRequest } from "./provider.js";
 
 export interface PlaceDeps {
   readonly store: Store;
@@ -34,6 +34,9 @@ export interface PlaceRequest {
   readonly playTimes: number;
 }
 
+/** What a provider needs for a notification: the parameters are never stored or logged. */
+export type PlaceNotifyRequest = Omit<ProviderNotifyRequest, "callId">;
+
 export interface PlaceOptions {
   readonly callId: string;
   /** The call's tenant, for metrics. */
@@ -47,7 +50,7 @@ export interface PlaceOptions {
   readonly tried: readonly string[];
   /** False for a pinned provider: its refusal ends the call. */
   readonly failover: boolean;
-  readonly request: PlaceRequest;
+  readonly request: PlaceRequest | PlaceNotifyRequest;
   readonly log: Logger;
 }
 
@@ -101,7 +104,7 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
 
 async function ask(
   provider: Provider,
-  request: { callId: string } & PlaceRequest,
+  request: { callId: string } & (PlaceRequest | PlaceNotifyRequest),
   timeoutMs: number,
   log: Logger,
 ): Promise<SendOutcome> {
@@ -109,7 +112,7 @@ async function ask(
   // hanging up must not leave the record without the provider's answer.
   try {
     // A client span per provider request; no traceparent goes to the provider (docs/deployment.md).
-    return await tracedProviderSend(provider, () => provider.send(request, AbortSignal.timeout(timeoutMs)));
+    return await tracedProviderSend(provider, () => placeRequest(provider, request, AbortSignal.timeout(timeoutMs)));
   } catch (err) {
     log.error({ err: errorSummary(err) }, "provider adapter threw");
     return { kind: "ambiguous", detail: "provider adapter failed" };

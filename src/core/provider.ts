@@ -2,7 +2,7 @@
  * What the core needs from a provider adapter. Everything about one provider's wire
  * format lives in src/providers/<name>/; the core only sees these shapes.
  */
-import type { CallState, FailureReason } from "./model.js";
+import { type CallDetails, type CallState, FailureReason } from "./model.js";
 
 export interface ProviderSendRequest {
   /** Our call id: adapters put it in the provider's echo field where one exists. */
@@ -12,6 +12,34 @@ export interface ProviderSendRequest {
   /** Digits only, already validated. Never log it. */
   readonly code: string;
   readonly playTimes: number;
+}
+
+/**
+ * A template notification (Notify). The template parameters may carry personal data:
+ * like a code, never log them, never store them.
+ */
+export interface ProviderNotifyRequest {
+  /** Our call id: adapters put it in the provider's echo field where one exists. */
+  readonly callId: string;
+  /** E.164 with "+", already validated. */
+  readonly phoneNumber: string;
+  /** The logical template name; the adapter maps it to its own template id. */
+  readonly templateName: string;
+  /** Already validated by the core (sizes, printable text); the adapter checks its own limits. */
+  readonly templateParams: Readonly<Record<string, string>>;
+  /** IVR: the callee answers with a key press. */
+  readonly collectKeyPress: boolean;
+  /** Digits shown to the callee; undefined: the provider's configured or default one. */
+  readonly displayNumber: string | undefined;
+}
+
+/** What a request asks a provider to do: the check and the call differ by kind. */
+export type RequestKind = "verification" | "notification" | "ivr";
+
+/** A problem a provider has with a request: the offending request field and what is wrong. */
+export interface RequestProblem {
+  readonly field: string;
+  readonly problem: string;
 }
 
 /**
@@ -57,6 +85,8 @@ export interface InboundEvent {
   readonly providerCallId: string;
   /** Our call id when the provider echoes it back (SessionContext, userData, ExtId). */
   readonly callId: string | undefined;
+  /** Key press, duration, answer and end times, when the push carries them. */
+  readonly details?: CallDetails | undefined;
   readonly state: CallState;
   readonly failureReason: FailureReason;
   readonly providerCode: string;
@@ -104,8 +134,18 @@ export interface Provider {
    * The provider's own limits, checked before any network call. Returns the offending
    * request field and the problem, or undefined when the request fits.
    */
-  check?(request: ProviderSendRequest): { field: string; problem: string } | undefined;
+  check?(request: ProviderSendRequest): RequestProblem | undefined;
   send(request: ProviderSendRequest, signal: AbortSignal): Promise<SendOutcome>;
+  /**
+   * Capability marker: the notification kinds `notify` places. Absent or empty: the
+   * provider places no notifications (Notify pinned to it is FAILED_PRECONDITION, and
+   * routing passes it over).
+   */
+  readonly notifies?: readonly ("notification" | "ivr")[];
+  /** The provider's limits for a notification, checked before any network call (as `check`). */
+  checkNotify?(request: ProviderNotifyRequest): RequestProblem | undefined;
+  /** Places a template notification (or IVR) call; outcomes as for `send`. */
+  notify?(request: ProviderNotifyRequest, signal: AbortSignal): Promise<SendOutcome>;
   readonly webhook: ProviderWebhook;
   /** Releases timers and sockets at shutdown. */
   close?(): Promise<void>;
@@ -114,4 +154,45 @@ export interface Provider {
 /** Thrown by ProviderWebhook.parse for malformed pushes. */
 export class WebhookParseError extends Error {
   override readonly name = "WebhookParseError";
+}
+
+/** Whether `provider` places requests of `kind` (every provider places verification calls). */
+export function supportsKind(provider: Provider, kind: RequestKind): boolean {
+  if (kind === "verification") return true;
+  return provider.notify !== undefined && (provider.notifies ?? []).includes(kind);
+}
+
+/** A request for a provider: a code (Send) or a template notification (Notify). */
+export type AnyProviderRequest = ProviderSendRequest | ProviderNotifyRequest;
+
+export function isNotifyRequest(request: AnyProviderRequest): request is ProviderNotifyRequest {
+  return "templateName" in request;
+}
+
+export function requestKind(request: AnyProviderRequest): RequestKind {
+  if (!isNotifyRequest(request)) return "verification";
+  return request.collectKeyPress ? "ivr" : "notification";
+}
+
+/**
+ * The provider's objection to a request, before any network call: undefined when it can
+ * take it. A provider without the capability is not asked here (see supportsKind).
+ */
+export function checkRequest(provider: Provider, request: AnyProviderRequest): RequestProblem | undefined {
+  return isNotifyRequest(request) ? provider.checkNotify?.(request) : provider.check?.(request);
+}
+
+/** Places the request with the method its kind needs. */
+export function placeRequest(provider: Provider, request: AnyProviderRequest, signal: AbortSignal): Promise<SendOutcome> {
+  if (!isNotifyRequest(request)) return provider.send(request, signal);
+  if (provider.notify === undefined) {
+    // Routing never picks such a provider; a guard, not a path.
+    return Promise.resolve({
+      kind: "rejected",
+      reason: FailureReason.CONFIG_ERROR,
+      providerCode: "",
+      providerText: `no call was placed: ${provider.name} places no notifications`,
+    });
+  }
+  return provider.notify(request, signal);
 }

@@ -11,15 +11,15 @@ import {
 import type { Bus } from "../bus/bus.js";
 import type { RoutePlan, Router } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
-import { LimitExceeded, type Store } from "../store/store.js";
+import { LimitExceeded, type NewCall, type Store } from "../store/store.js";
 import type { CallRoute } from "./attempts.js";
 import type { Caller } from "./caller.js";
 import { VoiceCodeError } from "./errors.js";
 import { type LimitsConfig, checkDestination, limitError, limitRules } from "./limits.js";
 import type { CoreMetrics } from "./metrics.js";
-import type { CallRecord } from "./model.js";
+import type { CallKind, CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
-import { type PlaceDeps, type PlaceRequest, placeAttempts } from "./place-attempts.js";
+import { type PlaceDeps, type PlaceNotifyRequest, type PlaceRequest, placeAttempts } from "./place-attempts.js";
 import { attemptsToProto } from "./to-proto.js";
 import { type ValidSend, validateSend } from "./validate-send.js";
 import type { CodeGenerator } from "../verify/code.js";
@@ -48,16 +48,61 @@ export const defaultCallId = (): string => ulid();
  * the route until one is accepted, refused for good, or ends ambiguous.
  */
 export async function send(deps: SendDeps, request: SendRequest, caller: Caller): Promise<SendResponse> {
-  const { tenant } = caller;
   // --- verification hook (src/verify/): resolve the code to speak, the caller's or a
   // generated one; it stays in memory (and in the sealed fallback request) and reaches
   // only the provider requests. ---
   const verify = planVerification(request, deps.generateCode);
   const input = validateSend(verify?.generated === true ? { ...request, code: verify.code } : request);
   // --- end verification hook ---
+  const placed: PlaceRequest = { phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes };
+  const started = await startCall(deps, caller, {
+    kind: "verification",
+    templateName: "",
+    input,
+    placed,
+    outcomeFallback: request.outcomeFallback,
+    fingerprint: (target) =>
+      requestFingerprint(deps.keyring, { ...input, code: verify?.fingerprintCode ?? input.code }, target),
+    // Verification hook: the keyed hash, recorded in createCall's transaction.
+    verification: (callId, nowMs) => (verify === undefined ? undefined : newVerification(deps.keyring, verify, callId, nowMs)),
+  });
+  const response = create(SendResponseSchema, await responseFields(deps, started.call, started.replay));
+  return started.replay ? response : withExpiry(response, verify, started.nowMs);
+}
+
+/** What one call (Send or Notify) needs beyond what the provider is asked to say. */
+export interface CallStart {
+  readonly kind: CallKind;
+  readonly templateName: string;
+  readonly input: {
+    readonly phoneNumber: string;
+    readonly provider: string;
+    readonly playTimes: number;
+    readonly clientReference: string;
+    readonly idempotencyKey: string;
+    readonly metadata: Readonly<Record<string, string>>;
+  };
+  readonly placed: PlaceRequest | PlaceNotifyRequest;
+  readonly outcomeFallback: OutcomeFallback;
+  /** The request's keyed fingerprint, given the routing target it was sent to. */
+  readonly fingerprint: (target: string) => string;
+  /** Send's verification record for the new call, if it makes one. */
+  readonly verification?: (callId: string, nowMs: number) => NewCall["verification"];
+}
+
+/**
+ * The flow Send and Notify share: destination policy, route plan, the call recorded and
+ * counted against the limits in one transaction, then attempts along the route.
+ */
+export async function startCall(
+  deps: SendDeps,
+  caller: Caller,
+  start: CallStart,
+): Promise<{ readonly call: CallRecord; readonly replay: boolean; readonly nowMs: number }> {
+  const { tenant } = caller;
+  const { input, placed } = start;
   const denied = checkDestination(input.phoneNumber, deps.limits);
   if (denied !== undefined) throw refused(deps, tenant, denied);
-  const placed: PlaceRequest = { phoneNumber: input.phoneNumber, code: input.code, playTimes: input.playTimes };
   const plan = deps.router.plan(input.provider, { callId: "", ...placed });
   const first = plan.guarded ? await deps.router.acquire(plan.providers) : { provider: plan.providers[0], skipped: [] };
   if (first.provider === undefined) {
@@ -71,13 +116,19 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
   const callId = deps.newCallId();
   const nowMs = deps.now();
   const phoneMasked = maskPhone(input.phoneNumber);
-  const log = deps.logger.child({ tenant, callId, phone: phoneMasked });
-  const route = callRoute(plan, request.outcomeFallback, deps.now());
+  const log = deps.logger.child({ tenant, callId, phone: phoneMasked, kind: start.kind });
+  // A notification never falls back on its outcome: that would need its template
+  // parameters kept until the call ends, and they are never stored.
+  const route = callRoute(plan, start.kind === "verification" ? start.outcomeFallback : OutcomeFallback.DISABLED, deps.now());
   let created: Awaited<ReturnType<Store["createCall"]>>;
   try {
     created = await createCall(deps, tenant, {
       callId,
+      kind: start.kind,
+      templateName: start.templateName,
       tenant,
+      // The same counters as Send: a phone rings whatever it says, so the per-number
+      // anti-abuse limits and the tenant's budget cover every kind of call.
       limits: limitRules(deps.limits, deps.keyring, tenant, input.phoneNumber),
       provider: provider.name,
       route,
@@ -90,14 +141,9 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
       clientReference: input.clientReference,
       metadata: input.metadata,
       idempotencyKey: input.idempotencyKey,
-      requestHash: requestFingerprint(
-        deps.keyring,
-        { ...input, code: verify?.fingerprintCode ?? input.code },
-        plan.guarded ? `route:${plan.route}` : provider.name,
-      ),
+      requestHash: start.fingerprint(plan.guarded ? `route:${plan.route}` : provider.name),
       nowMs,
-      // Verification hook: the keyed hash, recorded in createCall's transaction.
-      verification: verify === undefined ? undefined : newVerification(deps.keyring, verify, callId, nowMs),
+      verification: start.verification?.(callId, nowMs),
     });
   } catch (err) {
     if (plan.guarded) deps.router.release(provider.name);
@@ -108,12 +154,12 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
     if (!created.sameRequest) {
       throw new VoiceCodeError(
         "ALREADY_EXISTS",
-        "idempotency_key: already used by a Send with different parameters",
+        "idempotency_key: already used by a request with different parameters",
         { field: "idempotency_key" },
       );
     }
     log.info({ existingCallId: created.call.callId }, "idempotent replay");
-    return response(deps, created.call, true);
+    return { call: created.call, replay: true, nowMs };
   }
   if (first.skipped.length > 0) log.info({ skipped: first.skipped }, "route: providers passed over");
   const call = await placeAttempts(deps, {
@@ -127,7 +173,7 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
     request: placed,
     log,
   });
-  return withExpiry(await response(deps, call, false), verify, nowMs);
+  return { call, replay: false, nowMs };
 }
 
 /** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */
@@ -166,9 +212,10 @@ function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): Cal
   };
 }
 
-async function response(deps: SendDeps, call: CallRecord, replay: boolean): Promise<SendResponse> {
+/** The fields SendResponse and NotifyResponse share. */
+export async function responseFields(deps: SendDeps, call: CallRecord, replay: boolean) {
   const events = await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER);
-  return create(SendResponseSchema, {
+  return {
     callId: call.callId,
     provider: call.provider,
     providerCallId: call.providerCallId,
@@ -176,7 +223,7 @@ async function response(deps: SendDeps, call: CallRecord, replay: boolean): Prom
     failureReason: call.failureReason,
     idempotentReplay: replay,
     attempts: attemptsToProto(await deps.store.listAttempts(call.callId), events),
-  });
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ import type { VoiceCodeHandlers } from "./handlers.js";
 import { DEFAULT_LIMITS, type LimitsConfig } from "./limits.js";
 import { type CoreMetrics, noopCoreMetrics, sendOutcomeLabel } from "./metrics.js";
 import type { ProviderRegistry } from "./providers.js";
+import { notify } from "./notify.js";
 import { defaultCallId, send } from "./send.js";
 import { attemptsToProto, callToProto, eventToProto } from "./to-proto.js";
 import { checkCallId } from "./validate-fields.js";
@@ -91,28 +92,41 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
   // n watches would be quadratic (and Node warns past 10).
   const liveWatches = new Set<AbortController>();
 
+  /** Draining refusal, in-flight tracking and the Send metrics, for Send and Notify alike. */
+  async function counted<R extends Parameters<typeof sendOutcomeLabel>[0] & { readonly provider: string }>(
+    provider: string,
+    tenant: string,
+    run: () => Promise<R>,
+  ): Promise<R> {
+    if (draining) {
+      throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
+    }
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    const pending = run();
+    inFlight.add(pending);
+    try {
+      const response = await pending;
+      metrics.sendFinished(response.provider, sendOutcomeLabel(response), tenant, seconds());
+      return response;
+    } catch (err) {
+      // Invalid requests are the caller's mistake, not a Send outcome worth a series.
+      if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
+        metrics.sendFinished(provider || "default", "ERROR", tenant, seconds());
+      }
+      throw err;
+    } finally {
+      inFlight.delete(pending);
+    }
+  }
+
   return {
-    async send(request, _signal, caller) {
-      if (draining) {
-        throw new VoiceCodeError("UNAVAILABLE", "server is draining; retry on another replica");
-      }
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
-      const pending = send(deps, request, caller);
-      inFlight.add(pending);
-      try {
-        const response = await pending;
-        metrics.sendFinished(response.provider, sendOutcomeLabel(response), caller.tenant, seconds());
-        return response;
-      } catch (err) {
-        // Invalid requests are the caller's mistake, not a Send outcome worth a series.
-        if (!(err instanceof VoiceCodeError) || err.code === "INTERNAL") {
-          metrics.sendFinished(request.provider || "default", "ERROR", caller.tenant, seconds());
-        }
-        throw err;
-      } finally {
-        inFlight.delete(pending);
-      }
+    send(request, _signal, caller) {
+      return counted(request.provider, caller.tenant, () => send(deps, request, caller));
+    },
+
+    notify(request, _signal, caller) {
+      return counted(request.provider, caller.tenant, () => notify(deps, request, caller));
     },
 
     async getCall(request, _signal, caller) {

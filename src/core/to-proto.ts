@@ -6,11 +6,19 @@ import {
   AttemptOutcome,
   AttemptSchema,
   type Call,
+  CallKind as ProtoCallKind,
   CallSchema,
   type StatusEvent,
   StatusEventSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
-import { type AttemptRecord, type CallRecord, CallState, type EventRecord, VerificationState } from "./model.js";
+import {
+  type AttemptRecord,
+  type CallKind,
+  type CallRecord,
+  CallState,
+  type EventRecord,
+  VerificationState,
+} from "./model.js";
 import { isTerminal, isVerificationEvent } from "./states.js";
 
 export function callToProto(call: CallRecord, attempts: readonly Attempt[] = []): Call {
@@ -28,8 +36,16 @@ export function callToProto(call: CallRecord, attempts: readonly Attempt[] = [])
     createTime: timestampFromMs(call.createdAtMs),
     updateTime: timestampFromMs(call.updatedAtMs),
     attempts: [...attempts],
+    kind: KINDS[call.kind],
+    templateName: call.templateName,
   });
 }
+
+const KINDS: Record<CallKind, ProtoCallKind> = {
+  verification: ProtoCallKind.VERIFICATION,
+  notification: ProtoCallKind.NOTIFICATION,
+  ivr: ProtoCallKind.IVR,
+};
 
 export function eventToProto(event: EventRecord): StatusEvent {
   return create(StatusEventSchema, {
@@ -49,6 +65,10 @@ export function eventToProto(event: EventRecord): StatusEvent {
     provisional: event.provisional,
     attempt: event.attempt,
     verification: event.verification ?? VerificationState.UNSPECIFIED,
+    pressedKey: event.pressedKey ?? "",
+    durationSeconds: event.durationSeconds ?? 0,
+    answerTime: event.answeredAtMs === undefined ? undefined : timestampFromMs(event.answeredAtMs),
+    endTime: event.endedAtMs === undefined ? undefined : timestampFromMs(event.endedAtMs),
   });
 }
 

@@ -34,3 +34,12 @@ export function checkCallId(callId: string): string {
   if (!CALL_ID.test(callId)) throw invalidArgument("call_id", "must be letters, digits, '-' or '_'");
   return callId;
 }
+
+/** True when `value` holds a C0 control character or DEL (newline, tab, backspace, NUL...). */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

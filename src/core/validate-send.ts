@@ -29,13 +29,40 @@ const DIGITS = /^[0-9]+$/;
 // Printable ASCII without spaces: these strings end up in logs' neighbourhood and URLs.
 const TOKEN = /^[\x21-\x7e]+$/;
 
-/** Checks every field of a Send; throws INVALID_ARGUMENT naming the first bad field. */
-export function validateSend(request: SendRequest): ValidSend {
-  if (request.phoneNumber === "") throw invalidArgument("phone_number", "is required");
-  const phoneNumber = parseE164(request.phoneNumber);
+/** E.164 with "+", or INVALID_ARGUMENT on phone_number. */
+export function checkPhoneNumber(value: string): string {
+  if (value === "") throw invalidArgument("phone_number", "is required");
+  const phoneNumber = parseE164(value);
   if (phoneNumber === undefined) {
     throw invalidArgument("phone_number", "must be a valid E.164 number such as +8613711112222");
   }
+  return phoneNumber;
+}
+
+export function checkIdempotencyKey(value: string): void {
+  checkLength("idempotency_key", value, SEND_LIMITS.idempotencyKeyChars);
+  if (value !== "" && !TOKEN.test(value)) {
+    throw invalidArgument("idempotency_key", "must be printable ASCII without spaces");
+  }
+}
+
+export function checkMetadata(metadata: Readonly<Record<string, string>>): void {
+  const entries = Object.entries(metadata);
+  if (entries.length > SEND_LIMITS.metadataEntries) {
+    throw invalidArgument("metadata", `at most ${SEND_LIMITS.metadataEntries} entries`);
+  }
+  for (const [key, value] of entries) {
+    if (key === "") throw invalidArgument("metadata", "keys must not be empty");
+    checkNoNul("metadata", key);
+    checkLength(`metadata[${key.slice(0, 64)}]`, key, SEND_LIMITS.metadataKeyChars);
+    checkLength(`metadata[${key}]`, value, SEND_LIMITS.metadataValueChars);
+    checkNoNul(`metadata[${key}]`, value);
+  }
+}
+
+/** Checks every field of a Send; throws INVALID_ARGUMENT naming the first bad field. */
+export function validateSend(request: SendRequest): ValidSend {
+  const phoneNumber = checkPhoneNumber(request.phoneNumber);
 
   const { codeDigits, playTimes: plays } = SEND_LIMITS;
   if (request.code === "") throw invalidArgument("code", "is required");
@@ -50,22 +77,8 @@ export function validateSend(request: SendRequest): ValidSend {
   }
 
   checkClientReference(request.clientReference);
-  checkLength("idempotency_key", request.idempotencyKey, SEND_LIMITS.idempotencyKeyChars);
-  if (request.idempotencyKey !== "" && !TOKEN.test(request.idempotencyKey)) {
-    throw invalidArgument("idempotency_key", "must be printable ASCII without spaces");
-  }
-
-  const entries = Object.entries(request.metadata);
-  if (entries.length > SEND_LIMITS.metadataEntries) {
-    throw invalidArgument("metadata", `at most ${SEND_LIMITS.metadataEntries} entries`);
-  }
-  for (const [key, value] of entries) {
-    if (key === "") throw invalidArgument("metadata", "keys must not be empty");
-    checkNoNul("metadata", key);
-    checkLength(`metadata[${key.slice(0, 64)}]`, key, SEND_LIMITS.metadataKeyChars);
-    checkLength(`metadata[${key}]`, value, SEND_LIMITS.metadataValueChars);
-    checkNoNul(`metadata[${key}]`, value);
-  }
+  checkIdempotencyKey(request.idempotencyKey);
+  checkMetadata(request.metadata);
 
   return {
     phoneNumber,

@@ -6,7 +6,15 @@
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { VoiceCodeError, invalidArgument } from "../core/errors.js";
-import type { Provider, ProviderSendRequest, SendOutcome } from "../core/provider.js";
+import {
+  type AnyProviderRequest,
+  type Provider,
+  type RequestKind,
+  type SendOutcome,
+  checkRequest,
+  requestKind,
+  supportsKind,
+} from "../core/provider.js";
 import type { ProviderRegistry } from "../core/providers.js";
 import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.js";
 import { isProviderFault } from "./failover.js";
@@ -58,9 +66,12 @@ export interface Router {
   /**
    * The plan for a request. Throws INVALID_ARGUMENT for a pinned provider that cannot
    * take the request (naming its limit) or when no provider of the route can;
-   * FAILED_PRECONDITION "no route" when the table has no entry for the number.
+   * FAILED_PRECONDITION "no route" when the table has no entry for the number. A
+   * notification (its kind read from the request) only goes to providers that place
+   * that kind: a pinned or default provider that does not is FAILED_PRECONDITION
+   * naming it, and a route keeps only the providers that do.
    */
-  plan(pinned: string, request: ProviderSendRequest): RoutePlan;
+  plan(pinned: string, request: AnyProviderRequest): RoutePlan;
   /**
    * The first provider of `candidates` (in order) whose breaker and rate limit let a
    * request go now, after at most maxRateWaitMs; undefined when none does.
@@ -97,9 +108,11 @@ export function createRouter(options: RouterOptions): Router {
 
   return {
     plan(pinned, request) {
+      const kind = requestKind(request);
       if (pinned !== "" || options.table === undefined) {
         const provider = options.registry.resolve(pinned);
-        const problem = provider.check?.(request);
+        if (!supportsKind(provider, kind)) throw cannotPlace(provider.name, kind, pinned !== "");
+        const problem = checkRequest(provider, request);
         if (problem !== undefined) throw invalidArgument(problem.field, problem.problem);
         return {
           route: pinned !== "" ? "pinned" : "default",
@@ -120,10 +133,21 @@ export function createRouter(options: RouterOptions): Router {
       }
       const capable: Provider[] = [];
       const problems: string[] = [];
-      for (const name of route.providers) {
+      const able = route.providers.filter((name) => {
+        const provider = options.registry.get(name);
+        return provider !== undefined && supportsKind(provider, kind);
+      });
+      if (able.length === 0) {
+        throw new VoiceCodeError(
+          "FAILED_PRECONDITION",
+          `provider: no provider on the route for ${route.prefix} places ${KIND_TEXT[kind]} (route: ${route.providers.join(", ")})`,
+          { field: "provider" },
+        );
+      }
+      for (const name of able) {
         const provider = options.registry.get(name);
         if (provider === undefined) continue;
-        const problem = provider.check?.(request);
+        const problem = checkRequest(provider, request);
         if (problem === undefined) capable.push(provider);
         else problems.push(`${name}: ${problem.field}: ${problem.problem}`);
       }
@@ -178,6 +202,20 @@ export function createRouter(options: RouterOptions): Router {
       return breaker(provider).state;
     },
   };
+}
+
+const KIND_TEXT: Readonly<Record<RequestKind, string>> = {
+  verification: "verification calls",
+  notification: "notification calls",
+  ivr: "IVR (key press) calls",
+};
+
+/** FAILED_PRECONDITION for a provider asked for a kind of call it does not place. */
+function cannotPlace(provider: string, kind: RequestKind, pinned: boolean): VoiceCodeError {
+  const which = pinned ? "" : " (the default provider)";
+  return new VoiceCodeError("FAILED_PRECONDITION", `provider: ${provider}${which} places no ${KIND_TEXT[kind]}`, {
+    field: "provider",
+  });
 }
 
 /** "+86" for a Chinese number: the country calling code, never the subscriber digits. */

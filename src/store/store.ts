@@ -4,12 +4,16 @@
  * transaction inside the store.
  */
 import type { CallRoute } from "../core/attempts.js";
-import type { AttemptRecord, CallRecord, EventRecord } from "../core/model.js";
+import type { AttemptRecord, CallKind, CallRecord, EventRecord } from "../core/model.js";
 import type { InboundEvent, SendOutcome } from "../core/provider.js";
 import type { CheckVerificationRequest, CheckVerificationResult, NewVerification } from "./verifications.js";
 
 export interface NewCall {
   readonly callId: string;
+  /** What the call says. Default "verification". */
+  readonly kind?: CallKind;
+  /** A notification's logical template name (never its parameters). Default "". */
+  readonly templateName?: string;
   /** The first attempt's provider. */
   readonly provider: string;
   /** Kept when routing may place another attempt later (outcome fallback). */

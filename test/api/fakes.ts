@@ -11,6 +11,8 @@ import {
   CallState,
   type GetCallResponse,
   GetCallResponseSchema,
+  type NotifyResponse,
+  NotifyResponseSchema,
   type SendResponse,
   SendResponseSchema,
   StatusEventSchema,
@@ -132,6 +134,15 @@ export function createFakeHandlers(): FakeHandlers {
         callId: "01JCALL",
         provider: request.provider || "sandbox",
         providerCallId: `p-${request.code}`,
+        state: CallState.ACCEPTED,
+      });
+    },
+    async notify(request): Promise<NotifyResponse> {
+      if (request.phoneNumber === PHONE.invalid) throw invalidArgument("phone_number", "not a possible number");
+      return create(NotifyResponseSchema, {
+        callId: "01JNOTIFY",
+        provider: request.provider || "sandbox",
+        providerCallId: `p-${request.templateName}`,
         state: CallState.ACCEPTED,
       });
     },

@@ -132,6 +132,7 @@ describe("gRPC server reflection", () => {
       ["GetCall", "unary"],
       ["WatchStatus", "server_streaming"],
       ["Check", "unary"],
+      ["Notify", "unary"],
     ]);
     const send = service?.methods.find((m) => m.name === "Send");
     expect(send?.input.typeName).toBe("voicecode.v1.SendRequest");
@@ -193,7 +194,7 @@ describe("gRPC server reflection", () => {
       "voicecode.v1.VoiceCode",
     );
     const symbol = await stream.ask({ messageRequest: { case: "fileContainingSymbol", value: "voicecode.v1.VoiceCode" } });
-    expect(rebuild(symbol).getService("voicecode.v1.VoiceCode")?.methods).toHaveLength(4);
+    expect(rebuild(symbol).getService("voicecode.v1.VoiceCode")?.methods).toHaveLength(5);
     const unknown = await stream.ask({ messageRequest: { case: "fileContainingSymbol", value: "nope.Nope" } });
     expect(errorOf(unknown)?.errorCode).toBe(grpc.status.NOT_FOUND);
   });

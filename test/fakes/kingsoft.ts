@@ -1,5 +1,6 @@
 /**
- * Contract fake of Kingsoft Cloud voice (ksyun OpenAPI 2020-05-01, CallVerify), written
+ * Contract fake of Kingsoft Cloud voice (ksyun OpenAPI 2020-05-01: CallVerify, CallNotify,
+ * CallIvr), written
  * from the provider's doc and independent of src/providers/kingsoft: it verifies the
  * signature with its own implementation, so a signer bug cannot pass by agreeing with
  * itself.
@@ -12,7 +13,16 @@
  *   11 digits starting 1 (InvalidMobile), TplId a system template 100001-100005
  *   (InvalidTplId), Code 4-8 digits (InvalidVerifyCode), PlayTimes 1-2 (InvalidPlayTimes),
  *   ExtId <= 50 alphanumerics (InvalidExtId), Caller digits (InvalidParameterValue).
+ *   CallNotify and CallIvr instead take TplId (one of the fake's notification templates,
+ *   InvalidTplId) and TplParams, a JSON object (InvalidTplParams: not an object, a
+ *   variable of the template missing, an escape character), each value at most 100
+ *   characters (InvalidTplLen), no URL (TplContainUrl), the rendered text at most 180
+ *   (InvalidContentLen), as the seed's CallNotify table states.
  *   Success: 200 {"CallId","ExtId","RequestId"}; errors: {"RequestId","Error":{...}}.
+ *
+ * A notification's report has VoiceType 2; a CallIvr report carries the key pressed in
+ * PressKey: the callee's last digit, or none ("") for numbers ending 0000, the rule the
+ * sandbox's README table states.
  *
  * After accepting a call it pushes the call's one status report, as a JSON array, to
  * the callback URL, re-pushing until the answer is HTTP 200 with exactly
@@ -83,6 +93,25 @@ export interface KingsoftFakeOptions {
   readonly callbackUrl?: string;
   /** The fake's clock (Timestamp window, report times). Default Date.now. */
   readonly now?: () => number;
+  /** Notification templates the account has (TplId -> text). Default KINGSOFT_FAKE_TEMPLATES. */
+  readonly templates?: Readonly<Record<string, string>>;
+}
+
+/** The fake account's approved notification templates. */
+export const KINGSOFT_FAKE_TEMPLATES: Readonly<Record<string, string>> = {
+  "200001": "您的快递{id}已到门口，确认收货请按1，改约请按2",
+  "200002": "您的订单{order}今天发货",
+};
+
+/** A CallNotify or CallIvr the fake accepted. */
+export interface KingsoftFakeNotification {
+  readonly providerCallId: string;
+  readonly action: "CallNotify" | "CallIvr";
+  readonly tplId: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly echo: string | undefined;
+  /** The key the callee will press (CallIvr), "" for none. */
+  readonly pressKey: string;
 }
 
 /** How the fake writes its status pushes; see KingsoftFake.shapeReports. */
@@ -122,6 +151,16 @@ export interface KingsoftFake extends ContractFake {
   pushRaw(body: unknown): Promise<{ status: number; body: string }>;
   readonly requests: readonly KingsoftFakeRequest[];
   readonly deliveries: readonly KingsoftFakeDelivery[];
+  /** Notifications (CallNotify, CallIvr) accepted, in order; `calls` has them too. */
+  readonly notifications: readonly KingsoftFakeNotification[];
+}
+
+const NOTIFY_ACTIONS = new Set(["CallNotify", "CallIvr"]);
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/|www\.|\.(com|cn|net|org)\b/i;
+
+/** The key a CallIvr callee presses: the number's last digit; none for numbers ending 0000. */
+export function kingsoftFakePressKey(mobile: string): string {
+  return mobile.endsWith("0000") ? "" : mobile.slice(-1);
 }
 
 const SYSTEM_TEMPLATES = new Set(["100001", "100002", "100003", "100004", "100005"]);
@@ -273,6 +312,8 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
   const retryMs = options.retryMs ?? 10;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const now = options.now ?? Date.now;
+  const templates = options.templates ?? KINGSOFT_FAKE_TEMPLATES;
+  const notifications: KingsoftFakeNotification[] = [];
 
   let callbackUrl = options.callbackUrl;
   const calls: FakeCall[] = [];
@@ -374,11 +415,11 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
       StartTime: beijing(start),
       AnswerTime: success ? beijing(answer) : "",
       Mobile: call.phoneNumber,
-      PressKey: "",
+      PressKey: success && params.get("Action") === "CallIvr" ? kingsoftFakePressKey(call.phoneNumber) : "",
       ExtId: call.echo ?? "",
       Caller: params.get("Caller") ?? "",
       CallerDisplay: params.get("Caller") ?? "01086001234",
-      VoiceType: 1,
+      VoiceType: NOTIFY_ACTIONS.has(params.get("Action") ?? "") ? 2 : 1,
     };
   };
 
@@ -397,6 +438,17 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
       echo: params.get("ExtId"),
     };
     calls.push(call);
+    const action = params.get("Action");
+    if (action === "CallNotify" || action === "CallIvr") {
+      notifications.push({
+        providerCallId,
+        action,
+        tplId: params.get("TplId") ?? "",
+        params: JSON.parse(params.get("TplParams") ?? "{}") as Record<string, string>,
+        echo: call.echo,
+        pressKey: action === "CallIvr" ? kingsoftFakePressKey(mobile) : "",
+      });
+    }
     const report = buildReport(call, params, scenario);
     pending++;
     later(scenario.status === "SUCCESS" ? stepMs * (1 + call.playTimes) : stepMs, () => reportReady(report));
@@ -442,7 +494,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
       req.url !== "/" ||
       params.get("Service") !== "voice" ||
       params.get("Version") !== "2020-05-01" ||
-      params.get("Action") !== "CallVerify"
+      !(params.get("Action") === "CallVerify" || NOTIFY_ACTIONS.has(params.get("Action") ?? ""))
     ) {
       return { status: 404, code: "NoSuchEntity", message: "请求被拒绝，因其引用的InnerAPI不存在" };
     }
@@ -464,6 +516,52 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
     if (playTimes !== undefined && !/^[12]$/.test(playTimes)) {
       return { status: 400, code: "InvalidPlayTimes", message: "播放次数不合法" };
     }
+    const extId = params.get("ExtId");
+    if (extId !== undefined && !/^[0-9a-zA-Z]{1,50}$/.test(extId)) {
+      return { status: 400, code: "InvalidExtId", message: "外部流水扩展格式错误" };
+    }
+    const caller = params.get("Caller");
+    if (caller !== undefined && !/^\d+$/.test(caller)) {
+      return { status: 400, code: "InvalidParameterValue", message: "An invalid value was supplied for Caller" };
+    }
+    return undefined;
+  };
+
+  /** CallNotify and CallIvr: the seed's request table, TplParams remarks included. */
+  const validateNotify = (params: ReadonlyMap<string, string>): KingsoftFakeErrorAnswer | undefined => {
+    for (const name of ["Mobile", "TplId", "TplParams"]) {
+      if ((params.get(name) ?? "") === "") {
+        return { status: 400, code: "MissingParameter", message: `输入参数 ${name}的值不能为空` };
+      }
+    }
+    if (!/^1\d{10}$/.test(params.get("Mobile") ?? "")) return { status: 400, code: "InvalidMobile", message: "手机号格式错误" };
+    const text = templates[params.get("TplId") ?? ""];
+    if (text === undefined) return { status: 400, code: "InvalidTplId", message: "模板ID不存在" };
+    const bad = { status: 400, code: "InvalidTplParams", message: "模板参数不存在或者错误" };
+    let values: unknown;
+    try {
+      values = JSON.parse(params.get("TplParams") ?? "");
+    } catch {
+      return bad;
+    }
+    if (typeof values !== "object" || values === null || Array.isArray(values)) return bad;
+    const given = new Map<string, string>();
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value !== "string" && typeof value !== "number") return bad;
+      const v = String(value);
+      if ([...v].some((c) => c.charCodeAt(0) < 0x20 || c === "\\")) return bad;
+      if ([...v].length > 100) return { status: 400, code: "InvalidTplLen", message: "模板参数长度超限" };
+      if (URL_IN_TEXT.test(v)) return { status: 400, code: "TplContainUrl", message: "模板不能有url" };
+      given.set(key, v);
+    }
+    let missing = false;
+    const rendered = text.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const v = given.get(name);
+      if (v === undefined) missing = true;
+      return v ?? "";
+    });
+    if (missing) return bad;
+    if ([...rendered].length > 180) return { status: 400, code: "InvalidContentLen", message: "超过语音内容最大长度" };
     const extId = params.get("ExtId");
     if (extId !== undefined && !/^[0-9a-zA-Z]{1,50}$/.test(extId)) {
       return { status: 400, code: "InvalidExtId", message: "外部流水扩展格式错误" };
@@ -508,7 +606,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
       return;
     }
     if (force !== undefined) return answerError(res, params, typeof force === "string" ? FAILURES[force] : force);
-    const invalid = validateCallVerify(params);
+    const invalid = NOTIFY_ACTIONS.has(params.get("Action") ?? "") ? validateNotify(params) : validateCallVerify(params);
     if (invalid !== undefined) return answerError(res, params, invalid);
     accept(params, res);
   };
@@ -540,6 +638,7 @@ export async function startKingsoftFake(options: KingsoftFakeOptions = {}): Prom
     calls,
     requests,
     deliveries,
+    notifications,
     failNext(failure) {
       forced.push(failure);
     },

@@ -57,6 +57,29 @@ describe.runIf(hasGrpc || required)("a Python grpcio client with stubs generated
     expect(result.bad.code).toBe("INVALID_ARGUMENT");
     expect(result.bad.details).toMatch(/^phone_number: /);
   });
+
+  it("places an IVR call on the sandbox with Notify and reads the key press from the stream", async () => {
+    const { stdout } = await promisify(execFile)(
+      PYTHON,
+      [join(import.meta.dirname, "python_notify.py"), join(root, "proto"), out, `127.0.0.1:${server.grpcPort}`, "+8613711112228"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(result).toEqual({
+      state: "CALL_STATE_ACCEPTED",
+      provider: "sandbox",
+      events: [
+        ["CALL_STATE_ACCEPTED", ""],
+        ["CALL_STATE_DIALING", ""],
+        ["CALL_STATE_RINGING", ""],
+        ["CALL_STATE_ANSWERED", ""],
+        // The sandbox's IVR callee presses the number's last digit.
+        ["CALL_STATE_COMPLETED", "8"],
+      ],
+      kind: "CALL_KIND_IVR",
+      template: "delivery",
+    });
+  });
 });
 
 describe.runIf(hasGrpc || required)("a Python grpcio client with API keys", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { VoiceCodeError } from "../../src/core/errors.js";
 import { FailureReason } from "../../src/core/model.js";
-import type { Provider, ProviderSendRequest } from "../../src/core/provider.js";
+import type { Provider, ProviderNotifyRequest, ProviderSendRequest } from "../../src/core/provider.js";
 import { createProviderRegistry } from "../../src/core/providers.js";
 import { createRouteTable } from "../../src/routing/route-table.js";
 import { createRouter, type RouterOptions } from "../../src/routing/router.js";
@@ -108,5 +108,75 @@ describe("router", () => {
     await patient.acquire(plan.providers);
     expect((await patient.acquire(plan.providers)).provider?.name).toBe("kingsoft");
     expect(slept).toEqual([500]);
+  });
+});
+
+describe("router: notifications", () => {
+  /** Places notifications only (no IVR), and checks their template like a real adapter. */
+  const notifier = (name: string, kinds: readonly ("notification" | "ivr")[]): Provider => ({
+    ...provider(name),
+    notifies: kinds,
+    checkNotify: (r) => (r.templateName === "known" ? undefined : { field: "template_name", problem: `${name} has no such template` }),
+    notify: async () => ({ kind: "accepted", providerCallId: `${name}-n`, providerCode: "0", providerText: "ok" }),
+  });
+  const registry = createProviderRegistry(
+    [provider("sandbox"), notifier("kingsoft", ["notification", "ivr"]), provider("tencent"), notifier("huawei", ["notification"])],
+    "sandbox",
+  );
+  const note = (overrides: Partial<ProviderNotifyRequest> = {}): ProviderNotifyRequest => ({
+    callId: "c",
+    phoneNumber: "+8613711112222",
+    templateName: "known",
+    templateParams: {},
+    collectKeyPress: false,
+    displayNumber: undefined,
+    ...overrides,
+  });
+  const failure = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    throw new Error("expected a refusal");
+  };
+
+  it("keeps only the route's providers that place the request's kind", () => {
+    const r = router({ registry });
+    expect(names(r.plan("", note()).providers)).toEqual(["kingsoft", "huawei"]);
+    expect(names(r.plan("", note({ collectKeyPress: true })).providers)).toEqual(["kingsoft"]);
+    // A verification call still uses every provider of the route.
+    expect(names(r.plan("", request("+8613711112222")).providers)).toEqual(["kingsoft", "tencent", "huawei"]);
+  });
+
+  it("asks each capable provider's checkNotify, and says why when none can", () => {
+    const err = failure(() => router({ registry }).plan("", note({ templateName: "other" })));
+    expect(err).toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("kingsoft: template_name: kingsoft has no such template") });
+  });
+
+  it("refuses a pinned or default provider without the capability as FAILED_PRECONDITION naming it", () => {
+    expect(failure(() => router({ registry }).plan("tencent", note()))).toMatchObject({
+      code: "FAILED_PRECONDITION",
+      message: "provider: tencent places no notification calls",
+    });
+    expect(failure(() => router({ registry }).plan("huawei", note({ collectKeyPress: true })))).toMatchObject({
+      code: "FAILED_PRECONDITION",
+      message: "provider: huawei places no IVR (key press) calls",
+    });
+    expect(failure(() => router({ registry, table: undefined }).plan("", note()))).toMatchObject({
+      code: "FAILED_PRECONDITION",
+      message: "provider: sandbox (the default provider) places no notification calls",
+    });
+  });
+
+  it("refuses a route where no provider places the kind, naming the route's providers", () => {
+    const r = router({
+      registry,
+      table: createRouteTable([{ prefix: "+86", providers: ["tencent", "sandbox"], fallback: undefined }]),
+    });
+    expect(failure(() => r.plan("", note()))).toMatchObject({
+      code: "FAILED_PRECONDITION",
+      message: "provider: no provider on the route for +86 places notification calls (route: tencent, sandbox)",
+    });
   });
 });

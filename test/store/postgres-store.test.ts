@@ -24,6 +24,7 @@ import {
   useTestDatabase,
 } from "../support/postgres.js";
 import { describeAttemptsContract } from "./attempts-contract.js";
+import { describeNotifyStoreContract } from "./notify-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
@@ -114,6 +115,7 @@ describePostgres("PostgreSQL store (shared database)", () => {
   const open = () => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: testKeyring() });
   describeStoreContract("postgres", open);
   describeAttemptsContract("postgres", open);
+  describeNotifyStoreContract("postgres", open);
   describeStoreProperties("postgres", open);
   // Each open is its own pool: two instances are two replicas on one database.
   describeTenantContract("postgres", open, { replicas: true });

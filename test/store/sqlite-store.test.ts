@@ -13,6 +13,7 @@ import {
 } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { describeAttemptsContract } from "./attempts-contract.js";
+import { describeNotifyStoreContract } from "./notify-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
 import { testKeyring } from "../support/keyring.js";
@@ -20,6 +21,7 @@ import { describeTenantContract } from "./store-tenants-contract.js";
 import { describeVerificationContract } from "./verification-contract.js";
 
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
+describeNotifyStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeVerificationContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }), {
   replicas: false,

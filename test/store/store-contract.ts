@@ -80,6 +80,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(result.created).toBe(true);
         const expected = {
           callId: input.callId,
+          kind: "verification",
+          templateName: "",
           tenant: "default",
           provider: PROVIDER,
           providerCallId: "",

@@ -10,6 +10,8 @@ import {
   type CheckRequestSchema,
   type CheckResponse,
   type GetCallResponse,
+  type NotifyRequestSchema,
+  type NotifyResponse,
   type SendRequestSchema,
   type SendResponse,
   VoiceCode,
@@ -19,12 +21,14 @@ import {
 import { createGrpcJsClient } from "./grpc-js-client.js";
 
 export type SendInit = MessageInitShape<typeof SendRequestSchema>;
+export type NotifyInit = MessageInitShape<typeof NotifyRequestSchema>;
 export type WatchInit = MessageInitShape<typeof WatchStatusRequestSchema>;
 export type CheckInit = MessageInitShape<typeof CheckRequestSchema>;
 
 export interface TestClient {
   readonly name: string;
   send(init: SendInit): Promise<SendResponse>;
+  notify(init: NotifyInit): Promise<NotifyResponse>;
   getCall(callId: string): Promise<GetCallResponse>;
   watch(init: WatchInit, signal?: AbortSignal): AsyncIterable<WatchStatusResponse>;
   check(init: CheckInit): Promise<CheckResponse>;
@@ -66,6 +70,7 @@ export function grpcJsClient(grpcUrl: string, apiKey?: string): TestClient {
   return {
     name: "grpc-js on the gRPC port",
     send: (init) => client.send(init),
+    notify: (init) => client.notify(init),
     getCall: (callId) => client.getCall({ callId }),
     async *watch(init, signal) {
       const stream = client.watchStatus(init);
@@ -99,6 +104,7 @@ function connectClient(name: string, transport: ReturnType<typeof createGrpcTran
   return {
     name,
     send: (init) => client.send(init),
+    notify: (init) => client.notify(init),
     getCall: (callId) => client.getCall({ callId }),
     watch: (init, signal) => client.watchStatus(init, signal === undefined ? {} : { signal }),
     check: (init) => client.check(init),

@@ -16,6 +16,8 @@ export async function collect(
       reason: FailureReason[event.failureReason],
       terminal: event.terminal,
       providerCode: event.providerCode,
+      // Only when set, so rows of calls without a key press compare as before.
+      ...(event.pressedKey === "" ? {} : { pressedKey: event.pressedKey }),
     });
     if (rows.length >= limit) break;
   }
@@ -29,4 +31,6 @@ export interface EventRow {
   readonly reason: string | undefined;
   readonly terminal: boolean;
   readonly providerCode: string;
+  /** The IVR key press, on the event that reported one. */
+  readonly pressedKey?: string;
 }

@@ -17,6 +17,9 @@ import {
   type GetCallRequestSchema,
   type GetCallResponse,
   GetCallRequestSchema as GetCallRequest,
+  type NotifyRequestSchema,
+  type NotifyResponse,
+  NotifyRequestSchema as NotifyRequest,
   type SendRequestSchema,
   type SendResponse,
   SendRequestSchema as SendRequest,
@@ -29,6 +32,7 @@ import { grpcServiceDefinition } from "../../src/api/grpc/service-definition.js"
 
 export interface GrpcJsClient {
   send(req: MessageInitShape<typeof SendRequestSchema>, options?: grpc.CallOptions): Promise<SendResponse>;
+  notify(req: MessageInitShape<typeof NotifyRequestSchema>, options?: grpc.CallOptions): Promise<NotifyResponse>;
   getCall(req: MessageInitShape<typeof GetCallRequestSchema>, options?: grpc.CallOptions): Promise<GetCallResponse>;
   watchStatus(
     req: MessageInitShape<typeof WatchStatusRequestSchema>,
@@ -66,6 +70,7 @@ export function createGrpcJsClient(
   };
   return {
     send: (req, options) => unary(raw, definition.send, create(SendRequest, req), options, md()),
+    notify: (req, options) => unary(raw, definition.notify, create(NotifyRequest, req), options, md()),
     getCall: (req, options) => unary(raw, definition.getCall, create(GetCallRequest, req), options, md()),
     watchStatus: (req, options) =>
       serverStream(raw, definition.watchStatus, create(WatchStatusRequest, req), options, md()),

@@ -15,7 +15,158 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file voicecode/v1/voicecode.proto.
  */
 export const file_voicecode_v1_voicecode: GenFile = /*@__PURE__*/
-  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEiiwMKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRI3ChBvdXRjb21lX2ZhbGxiYWNrGAggASgOMh0udm9pY2Vjb2RlLnYxLk91dGNvbWVGYWxsYmFjaxIVCg1nZW5lcmF0ZV9jb2RlGBQgASgIEhMKC2NvZGVfbGVuZ3RoGBUgASgNEhgKEGNvZGVfdHRsX3NlY29uZHMYFiABKA0SFAoMZW5hYmxlX2NoZWNrGBcgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKiAgoMU2VuZFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIZChFpZGVtcG90ZW50X3JlcGxheRgGIAEoCBInCghhdHRlbXB0cxgHIAMoCzIVLnZvaWNlY29kZS52MS5BdHRlbXB0EjQKEGNvZGVfZXhwaXJlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKDENoZWNrUmVxdWVzdBIRCgdjYWxsX2lkGAEgASgJSAASGgoQY2xpZW50X3JlZmVyZW5jZRgCIAEoCUgAEgwKBGNvZGUYAyABKAlCCAoGdGFyZ2V0ImIKDUNoZWNrUmVzcG9uc2USKQoGcmVzdWx0GAEgASgOMhkudm9pY2Vjb2RlLnYxLkNoZWNrUmVzdWx0EhUKDWF0dGVtcHRzX2xlZnQYAiABKA0SDwoHY2FsbF9pZBgDIAEoCSLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRItCgdvdXRjb21lGAQgASgOMhwudm9pY2Vjb2RlLnYxLkF0dGVtcHRPdXRjb21lEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SFQoNcHJvdmlkZXJfY29kZRgGIAEoCRIVCg1wcm92aWRlcl90ZXh0GAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgKIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCL/AwoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgSJwoIYXR0ZW1wdHMYDSADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi0QMKC1N0YXR1c0V2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB2NhbGxfaWQYAiABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIQCgh0ZXJtaW5hbBgGIAEoCBIQCghwcm92aWRlchgHIAEoCRIYChBwcm92aWRlcl9jYWxsX2lkGAggASgJEhUKDXByb3ZpZGVyX2NvZGUYCSABKAkSFQoNcHJvdmlkZXJfdGV4dBgKIAEoCRIuCgpvY2N1cl90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZWNvcmRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcHJvdmlzaW9uYWwYDSABKAgSDwoHYXR0ZW1wdBgOIAEoDRI1Cgx2ZXJpZmljYXRpb24YFCABKA4yHy52b2ljZWNvZGUudjEuVmVyaWZpY2F0aW9uU3RhdGUqcAoPT3V0Y29tZUZhbGxiYWNrEiAKHE9VVENPTUVfRkFMTEJBQ0tfVU5TUEVDSUZJRUQQABIcChhPVVRDT01FX0ZBTExCQUNLX0VOQUJMRUQQARIdChlPVVRDT01FX0ZBTExCQUNLX0RJU0FCTEVEEAIq4AEKC0NoZWNrUmVzdWx0EhwKGENIRUNLX1JFU1VMVF9VTlNQRUNJRklFRBAAEhkKFUNIRUNLX1JFU1VMVF9BUFBST1ZFRBABEhsKF0NIRUNLX1JFU1VMVF9XUk9OR19DT0RFEAISGAoUQ0hFQ0tfUkVTVUxUX0VYUElSRUQQAxIiCh5DSEVDS19SRVNVTFRfVE9PX01BTllfQVRURU1QVFMQBBIhCh1DSEVDS19SRVNVTFRfQUxSRUFEWV9BUFBST1ZFRBAFEhoKFkNIRUNLX1JFU1VMVF9OT1RfRk9VTkQQBiqMAQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYQVRURU1QVF9PVVRDT01FX0FDQ0VQVEVEEAESHAoYQVRURU1QVF9PVVRDT01FX1JFSkVDVEVEEAISHQoZQVRURU1QVF9PVVRDT01FX0FNQklHVU9VUxADKroBChFWZXJpZmljYXRpb25TdGF0ZRIiCh5WRVJJRklDQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIfChtWRVJJRklDQVRJT05fU1RBVEVfVkVSSUZJRUQQARIhCh1WRVJJRklDQVRJT05fU1RBVEVfV1JPTkdfQ09ERRACEh0KGVZFUklGSUNBVElPTl9TVEFURV9MT0NLRUQQAxIeChpWRVJJRklDQVRJT05fU1RBVEVfRVhQSVJFRBAEKtIBCglDYWxsU3RhdGUSGgoWQ0FMTF9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkNBTExfU1RBVEVfUEVORElORxABEhcKE0NBTExfU1RBVEVfQUNDRVBURUQQAhIWChJDQUxMX1NUQVRFX0RJQUxJTkcQAxIWChJDQUxMX1NUQVRFX1JJTkdJTkcQBBIXChNDQUxMX1NUQVRFX0FOU1dFUkVEEAUSGAoUQ0FMTF9TVEFURV9DT01QTEVURUQQBhIVChFDQUxMX1NUQVRFX0ZBSUxFRBAHKukDCg1GYWlsdXJlUmVhc29uEh4KGkZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTRkFJTFVSRV9SRUFTT05fQlVTWRABEhwKGEZBSUxVUkVfUkVBU09OX05PX0FOU1dFUhACEhsKF0ZBSUxVUkVfUkVBU09OX1JFSkVDVEVEEAMSIQodRkFJTFVSRV9SRUFTT05fSU5WQUxJRF9OVU1CRVIQBBIeChpGQUlMVVJFX1JFQVNPTl9QT1dFUkVEX09GRhAFEh4KGkZBSUxVUkVfUkVBU09OX1VOUkVBQ0hBQkxFEAYSHAoYRkFJTFVSRV9SRUFTT05fU1VTUEVOREVEEAcSGgoWRkFJTFVSRV9SRUFTT05fQkxPQ0tFRBAIEh8KG0ZBSUxVUkVfUkVBU09OX1JBVEVfTElNSVRFRBAJEicKI0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9CQUxBTkNFEAoSHQoZRkFJTFVSRV9SRUFTT05fQVVUSF9FUlJPUhALEh8KG0ZBSUxVUkVfUkVBU09OX0NPTkZJR19FUlJPUhAMEiEKHUZBSUxVUkVfUkVBU09OX1BST1ZJREVSX0VSUk9SEA0SGgoWRkFJTFVSRV9SRUFTT05fVU5LTk9XThAOMqoCCglWb2ljZUNvZGUSPQoEU2VuZBIZLnZvaWNlY29kZS52MS5TZW5kUmVxdWVzdBoaLnZvaWNlY29kZS52MS5TZW5kUmVzcG9uc2USRgoHR2V0Q2FsbBIcLnZvaWNlY29kZS52MS5HZXRDYWxsUmVxdWVzdBodLnZvaWNlY29kZS52MS5HZXRDYWxsUmVzcG9uc2USVAoLV2F0Y2hTdGF0dXMSIC52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXF1ZXN0GiEudm9pY2Vjb2RlLnYxLldhdGNoU3RhdHVzUmVzcG9uc2UwARJACgVDaGVjaxIaLnZvaWNlY29kZS52MS5DaGVja1JlcXVlc3QaGy52b2ljZWNvZGUudjEuQ2hlY2tSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2b2ljZWNvZGUvdjEvdm9pY2Vjb2RlLnByb3RvEgx2b2ljZWNvZGUudjEiowMKDU5vdGlmeVJlcXVlc3QSFAoMcGhvbmVfbnVtYmVyGAEgASgJEhUKDXRlbXBsYXRlX25hbWUYAiABKAkSSAoPdGVtcGxhdGVfcGFyYW1zGAMgAygLMi8udm9pY2Vjb2RlLnYxLk5vdGlmeVJlcXVlc3QuVGVtcGxhdGVQYXJhbXNFbnRyeRIZChFjb2xsZWN0X2tleV9wcmVzcxgEIAEoCBIWCg5kaXNwbGF5X251bWJlchgFIAEoCRIQCghwcm92aWRlchgGIAEoCRIYChBjbGllbnRfcmVmZXJlbmNlGAcgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRI7CghtZXRhZGF0YRgJIAMoCzIpLnZvaWNlY29kZS52MS5Ob3RpZnlSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaNQoTVGVtcGxhdGVQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLuAQoOTm90aWZ5UmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIYChBwcm92aWRlcl9jYWxsX2lkGAMgASgJEiYKBXN0YXRlGAQgASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgFIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEhkKEWlkZW1wb3RlbnRfcmVwbGF5GAYgASgIEicKCGF0dGVtcHRzGAcgAygLMhUudm9pY2Vjb2RlLnYxLkF0dGVtcHQiiwMKC1NlbmRSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCRIMCgRjb2RlGAIgASgJEhIKCnBsYXlfdGltZXMYAyABKA0SEAoIcHJvdmlkZXIYBCABKAkSGAoQY2xpZW50X3JlZmVyZW5jZRgFIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSOQoIbWV0YWRhdGEYByADKAsyJy52b2ljZWNvZGUudjEuU2VuZFJlcXVlc3QuTWV0YWRhdGFFbnRyeRI3ChBvdXRjb21lX2ZhbGxiYWNrGAggASgOMh0udm9pY2Vjb2RlLnYxLk91dGNvbWVGYWxsYmFjaxIVCg1nZW5lcmF0ZV9jb2RlGBQgASgIEhMKC2NvZGVfbGVuZ3RoGBUgASgNEhgKEGNvZGVfdHRsX3NlY29uZHMYFiABKA0SFAoMZW5hYmxlX2NoZWNrGBcgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKiAgoMU2VuZFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRImCgVzdGF0ZRgEIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUSMwoOZmFpbHVyZV9yZWFzb24YBSABKA4yGy52b2ljZWNvZGUudjEuRmFpbHVyZVJlYXNvbhIZChFpZGVtcG90ZW50X3JlcGxheRgGIAEoCBInCghhdHRlbXB0cxgHIAMoCzIVLnZvaWNlY29kZS52MS5BdHRlbXB0EjQKEGNvZGVfZXhwaXJlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKDENoZWNrUmVxdWVzdBIRCgdjYWxsX2lkGAEgASgJSAASGgoQY2xpZW50X3JlZmVyZW5jZRgCIAEoCUgAEgwKBGNvZGUYAyABKAlCCAoGdGFyZ2V0ImIKDUNoZWNrUmVzcG9uc2USKQoGcmVzdWx0GAEgASgOMhkudm9pY2Vjb2RlLnYxLkNoZWNrUmVzdWx0EhUKDWF0dGVtcHRzX2xlZnQYAiABKA0SDwoHY2FsbF9pZBgDIAEoCSLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SEAoIcHJvdmlkZXIYAiABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgDIAEoCRItCgdvdXRjb21lGAQgASgOMhwudm9pY2Vjb2RlLnYxLkF0dGVtcHRPdXRjb21lEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SFQoNcHJvdmlkZXJfY29kZRgGIAEoCRIVCg1wcm92aWRlcl90ZXh0GAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgKIAEoDjIXLnZvaWNlY29kZS52MS5DYWxsU3RhdGUiIQoOR2V0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSJeCg9HZXRDYWxsUmVzcG9uc2USIAoEY2FsbBgBIAEoCzISLnZvaWNlY29kZS52MS5DYWxsEikKBmV2ZW50cxgCIAMoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCJlChJXYXRjaFN0YXR1c1JlcXVlc3QSEQoHY2FsbF9pZBgBIAEoCUgAEhoKEGNsaWVudF9yZWZlcmVuY2UYAiABKAlIABIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBEIICgZ0YXJnZXQiPwoTV2F0Y2hTdGF0dXNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnZvaWNlY29kZS52MS5TdGF0dXNFdmVudCK8BAoEQ2FsbBIPCgdjYWxsX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhgKEHByb3ZpZGVyX2NhbGxfaWQYAyABKAkSGwoTcGhvbmVfbnVtYmVyX21hc2tlZBgEIAEoCRISCgpwbGF5X3RpbWVzGAUgASgNEhgKEGNsaWVudF9yZWZlcmVuY2UYBiABKAkSMgoIbWV0YWRhdGEYByADKAsyIC52b2ljZWNvZGUudjEuQ2FsbC5NZXRhZGF0YUVudHJ5EiYKBXN0YXRlGAggASgOMhcudm9pY2Vjb2RlLnYxLkNhbGxTdGF0ZRIzCg5mYWlsdXJlX3JlYXNvbhgJIAEoDjIbLnZvaWNlY29kZS52MS5GYWlsdXJlUmVhc29uEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoaZmFpbHVyZV9yZWFzb25fcHJvdmlzaW9uYWwYDCABKAgSJwoIYXR0ZW1wdHMYDSADKAsyFS52b2ljZWNvZGUudjEuQXR0ZW1wdBIkCgRraW5kGB4gASgOMhYudm9pY2Vjb2RlLnYxLkNhbGxLaW5kEhUKDXRlbXBsYXRlX25hbWUYHyABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIt8ECgtTdGF0dXNFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIPCgdjYWxsX2lkGAIgASgJEhgKEGNsaWVudF9yZWZlcmVuY2UYAyABKAkSJgoFc3RhdGUYBCABKA4yFy52b2ljZWNvZGUudjEuQ2FsbFN0YXRlEjMKDmZhaWx1cmVfcmVhc29uGAUgASgOMhsudm9pY2Vjb2RlLnYxLkZhaWx1cmVSZWFzb24SEAoIdGVybWluYWwYBiABKAgSEAoIcHJvdmlkZXIYByABKAkSGAoQcHJvdmlkZXJfY2FsbF9pZBgIIAEoCRIVCg1wcm92aWRlcl9jb2RlGAkgASgJEhUKDXByb3ZpZGVyX3RleHQYCiABKAkSLgoKb2NjdXJfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Byb3Zpc2lvbmFsGA0gASgIEg8KB2F0dGVtcHQYDiABKA0SNQoMdmVyaWZpY2F0aW9uGBQgASgOMh8udm9pY2Vjb2RlLnYxLlZlcmlmaWNhdGlvblN0YXRlEhMKC3ByZXNzZWRfa2V5GB4gASgJEhgKEGR1cmF0aW9uX3NlY29uZHMYHyABKA0SLwoLYW5zd2VyX3RpbWUYICABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGCEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpwCghDYWxsS2luZBIZChVDQUxMX0tJTkRfVU5TUEVDSUZJRUQQABIaChZDQUxMX0tJTkRfVkVSSUZJQ0FUSU9OEAESGgoWQ0FMTF9LSU5EX05PVElGSUNBVElPThACEhEKDUNBTExfS0lORF9JVlIQAypwCg9PdXRjb21lRmFsbGJhY2sSIAocT1VUQ09NRV9GQUxMQkFDS19VTlNQRUNJRklFRBAAEhwKGE9VVENPTUVfRkFMTEJBQ0tfRU5BQkxFRBABEh0KGU9VVENPTUVfRkFMTEJBQ0tfRElTQUJMRUQQAirgAQoLQ2hlY2tSZXN1bHQSHAoYQ0hFQ0tfUkVTVUxUX1VOU1BFQ0lGSUVEEAASGQoVQ0hFQ0tfUkVTVUxUX0FQUFJPVkVEEAESGwoXQ0hFQ0tfUkVTVUxUX1dST05HX0NPREUQAhIYChRDSEVDS19SRVNVTFRfRVhQSVJFRBADEiIKHkNIRUNLX1JFU1VMVF9UT09fTUFOWV9BVFRFTVBUUxAEEiEKHUNIRUNLX1JFU1VMVF9BTFJFQURZX0FQUFJPVkVEEAUSGgoWQ0hFQ0tfUkVTVUxUX05PVF9GT1VORBAGKowBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIcChhBVFRFTVBUX09VVENPTUVfQUNDRVBURUQQARIcChhBVFRFTVBUX09VVENPTUVfUkVKRUNURUQQAhIdChlBVFRFTVBUX09VVENPTUVfQU1CSUdVT1VTEAMqugEKEVZlcmlmaWNhdGlvblN0YXRlEiIKHlZFUklGSUNBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEh8KG1ZFUklGSUNBVElPTl9TVEFURV9WRVJJRklFRBABEiEKHVZFUklGSUNBVElPTl9TVEFURV9XUk9OR19DT0RFEAISHQoZVkVSSUZJQ0FUSU9OX1NUQVRFX0xPQ0tFRBADEh4KGlZFUklGSUNBVElPTl9TVEFURV9FWFBJUkVEEAQq0gEKCUNhbGxTdGF0ZRIaChZDQUxMX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSQ0FMTF9TVEFURV9QRU5ESU5HEAESFwoTQ0FMTF9TVEFURV9BQ0NFUFRFRBACEhYKEkNBTExfU1RBVEVfRElBTElORxADEhYKEkNBTExfU1RBVEVfUklOR0lORxAEEhcKE0NBTExfU1RBVEVfQU5TV0VSRUQQBRIYChRDQUxMX1NUQVRFX0NPTVBMRVRFRBAGEhUKEUNBTExfU1RBVEVfRkFJTEVEEAcq6QMKDUZhaWx1cmVSZWFzb24SHgoaRkFJTFVSRV9SRUFTT05fVU5TUEVDSUZJRUQQABIXChNGQUlMVVJFX1JFQVNPTl9CVVNZEAESHAoYRkFJTFVSRV9SRUFTT05fTk9fQU5TV0VSEAISGwoXRkFJTFVSRV9SRUFTT05fUkVKRUNURUQQAxIhCh1GQUlMVVJFX1JFQVNPTl9JTlZBTElEX05VTUJFUhAEEh4KGkZBSUxVUkVfUkVBU09OX1BPV0VSRURfT0ZGEAUSHgoaRkFJTFVSRV9SRUFTT05fVU5SRUFDSEFCTEUQBhIcChhGQUlMVVJFX1JFQVNPTl9TVVNQRU5ERUQQBxIaChZGQUlMVVJFX1JFQVNPTl9CTE9DS0VEEAgSHwobRkFJTFVSRV9SRUFTT05fUkFURV9MSU1JVEVEEAkSJwojRkFJTFVSRV9SRUFTT05fSU5TVUZGSUNJRU5UX0JBTEFOQ0UQChIdChlGQUlMVVJFX1JFQVNPTl9BVVRIX0VSUk9SEAsSHwobRkFJTFVSRV9SRUFTT05fQ09ORklHX0VSUk9SEAwSIQodRkFJTFVSRV9SRUFTT05fUFJPVklERVJfRVJST1IQDRIaChZGQUlMVVJFX1JFQVNPTl9VTktOT1dOEA4y7wIKCVZvaWNlQ29kZRI9CgRTZW5kEhkudm9pY2Vjb2RlLnYxLlNlbmRSZXF1ZXN0Ghoudm9pY2Vjb2RlLnYxLlNlbmRSZXNwb25zZRJGCgdHZXRDYWxsEhwudm9pY2Vjb2RlLnYxLkdldENhbGxSZXF1ZXN0Gh0udm9pY2Vjb2RlLnYxLkdldENhbGxSZXNwb25zZRJUCgtXYXRjaFN0YXR1cxIgLnZvaWNlY29kZS52MS5XYXRjaFN0YXR1c1JlcXVlc3QaIS52b2ljZWNvZGUudjEuV2F0Y2hTdGF0dXNSZXNwb25zZTABEkAKBUNoZWNrEhoudm9pY2Vjb2RlLnYxLkNoZWNrUmVxdWVzdBobLnZvaWNlY29kZS52MS5DaGVja1Jlc3BvbnNlEkMKBk5vdGlmeRIbLnZvaWNlY29kZS52MS5Ob3RpZnlSZXF1ZXN0Ghwudm9pY2Vjb2RlLnYxLk5vdGlmeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+
+/**
+ * NotifyRequest asks for one template notification (or IVR) call.
+ *
+ * @generated from message voicecode.v1.NotifyRequest
+ */
+export type NotifyRequest = Message<"voicecode.v1.NotifyRequest"> & {
+  /**
+   * The number to call, E.164 with the leading "+", validated as for Send.
+   *
+   * @generated from field: string phone_number = 1;
+   */
+  phoneNumber: string;
+
+  /**
+   * The logical template name ("delivery"), 1 to 64 characters of A-Z a-z 0-9 _ - .
+   * Each provider's configuration maps it to that provider's own template id
+   * (e.g. VOICECODE_KINGSOFT_TEMPLATES), so callers never hard-code provider ids.
+   *
+   * @generated from field: string template_name = 2;
+   */
+  templateName: string;
+
+  /**
+   * The template's variables ({"id": "42"}): at most 16 entries, keys up to 32
+   * letters, digits or "_", values up to 256 characters without control
+   * characters (a provider checks its own, tighter limits: Kingsoft 100 per
+   * value, 180 for the rendered message, no URLs). They may carry personal
+   * data, so like a code they are never logged and never stored; only the
+   * template name is kept with the call.
+   *
+   * @generated from field: map<string, string> template_params = 3;
+   */
+  templateParams: { [key: string]: string };
+
+  /**
+   * True for an IVR call: the callee answers with a key press.
+   *
+   * @generated from field: bool collect_key_press = 4;
+   */
+  collectKeyPress: boolean;
+
+  /**
+   * The number shown to the callee (the provider's "Caller"), digits only, up to
+   * 20; empty uses the provider's configured or default display number.
+   *
+   * @generated from field: string display_number = 5;
+   */
+  displayNumber: string;
+
+  /**
+   * Provider to use, pinned (see SendRequest.provider); empty lets routing pick
+   * among the providers that place notifications.
+   *
+   * @generated from field: string provider = 6;
+   */
+  provider: string;
+
+  /**
+   * As SendRequest.client_reference.
+   *
+   * @generated from field: string client_reference = 7;
+   */
+  clientReference: string;
+
+  /**
+   * As SendRequest.idempotency_key. A key is scoped to the tenant, shared with
+   * Send: reusing a Send's key for a Notify is ALREADY_EXISTS.
+   *
+   * @generated from field: string idempotency_key = 8;
+   */
+  idempotencyKey: string;
+
+  /**
+   * As SendRequest.metadata.
+   *
+   * @generated from field: map<string, string> metadata = 9;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message voicecode.v1.NotifyRequest.
+ * Use `create(NotifyRequestSchema)` to create a new message.
+ */
+export const NotifyRequestSchema: GenMessage<NotifyRequest> = /*@__PURE__*/
+  messageDesc(file_voicecode_v1_voicecode, 0);
+
+/**
+ * NotifyResponse describes the call that Notify created (or found, for a
+ * repeated idempotency key); the fields mean what they mean in SendResponse.
+ *
+ * @generated from message voicecode.v1.NotifyResponse
+ */
+export type NotifyResponse = Message<"voicecode.v1.NotifyResponse"> & {
+  /**
+   * Our id for the call (ULID).
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The provider that carries the call.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * The provider's own id for the call, once returned.
+   *
+   * @generated from field: string provider_call_id = 3;
+   */
+  providerCallId: string;
+
+  /**
+   * ACCEPTED, FAILED (refused, no call placed) or PENDING (answer lost).
+   *
+   * @generated from field: voicecode.v1.CallState state = 4;
+   */
+  state: CallState;
+
+  /**
+   * Why the call failed, when state is FAILED.
+   *
+   * @generated from field: voicecode.v1.FailureReason failure_reason = 5;
+   */
+  failureReason: FailureReason;
+
+  /**
+   * True when this response repeats an earlier Notify with the same key.
+   *
+   * @generated from field: bool idempotent_replay = 6;
+   */
+  idempotentReplay: boolean;
+
+  /**
+   * Every provider request made for the call so far, oldest first.
+   *
+   * @generated from field: repeated voicecode.v1.Attempt attempts = 7;
+   */
+  attempts: Attempt[];
+};
+
+/**
+ * Describes the message voicecode.v1.NotifyResponse.
+ * Use `create(NotifyResponseSchema)` to create a new message.
+ */
+export const NotifyResponseSchema: GenMessage<NotifyResponse> = /*@__PURE__*/
+  messageDesc(file_voicecode_v1_voicecode, 1);
 
 /**
  * SendRequest asks for one verification-code call.
@@ -135,7 +286,7 @@ export type SendRequest = Message<"voicecode.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 0);
+  messageDesc(file_voicecode_v1_voicecode, 2);
 
 /**
  * SendResponse describes the call that Send created (or found, for a repeated
@@ -213,7 +364,7 @@ export type SendResponse = Message<"voicecode.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 1);
+  messageDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * CheckRequest names a verification and carries the code the person typed.
@@ -258,7 +409,7 @@ export type CheckRequest = Message<"voicecode.v1.CheckRequest"> & {
  * Use `create(CheckRequestSchema)` to create a new message.
  */
 export const CheckRequestSchema: GenMessage<CheckRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 2);
+  messageDesc(file_voicecode_v1_voicecode, 4);
 
 /**
  * CheckResponse says whether the code was right.
@@ -294,7 +445,7 @@ export type CheckResponse = Message<"voicecode.v1.CheckResponse"> & {
  * Use `create(CheckResponseSchema)` to create a new message.
  */
 export const CheckResponseSchema: GenMessage<CheckResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 3);
+  messageDesc(file_voicecode_v1_voicecode, 5);
 
 /**
  * Attempt is one request to one provider on behalf of a call.
@@ -379,7 +530,7 @@ export type Attempt = Message<"voicecode.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 4);
+  messageDesc(file_voicecode_v1_voicecode, 6);
 
 /**
  * GetCallRequest names one call.
@@ -400,7 +551,7 @@ export type GetCallRequest = Message<"voicecode.v1.GetCallRequest"> & {
  * Use `create(GetCallRequestSchema)` to create a new message.
  */
 export const GetCallRequestSchema: GenMessage<GetCallRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 5);
+  messageDesc(file_voicecode_v1_voicecode, 7);
 
 /**
  * GetCallResponse is one call and everything that happened to it.
@@ -428,7 +579,7 @@ export type GetCallResponse = Message<"voicecode.v1.GetCallResponse"> & {
  * Use `create(GetCallResponseSchema)` to create a new message.
  */
 export const GetCallResponseSchema: GenMessage<GetCallResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 6);
+  messageDesc(file_voicecode_v1_voicecode, 8);
 
 /**
  * WatchStatusRequest chooses what to watch and where to resume.
@@ -474,7 +625,7 @@ export type WatchStatusRequest = Message<"voicecode.v1.WatchStatusRequest"> & {
  * Use `create(WatchStatusRequestSchema)` to create a new message.
  */
 export const WatchStatusRequestSchema: GenMessage<WatchStatusRequest> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 7);
+  messageDesc(file_voicecode_v1_voicecode, 9);
 
 /**
  * WatchStatusResponse carries one status event.
@@ -495,10 +646,10 @@ export type WatchStatusResponse = Message<"voicecode.v1.WatchStatusResponse"> & 
  * Use `create(WatchStatusResponseSchema)` to create a new message.
  */
 export const WatchStatusResponseSchema: GenMessage<WatchStatusResponse> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 8);
+  messageDesc(file_voicecode_v1_voicecode, 10);
 
 /**
- * Call is the stored record of one verification-code call.
+ * Call is the stored record of one call (a verification code or a notification).
  *
  * @generated from message voicecode.v1.Call
  */
@@ -595,6 +746,21 @@ export type Call = Message<"voicecode.v1.Call"> & {
    * @generated from field: repeated voicecode.v1.Attempt attempts = 13;
    */
   attempts: Attempt[];
+
+  /**
+   * What the call says: a verification code or a notification.
+   *
+   * @generated from field: voicecode.v1.CallKind kind = 30;
+   */
+  kind: CallKind;
+
+  /**
+   * The logical template name of a notification (NotifyRequest.template_name);
+   * empty for a verification call. The template parameters are not kept.
+   *
+   * @generated from field: string template_name = 31;
+   */
+  templateName: string;
 };
 
 /**
@@ -602,7 +768,7 @@ export type Call = Message<"voicecode.v1.Call"> & {
  * Use `create(CallSchema)` to create a new message.
  */
 export const CallSchema: GenMessage<Call> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 9);
+  messageDesc(file_voicecode_v1_voicecode, 11);
 
 /**
  * StatusEvent is one recorded change of a call's state.
@@ -729,6 +895,37 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
    * @generated from field: voicecode.v1.VerificationState verification = 20;
    */
   verification: VerificationState;
+
+  /**
+   * The key the callee pressed on an IVR call ("1", "#"), as the provider
+   * reported it; empty when none was pressed or the call collects none. It
+   * usually arrives with the terminal event.
+   *
+   * @generated from field: string pressed_key = 30;
+   */
+  pressedKey: string;
+
+  /**
+   * How long the call was connected, in whole seconds, when the provider reports
+   * it (typically on the terminal event); 0 otherwise.
+   *
+   * @generated from field: uint32 duration_seconds = 31;
+   */
+  durationSeconds: number;
+
+  /**
+   * When the callee answered, by the provider's clock, when it reports it.
+   *
+   * @generated from field: google.protobuf.Timestamp answer_time = 32;
+   */
+  answerTime?: Timestamp | undefined;
+
+  /**
+   * When the call ended, by the provider's clock, when it reports it.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 33;
+   */
+  endTime?: Timestamp | undefined;
 };
 
 /**
@@ -736,7 +933,50 @@ export type StatusEvent = Message<"voicecode.v1.StatusEvent"> & {
  * Use `create(StatusEventSchema)` to create a new message.
  */
 export const StatusEventSchema: GenMessage<StatusEvent> = /*@__PURE__*/
-  messageDesc(file_voicecode_v1_voicecode, 10);
+  messageDesc(file_voicecode_v1_voicecode, 12);
+
+/**
+ * CallKind tells what a call says: a verification code (Send) or a template
+ * notification (Notify), with or without a key press.
+ *
+ * @generated from enum voicecode.v1.CallKind
+ */
+export enum CallKind {
+  /**
+   * Not set; calls stored before kinds existed read as VERIFICATION.
+   *
+   * @generated from enum value: CALL_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A verification code, placed by Send.
+   *
+   * @generated from enum value: CALL_KIND_VERIFICATION = 1;
+   */
+  VERIFICATION = 1,
+
+  /**
+   * A template notification, placed by Notify.
+   *
+   * @generated from enum value: CALL_KIND_NOTIFICATION = 2;
+   */
+  NOTIFICATION = 2,
+
+  /**
+   * A template notification that collects a key press (Notify with
+   * collect_key_press).
+   *
+   * @generated from enum value: CALL_KIND_IVR = 3;
+   */
+  IVR = 3,
+}
+
+/**
+ * Describes the enum voicecode.v1.CallKind.
+ */
+export const CallKindSchema: GenEnum<CallKind> = /*@__PURE__*/
+  enumDesc(file_voicecode_v1_voicecode, 0);
 
 /**
  * OutcomeFallback is a Send's choice about re-placing a call that ended badly.
@@ -771,7 +1011,7 @@ export enum OutcomeFallback {
  * Describes the enum voicecode.v1.OutcomeFallback.
  */
 export const OutcomeFallbackSchema: GenEnum<OutcomeFallback> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 0);
+  enumDesc(file_voicecode_v1_voicecode, 1);
 
 /**
  * CheckResult is the outcome of one Check.
@@ -836,7 +1076,7 @@ export enum CheckResult {
  * Describes the enum voicecode.v1.CheckResult.
  */
 export const CheckResultSchema: GenEnum<CheckResult> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 1);
+  enumDesc(file_voicecode_v1_voicecode, 2);
 
 /**
  * AttemptOutcome is a provider's answer to one attempt.
@@ -878,7 +1118,7 @@ export enum AttemptOutcome {
  * Describes the enum voicecode.v1.AttemptOutcome.
  */
 export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 2);
+  enumDesc(file_voicecode_v1_voicecode, 3);
 
 /**
  * VerificationState is what a Check did to a call's verification.
@@ -926,7 +1166,7 @@ export enum VerificationState {
  * Describes the enum voicecode.v1.VerificationState.
  */
 export const VerificationStateSchema: GenEnum<VerificationState> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 3);
+  enumDesc(file_voicecode_v1_voicecode, 4);
 
 /**
  * CallState is the normalized lifecycle shared by every provider. States only
@@ -997,7 +1237,7 @@ export enum CallState {
  * Describes the enum voicecode.v1.CallState.
  */
 export const CallStateSchema: GenEnum<CallState> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 4);
+  enumDesc(file_voicecode_v1_voicecode, 5);
 
 /**
  * FailureReason says why a call ended in CALL_STATE_FAILED.
@@ -1115,7 +1355,7 @@ export enum FailureReason {
  * Describes the enum voicecode.v1.FailureReason.
  */
 export const FailureReasonSchema: GenEnum<FailureReason> = /*@__PURE__*/
-  enumDesc(file_voicecode_v1_voicecode, 5);
+  enumDesc(file_voicecode_v1_voicecode, 6);
 
 /**
  * VoiceCode is the whole public API: place a call, look it up, watch its status.
@@ -1179,6 +1419,21 @@ export const VoiceCode: GenService<{
     methodKind: "unary";
     input: typeof CheckRequestSchema;
     output: typeof CheckResponseSchema;
+  },
+  /**
+   * Notify places one template notification call ("your order 42 ships today"),
+   * or, with collect_key_press, an IVR call whose answer is a key press (reported
+   * as StatusEvent.pressed_key). It creates a call exactly like Send: same store,
+   * sequence, GetCall, WatchStatus, idempotency and limits; Call.kind tells the
+   * two apart. A provider that places no notifications is FAILED_PRECONDITION
+   * naming it; routing only picks providers that do.
+   *
+   * @generated from rpc voicecode.v1.VoiceCode.Notify
+   */
+  notify: {
+    methodKind: "unary";
+    input: typeof NotifyRequestSchema;
+    output: typeof NotifyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_voicecode_v1_voicecode, 0);

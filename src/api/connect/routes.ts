@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import {
   type CheckRequest,
   type GetCallRequest,
+  type NotifyRequest,
   type SendRequest,
   VoiceCode,
   type WatchStatusRequest,
@@ -59,6 +60,17 @@ export function createConnectRoutes(
         } catch (err) {
           s.end(failure(err));
           return s.run(() => fail("Send", err));
+        }
+      },
+      async notify(request: NotifyRequest, ctx: HandlerContext) {
+        const s = scope("Notify", ctx);
+        try {
+          const response = await s.run(() => handlers.notify(request, ctx.signal, caller(ctx)));
+          s.end();
+          return response;
+        } catch (err) {
+          s.end(failure(err));
+          return s.run(() => fail("Notify", err));
         }
       },
       async getCall(request: GetCallRequest, ctx: HandlerContext) {

@@ -77,6 +77,7 @@ function authenticated(
   };
   return {
     send: (request, signal, metadata) => handlers.send(request, signal, caller(metadata)),
+    notify: (request, signal, metadata) => handlers.notify(request, signal, caller(metadata)),
     getCall: (request, signal, metadata) => handlers.getCall(request, signal, caller(metadata)),
     watchStatus: (request, signal, metadata) => handlers.watchStatus(request, signal, caller(metadata)),
     check: (request, signal, metadata) => handlers.check(request, signal, caller(metadata)),

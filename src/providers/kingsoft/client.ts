@@ -5,11 +5,12 @@
  * placed the call (ambiguous); a non-2xx we cannot read is a refusal.
  */
 import { FailureReason } from "../../core/model.js";
-import type { ProviderSendRequest, SendOutcome } from "../../core/provider.js";
+import type { ProviderNotifyRequest, ProviderSendRequest, SendOutcome } from "../../core/provider.js";
 import { type ProviderHttpResult, providerRequest } from "../http.js";
 import { apiErrorMeaning } from "./codes.js";
 import { mainlandMobile } from "./limits.js";
 import { formBody, signRequest } from "./signer.js";
+import type { KingsoftTemplates } from "./templates.js";
 import { type ApiErrorBody, apiErrorSchema, callVerifySuccessSchema } from "./wire.js";
 
 export interface KingsoftClientOptions {
@@ -25,10 +26,14 @@ export interface KingsoftClientOptions {
   readonly region?: string | undefined;
   /** Clock for the signed Timestamp. Default Date.now. */
   readonly now?: () => number;
+  /** Notification templates (logical name -> TplId); empty: no notifications. */
+  readonly templates?: KingsoftTemplates;
 }
 
 export interface KingsoftClient {
   send(request: ProviderSendRequest, signal: AbortSignal): Promise<SendOutcome>;
+  /** CallNotify, or CallIvr when the request collects a key press. */
+  notify(request: ProviderNotifyRequest, signal: AbortSignal): Promise<SendOutcome>;
 }
 
 /** ExtId is echoed in the status report; the doc allows at most 50 alphanumerics. */
@@ -53,27 +58,57 @@ export function createKingsoftClient(options: KingsoftClientOptions): KingsoftCl
       if (options.caller !== undefined) business.Caller = options.caller;
       // Our ULIDs always fit; anything else goes without the echo and is matched by CallId.
       if (EXT_ID.test(request.callId)) business.ExtId = request.callId;
-      const params = signRequest({
-        accessKey: options.accessKey,
-        secretKey: options.secretKey,
-        action: "CallVerify",
-        timestampMs: now(),
-        region: options.region,
-        business,
-      });
-      const result = await providerRequest({
-        url: options.endpoint,
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
-        },
-        body: formBody(params),
-        signal,
-      });
-      return classifyCallVerify(result, [mobile, request.code]);
+      return post("CallVerify", business, [mobile, request.code], signal);
+    },
+
+    async notify(request, signal) {
+      const mobile = mainlandMobile(request.phoneNumber);
+      const template = options.templates?.get(request.templateName);
+      // checkNotify() keeps both away; these are the guards if it was skipped.
+      if (mobile === undefined) return notPlaced(FailureReason.INVALID_NUMBER, "not a mainland China mobile number");
+      if (template === undefined) return notPlaced(FailureReason.CONFIG_ERROR, "no such kingsoft template configured");
+      const business: Record<string, string> = {
+        Mobile: mobile,
+        TplId: template.id,
+        // The seed: a JSON object of the template's variables, {} when it has none.
+        TplParams: JSON.stringify(request.templateParams),
+      };
+      const caller = request.displayNumber ?? options.caller;
+      if (caller !== undefined) business.Caller = caller;
+      if (EXT_ID.test(request.callId)) business.ExtId = request.callId;
+      const action = request.collectKeyPress ? "CallIvr" : "CallNotify";
+      // The values may be personal data: masked out of any provider message kept.
+      return post(action, business, [mobile, ...Object.values(request.templateParams)], signal);
     },
   };
+
+  async function post(
+    action: string,
+    business: Readonly<Record<string, string>>,
+    secrets: readonly string[],
+    signal: AbortSignal,
+  ): Promise<SendOutcome> {
+    const params = signRequest({
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      action,
+      timestampMs: now(),
+      region: options.region,
+      business,
+    });
+    const result = await providerRequest({
+      url: options.endpoint,
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+      },
+      body: formBody(params),
+      signal,
+    });
+    // CallNotify and CallIvr answer exactly as CallVerify does (the seed's examples).
+    return classifyCallVerify(result, secrets);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { readProviderEnv, type ReadEnvResult } from "../configure.js";
 import type { Env } from "../module.js";
+import { type KingsoftTemplates, parseKingsoftTemplates } from "./templates.js";
 
 export const KINGSOFT_ENV = {
   accessKey: "VOICECODE_KINGSOFT_ACCESS_KEY",
@@ -14,6 +15,7 @@ export const KINGSOFT_ENV = {
   caller: "VOICECODE_KINGSOFT_CALLER",
   region: "VOICECODE_KINGSOFT_REGION",
   endpoint: "VOICECODE_KINGSOFT_ENDPOINT",
+  templates: "VOICECODE_KINGSOFT_TEMPLATES",
 } as const;
 
 /** Production OpenAPI host; the doc recommends HTTPS over its also-supported HTTP. */
@@ -34,6 +36,8 @@ export interface KingsoftConfig {
   readonly caller: string | undefined;
   readonly region: string | undefined;
   readonly endpoint: string;
+  /** Logical notification template name -> Kingsoft template (templates.ts); empty: none. */
+  readonly templates: KingsoftTemplates;
 }
 
 const credential = z
@@ -63,6 +67,16 @@ const schema = z
     [KINGSOFT_ENV.endpoint]: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .default(KINGSOFT_DEFAULT_ENDPOINT),
+    [KINGSOFT_ENV.templates]: z
+      .string()
+      .optional()
+      .transform((value, ctx): KingsoftTemplates => {
+        if (value === undefined) return new Map();
+        const parsed = parseKingsoftTemplates(value);
+        if ("templates" in parsed) return parsed.templates;
+        for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+        return z.NEVER;
+      }),
   })
   .transform(
     (v): KingsoftConfig =>
@@ -74,13 +88,20 @@ const schema = z
         caller: v[KINGSOFT_ENV.caller],
         region: v[KINGSOFT_ENV.region],
         endpoint: new URL(v[KINGSOFT_ENV.endpoint]).toString(),
+        templates: v[KINGSOFT_ENV.templates],
       }),
   );
 
 export function readKingsoftConfig(env: Env): ReadEnvResult<KingsoftConfig> {
   return readProviderEnv(env, {
     required: [KINGSOFT_ENV.accessKey, KINGSOFT_ENV.secretKey, KINGSOFT_ENV.webhookToken],
-    optional: [KINGSOFT_ENV.templateId, KINGSOFT_ENV.caller, KINGSOFT_ENV.region, KINGSOFT_ENV.endpoint],
+    optional: [
+      KINGSOFT_ENV.templateId,
+      KINGSOFT_ENV.caller,
+      KINGSOFT_ENV.region,
+      KINGSOFT_ENV.endpoint,
+      KINGSOFT_ENV.templates,
+    ],
     schema,
   });
 }
@@ -90,5 +111,6 @@ export function kingsoftSummary(config: KingsoftConfig): Record<string, string> 
   const summary: Record<string, string> = { endpoint: config.endpoint, templateId: config.templateId };
   if (config.caller !== undefined) summary.caller = config.caller;
   if (config.region !== undefined) summary.region = config.region;
+  if (config.templates.size > 0) summary.templates = [...config.templates.keys()].join(",");
   return summary;
 }

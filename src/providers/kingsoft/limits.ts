@@ -4,7 +4,7 @@
  * Checked before any network call so the caller gets a clear INVALID_ARGUMENT rather
  * than a provider refusal.
  */
-import type { ProviderSendRequest } from "../../core/provider.js";
+import type { ProviderSendRequest, RequestProblem } from "../../core/provider.js";
 
 const MAINLAND_MOBILE = /^\+86(1[3-9]\d{9})$/;
 const CODE = /^\d{4,8}$/;
@@ -15,16 +15,23 @@ export function mainlandMobile(phoneNumber: string): string | undefined {
   return MAINLAND_MOBILE.exec(phoneNumber)?.[1];
 }
 
-export function checkKingsoftRequest(request: ProviderSendRequest): { field: string; problem: string } | undefined {
-  if (!request.phoneNumber.startsWith("+86")) {
+/** Every Kingsoft call (CallVerify, CallNotify, CallIvr) takes mainland mobiles only. */
+export function checkMainlandMobile(phoneNumber: string): RequestProblem | undefined {
+  if (!phoneNumber.startsWith("+86")) {
     return { field: "phone_number", problem: "kingsoft calls only mainland China numbers (+86)" };
   }
-  if (mainlandMobile(request.phoneNumber) === undefined) {
+  if (mainlandMobile(phoneNumber) === undefined) {
     return {
       field: "phone_number",
       problem: "kingsoft calls only mainland China mobile numbers (+86 and 11 digits starting 13-19), not landlines",
     };
   }
+  return undefined;
+}
+
+export function checkKingsoftRequest(request: ProviderSendRequest): RequestProblem | undefined {
+  const phone = checkMainlandMobile(request.phoneNumber);
+  if (phone !== undefined) return phone;
   if (!CODE.test(request.code)) {
     return { field: "code", problem: "kingsoft plays codes of 4 to 8 digits" };
   }

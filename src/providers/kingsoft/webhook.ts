@@ -7,6 +7,10 @@
  *   Status FAIL               -> FAILED with the receipt table's reason (at EndTime),
  *                                or COMPLETED for a code that says the call was connected
  *
+ * The final event also carries PressKey (an IVR's key press), Duration, AnswerTime and
+ * EndTime, whatever the report's VoiceType: one batch mixes verification and
+ * notification reports, and each finds its call by ExtId or CallId.
+ *
  * Kingsoft re-pushes a batch until it gets exactly its documented ack, so ack() is sent
  * only after the durable write and retryLater() answers anything else. For the same
  * reason nothing that reads as reports is refused: the doc's own trailing commas are
@@ -17,7 +21,7 @@
  * A re-pushed report yields the same dedupe keys: they are built from the report's
  * CallId, Status and ErrCode, never from the batch or the arrival time.
  */
-import { CallState, FailureReason } from "../../core/model.js";
+import { type CallDetails, CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
 import { receiptOutcome } from "./codes.js";
@@ -84,14 +88,28 @@ function eventsForReport(report: StatusReport): InboundEvent[] {
   }
   const outcome =
     report.Status === "SUCCESS" ? { state: CallState.COMPLETED, reason: FailureReason.UNSPECIFIED } : receiptOutcome(code, desc);
+  const endedAtMs = parseReportTime(report.EndTime);
   events.push({
     ...base,
     dedupeKey: `${report.CallId}:${report.Status}:${code}`,
     state: outcome.state,
     failureReason: outcome.reason,
-    occurredAtMs: parseReportTime(report.EndTime),
+    occurredAtMs: endedAtMs,
+    details: detailsOf(report, endedAtMs),
   });
   return events;
+}
+
+/** The final report's key press, duration and times, absent where the report says nothing. */
+function detailsOf(report: StatusReport, endedAtMs: number | undefined): CallDetails | undefined {
+  const details: { -readonly [K in keyof CallDetails]: CallDetails[K] } = {};
+  const key = report.PressKey === undefined || report.PressKey === null ? "" : String(report.PressKey).trim();
+  if (key !== "") details.pressedKey = key;
+  if (report.Duration !== undefined && report.Duration !== null) details.durationSeconds = Number(report.Duration);
+  const answeredAtMs = typeof report.AnswerTime === "string" ? parseReportTime(report.AnswerTime) : undefined;
+  if (answeredAtMs !== undefined) details.answeredAtMs = answeredAtMs;
+  if (endedAtMs !== undefined) details.endedAtMs = endedAtMs;
+  return Object.keys(details).length === 0 ? undefined : details;
 }
 
 /** AnswerTime is "" (or absent) until the callee answers; a time, as text or a number, means answered. */

@@ -16,8 +16,13 @@
  * refused over one report: each report is checked on its own, and only the three fields
  * a report cannot be used without are required (CallId, Status, ErrCode). Everything
  * else is read if it has a usable type and treated as absent otherwise; the fields we
- * never read (StartTime, Duration, Mobile, PressKey, Caller, CallerDisplay, VoiceType)
- * are not in the schema at all, so they may be missing, null or of any type.
+ * never read (StartTime, Mobile, Caller, CallerDisplay) are not in the schema at all,
+ * so they may be missing, null or of any type.
+ *
+ * Verification (VoiceType 1) and notification (VoiceType 2: CallNotify, CallIvr)
+ * reports come mixed in one batch. Each finds its call by ExtId or CallId, whatever its
+ * type, so VoiceType is read only to be sure of that; PressKey (an IVR's key press) and
+ * Duration are kept on the report's final event with AnswerTime and EndTime.
  */
 import { z } from "zod";
 
@@ -41,6 +46,12 @@ export const statusReportSchema = z.object({
    */
   AnswerTime: z.unknown().optional(),
   EndTime: optional(text.nullable()),
+  /** The key pressed on a CallIvr call, "" when none; a number is read as its digits. */
+  PressKey: optional(z.union([z.string().max(16), z.number().int().nonnegative()]).nullable()),
+  /** Connected seconds; 0 for an unanswered call. Numeric text is read too. */
+  Duration: optional(z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,9}$/)]).nullable()),
+  /** 1 verification code, 2 notification (either kind); informative only. */
+  VoiceType: optional(z.union([z.number().int(), z.string().max(8)]).nullable()),
 });
 
 export type StatusReport = z.infer<typeof statusReportSchema>;

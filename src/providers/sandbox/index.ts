@@ -9,10 +9,10 @@
  */
 import { ulid } from "ulid";
 import { FailureReason } from "../../core/model.js";
-import type { Provider, ProviderSendRequest, SendOutcome } from "../../core/provider.js";
+import type { Provider, SendOutcome } from "../../core/provider.js";
 import { SANDBOX_CODES, failureReasonForCode } from "./codes.js";
-import type { SandboxNetwork } from "./network.js";
-import { scenarioFor } from "./scenarios.js";
+import type { PlaceCallRequest, SandboxNetwork } from "./network.js";
+import { keyPressFor, scenarioFor } from "./scenarios.js";
 import { createSandboxWebhook } from "./webhook.js";
 
 export interface SandboxProviderOptions {
@@ -29,14 +29,9 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
   const { network } = options;
   const idPrefix = options.idPrefix ?? "sbx_";
 
-  const place = (request: ProviderSendRequest, providerCallId: string): SendOutcome | undefined => {
+  const place = (request: PlaceCallRequest): SendOutcome | undefined => {
     try {
-      network.placeCall({
-        callId: request.callId,
-        providerCallId,
-        phoneNumber: request.phoneNumber,
-        playTimes: request.playTimes,
-      });
+      network.placeCall(request);
       return undefined;
     } catch {
       // Only a closed network throws, and it places nothing: a definite refusal.
@@ -49,23 +44,43 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
     }
   };
 
+  /** The API's answer, by the number's scenario; the carrier plays the call's script. */
+  const call = (request: Omit<PlaceCallRequest, "providerCallId">, signal: AbortSignal): SendOutcome => {
+    signal.throwIfAborted();
+    const scenario = scenarioFor(request.phoneNumber);
+    if (scenario.api.kind === "refuse") {
+      const { code, text } = scenario.api.status;
+      return { kind: "rejected", reason: failureReasonForCode(code), providerCode: code, providerText: text };
+    }
+    const providerCallId = `${idPrefix}${ulid()}`;
+    const refused = place({ ...request, providerCallId });
+    if (refused !== undefined) return refused;
+    if (scenario.api.kind === "lose-answer") {
+      return { kind: "ambiguous", detail: "sandbox: the call was placed but the API answer was lost" };
+    }
+    return { kind: "accepted", providerCallId, providerCode: SANDBOX_CODES.ok.code, providerText: SANDBOX_CODES.ok.text };
+  };
+
   return {
     name: SANDBOX_PROVIDER_NAME,
     check: () => undefined,
     async send(request, signal) {
-      signal.throwIfAborted();
-      const scenario = scenarioFor(request.phoneNumber);
-      if (scenario.api.kind === "refuse") {
-        const { code, text } = scenario.api.status;
-        return { kind: "rejected", reason: failureReasonForCode(code), providerCode: code, providerText: text };
-      }
-      const providerCallId = `${idPrefix}${ulid()}`;
-      const refused = place(request, providerCallId);
-      if (refused !== undefined) return refused;
-      if (scenario.api.kind === "lose-answer") {
-        return { kind: "ambiguous", detail: "sandbox: the call was placed but the API answer was lost" };
-      }
-      return { kind: "accepted", providerCallId, providerCode: SANDBOX_CODES.ok.code, providerText: SANDBOX_CODES.ok.text };
+      return call({ callId: request.callId, phoneNumber: request.phoneNumber, playTimes: request.playTimes }, signal);
+    },
+    // Any logical template name and any parameters: the sandbox speaks nothing, it only
+    // plays the number's scenario (the README's table), with a key press for IVR.
+    notifies: ["notification", "ivr"],
+    checkNotify: () => undefined,
+    async notify(request, signal) {
+      return call(
+        {
+          callId: request.callId,
+          phoneNumber: request.phoneNumber,
+          playTimes: 1,
+          ...(request.collectKeyPress ? { pressedKey: keyPressFor(request.phoneNumber) } : {}),
+        },
+        signal,
+      );
     },
     webhook: createSandboxWebhook(),
     async close() {
@@ -80,6 +95,6 @@ export { resumeSandboxCalls } from "./resume.js";
 export type { ResumeSandboxOptions } from "./resume.js";
 export { createManualScheduler, createRealtimeScheduler } from "./scheduler.js";
 export type { ManualScheduler, Scheduler, ScheduledTask } from "./scheduler.js";
-export { DEFAULT_SCENARIO, SCENARIOS, describeScenarios, scenarioFor } from "./scenarios.js";
+export { DEFAULT_SCENARIO, SCENARIOS, describeScenarios, keyPressFor, scenarioFor } from "./scenarios.js";
 export type { Scenario, ScenarioDescription } from "./scenarios.js";
 export { SANDBOX_CODES, failureReasonForCode } from "./codes.js";

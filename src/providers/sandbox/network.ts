@@ -39,6 +39,8 @@ export interface PlaceCallRequest {
   /** Only its last digits are read, to pick the script; it is never kept. */
   readonly phoneNumber: string;
   readonly playTimes: number;
+  /** IVR: the key the callee presses, reported with "completed" ("" or absent: none). */
+  readonly pressedKey?: string | undefined;
 }
 
 /** A call placed before a restart, as the store remembers it (resume.ts). */
@@ -53,6 +55,8 @@ export interface ResumeCallRequest {
   readonly playTimes: number;
   /** The call's stored state: callbacks up to this state were delivered already. */
   readonly reached: CallState;
+  /** As PlaceCallRequest.pressedKey. */
+  readonly pressedKey?: string | undefined;
 }
 
 export interface SandboxNetwork {
@@ -99,6 +103,9 @@ interface Step {
 interface ActiveCall {
   readonly callId: string;
   readonly providerCallId: string;
+  readonly pressedKey: string | undefined;
+  /** When the "answered" step fired, for the "completed" push's duration. */
+  answeredAtMs: number | undefined;
   readonly steps: readonly Step[];
   index: number;
   /** Built when a step first fires; retries resend it unchanged, as a real retry would. */
@@ -180,7 +187,7 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
   };
 
   const start = (
-    request: { readonly callId: string; readonly providerCallId: string },
+    request: { readonly callId: string; readonly providerCallId: string; readonly pressedKey?: string | undefined },
     steps: readonly Step[],
   ): boolean => {
     const first = steps[0];
@@ -188,6 +195,8 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     const call: ActiveCall = {
       callId: request.callId,
       providerCallId: request.providerCallId,
+      pressedKey: request.pressedKey,
+      answeredAtMs: undefined,
       steps,
       index: 0,
       body: undefined,
@@ -243,12 +252,23 @@ function scriptFor(phoneNumber: string, playTimes: number, stepDelayMs: number):
 }
 
 function callbackBody(call: ActiveCall, step: Step, atMs: number): SandboxCallback {
-  return {
+  const body: SandboxCallback = {
     callId: call.providerCallId,
     userData: call.callId,
     event: step.event,
     code: step.code,
     text: step.text,
     timestamp: new Date(atMs).toISOString(),
+  };
+  if (step.event === "answered") call.answeredAtMs = atMs;
+  if (step.event !== "completed") return body;
+  // The script's own timing, not the clock's: with a manual scheduler (tests) the clock
+  // barely moves, and the duration should still say how long the callee listened.
+  const durationSeconds = Math.max(1, Math.round(step.delayMs / 1000));
+  return {
+    ...body,
+    ...(call.pressedKey === undefined || call.pressedKey === "" ? {} : { pressedKey: call.pressedKey }),
+    durationSeconds,
+    answeredAt: new Date(call.answeredAtMs ?? atMs - durationSeconds * 1000).toISOString(),
   };
 }

@@ -13,6 +13,7 @@
 import { ulid } from "ulid";
 import type { Store } from "../../store/store.js";
 import type { SandboxNetwork } from "./network.js";
+import { keyPressFor } from "./scenarios.js";
 
 export interface ResumeSandboxOptions {
   readonly store: Pick<Store, "listOpenCalls">;
@@ -41,6 +42,8 @@ export async function resumeSandboxCalls(options: ResumeSandboxOptions): Promise
         phoneNumber: call.phoneMasked,
         playTimes: call.playTimes,
         reached: call.state,
+        // The key is chosen by the number's last digits, which the masked number keeps.
+        ...(call.kind === "ivr" ? { pressedKey: keyPressFor(call.phoneMasked) } : {}),
       });
       if (started) resumed++;
     }

@@ -123,3 +123,13 @@ function describe(suffix: string, scenario: Scenario): ScenarioDescription {
     failureReason: FailureReason[reason] as keyof typeof FailureReason,
   };
 }
+
+/**
+ * The key an IVR callee presses in the sandbox (Notify with collect_key_press, on a call
+ * that is answered): the number's last digit, so any key can be rehearsed; none for
+ * numbers ending 0000 (the call completes without a key press).
+ */
+export function keyPressFor(phoneNumber: string): string {
+  const digits = phoneNumber.replace(/\D/g, "");
+  return digits.endsWith("0000") ? "" : digits.slice(-1);
+}

@@ -2,10 +2,11 @@
  * Our side of the sandbox carrier's callbacks: validate one push and normalize it. The
  * carrier retries anything but a 2xx, so ack() is sent only after the durable write.
  */
+import type { CallDetails } from "../../core/model.js";
 import type { InboundEvent, ProviderWebhook, WebhookReply, WebhookRequest } from "../../core/provider.js";
 import { WebhookParseError } from "../../core/provider.js";
 import { failureReasonForEvent, stateForEvent } from "./normalize.js";
-import { sandboxCallbackSchema } from "./wire.js";
+import { type SandboxCallback, sandboxCallbackSchema } from "./wire.js";
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
@@ -42,6 +43,17 @@ function parse(request: WebhookRequest): readonly InboundEvent[] {
       providerCode: push.code,
       providerText: push.text,
       occurredAtMs: Date.parse(push.timestamp),
+      details: detailsOf(push),
     },
   ];
+}
+
+/** What a final push says beyond its state; undefined for progress pushes. */
+function detailsOf(push: SandboxCallback): CallDetails | undefined {
+  if (push.event !== "completed" && push.event !== "failed") return undefined;
+  const details: { -readonly [K in keyof CallDetails]: CallDetails[K] } = { endedAtMs: Date.parse(push.timestamp) };
+  if (push.pressedKey !== undefined && push.pressedKey !== "") details.pressedKey = push.pressedKey;
+  if (push.durationSeconds !== undefined) details.durationSeconds = push.durationSeconds;
+  if (push.answeredAt !== undefined) details.answeredAtMs = Date.parse(push.answeredAt);
+  return details;
 }

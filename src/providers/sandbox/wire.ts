@@ -6,6 +6,9 @@
  *
  *   {"callId":"sbx_01J...","userData":"<our call id>","event":"ringing",
  *    "code":"180","text":"Ringing","timestamp":"2025-01-01T00:00:00.800Z"}
+ *
+ * The "completed" push also says how long the call was connected and since when, and,
+ * for an IVR call, which key was pressed (pressedKey, durationSeconds, answeredAt).
  */
 import { z } from "zod";
 
@@ -22,6 +25,12 @@ export const sandboxCallbackSchema = z.object({
   code: z.string().min(1).max(32),
   text: z.string().max(256),
   timestamp: z.iso.datetime({ offset: true }),
+  /** On "completed" of an IVR call: the key the callee pressed ("" or absent: none). */
+  pressedKey: z.string().max(16).optional(),
+  /** On "completed": connected seconds. */
+  durationSeconds: z.number().int().nonnegative().optional(),
+  /** On "completed": when the callee answered. */
+  answeredAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 export type SandboxCallback = z.infer<typeof sandboxCallbackSchema>;

@@ -8,7 +8,7 @@
  * comes in.
  */
 import { echoFor, fallbackDue, parseEcho, pushBelongsToCurrent } from "../../core/attempts.js";
-import { CallState, FailureReason, type CallRecord } from "../../core/model.js";
+import { CallState, FailureReason, type CallDetails, type CallRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import { advances, changesCall, stateRank } from "../../core/states.js";
 import type { SendResult, SendResultOptions } from "../store.js";
@@ -32,6 +32,8 @@ export interface EventFields {
   readonly occurredAtMs: number | undefined;
   /** Only meaningful on FAILED: a later precise failure may replace this reason. */
   readonly provisional?: boolean | undefined;
+  /** Key press, duration, answer and end times, when the provider reported them. */
+  readonly details?: CallDetails | undefined;
 }
 
 interface Working {
@@ -138,6 +140,7 @@ export class Planner {
       provisional,
       attempt: w.call.attempt,
       continues,
+      ...(fields.details === undefined ? {} : { details: fields.details }),
     });
     this.update(w, { state: fields.state, failureReason, reasonProvisional: provisional, continues });
     return this.events.length - 1;

@@ -3,7 +3,7 @@
  * loads what the planner needs, executes these writes in the order listed here and
  * commits. Events go first, because inbound rows reference the sequences they get.
  */
-import type { AttemptRecord, CallRecord, CallState, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallDetails, CallRecord, CallState, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import type { CallRoute } from "../../core/attempts.js";
 
@@ -46,6 +46,8 @@ export interface EventWrite {
   readonly provisional: boolean;
   readonly attempt: number;
   readonly continues: boolean;
+  /** Key press, duration, answer and end times, when the push reported them. */
+  readonly details?: CallDetails | undefined;
 }
 
 /** An inbound row's final disposition; `eventIndex` names the event in `Writes.events`. */

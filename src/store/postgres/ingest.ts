@@ -9,7 +9,7 @@ import { ingestKeys, mayAdopt, planIngest } from "../plan/ingest-plan.js";
 import type { IngestResult } from "../store.js";
 import { executeWrites, loadParked, lockCallsFor } from "./plan-io.js";
 import * as q from "./queries.js";
-import { storablePush } from "./rows.js";
+import { detailColumns, storablePush } from "./rows.js";
 
 export async function ingest(
   db: q.Db,
@@ -41,6 +41,7 @@ export async function ingest(
       occurred_at_ms: push.occurredAtMs ?? null,
       provisional: push.provisional === true,
       received_at_ms: nowMs,
+      ...detailColumns(push.details),
     })),
   );
   const seen = new Set(storable.map((p) => p.dedupeKey).filter((k) => !fresh.has(k)));

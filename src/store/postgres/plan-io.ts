@@ -8,7 +8,7 @@ import type { CallRoute } from "../../core/attempts.js";
 import type { EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
 import * as q from "./queries.js";
-import { toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
+import { detailColumns, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
 
 /** The rows, each with its attempts (oldest first). */
 async function withAttempts(db: q.Db, rows: readonly q.RoutedCallRow[]): Promise<LoadedCall[]> {
@@ -80,6 +80,7 @@ export async function executeWrites(db: q.Db, writes: Writes, nowMs: number): Pr
       provisional: e.provisional,
       attempt: e.attempt,
       continues: e.continues,
+      ...detailColumns(e.details),
     });
     events.push(toEventRecord(row));
   }

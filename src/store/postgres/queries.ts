@@ -9,6 +9,8 @@ export type Db = Pick<pg.ClientBase, "query">;
 
 export interface InsertCallParams {
   readonly callId: string;
+  readonly kind?: string | undefined;
+  readonly templateName?: string | undefined;
   readonly tenant: string;
   readonly provider: string;
   readonly phoneMasked: string;
@@ -32,14 +34,14 @@ export type InsertInboundParams = Omit<
 >;
 
 /** Every column a CallRow reads; the one list all queries of calls share. */
-export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
+export const CALL_COLUMNS = `call_id, kind, template_name, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 /** The columns of EventRow: not `*`, which would add the visibility bookkeeping. */
 export const EVENT_COLUMNS = `sequence, call_id, client_reference, state, failure_reason, provider,
   provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional,
-  tenant, attempt, continues, verification`;
+  tenant, attempt, continues, verification, pressed_key, duration_seconds, answered_at_ms, ended_at_ms`;
 
 /**
  * Conflict target is the idempotency index only: a clashing call_id is a bug and must
@@ -50,8 +52,8 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
   const { rows } = await db.query<CallRow>(
     `INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
        idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
-       created_at_ms, updated_at_ms, tenant)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $11::jsonb, $12, $10, $10, $13)
+       created_at_ms, updated_at_ms, tenant, kind, template_name)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 0, $11::jsonb, $12, $10, $10, $13, $14, $15)
      ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
      RETURNING ${CALL_COLUMNS}`,
     [
@@ -68,6 +70,8 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
       p.route === undefined ? null : JSON.stringify(p.route),
       p.sealedRequest,
       p.tenant,
+      p.kind ?? "verification",
+      p.templateName ?? "",
     ],
   );
   return rows[0];
@@ -270,8 +274,9 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
   const { rows } = await db.query<EventRow>(
     `INSERT INTO events (call_id, client_reference, state, failure_reason, provider,
        provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-       provisional, tenant, attempt, continues)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       provisional, tenant, attempt, continues, pressed_key, duration_seconds, answered_at_ms,
+       ended_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      RETURNING ${EVENT_COLUMNS}`,
     [
       p.call_id,
@@ -288,6 +293,10 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
       p.tenant,
       p.attempt,
       p.continues,
+      p.pressed_key,
+      p.duration_seconds,
+      p.answered_at_ms,
+      p.ended_at_ms,
     ],
   );
   const row = rows[0];
@@ -300,8 +309,8 @@ export async function insertInbound(db: Db, p: InsertInboundParams): Promise<boo
   const { rowCount } = await db.query(
     `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
        failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-       disposition, received_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'parked', $11)
+       disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'parked', $11, $12, $13, $14, $15)
      ON CONFLICT (provider, dedupe_key) DO NOTHING`,
     [
       p.provider,
@@ -315,6 +324,10 @@ export async function insertInbound(db: Db, p: InsertInboundParams): Promise<boo
       p.occurred_at_ms,
       p.provisional,
       p.received_at_ms,
+      p.pressed_key,
+      p.duration_seconds,
+      p.answered_at_ms,
+      p.ended_at_ms,
     ],
   );
   return rowCount === 1;
@@ -514,14 +527,16 @@ export async function insertInboundBatch(db: Db, rows: readonly InsertInboundPar
   const { rows: inserted } = await db.query<{ dedupe_key: string }>(
     `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
        failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-       disposition, received_at_ms)
+       disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
      SELECT provider, dedupe_key, provider_call_id, call_id_hint, state, failure_reason,
-       provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms
+       provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms,
+       pressed_key, duration_seconds, answered_at_ms, ended_at_ms
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
-       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[])
+       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::text[],
+       $13::int[], $14::bigint[], $15::bigint[])
        WITH ORDINALITY AS u(provider, dedupe_key, provider_call_id, call_id_hint, state,
          failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-         received_at_ms, i)
+         received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms, i)
      ORDER BY i
      ON CONFLICT (provider, dedupe_key) DO NOTHING
      RETURNING dedupe_key`,
@@ -537,6 +552,10 @@ export async function insertInboundBatch(db: Db, rows: readonly InsertInboundPar
       col("occurred_at_ms"),
       col("provisional"),
       col("received_at_ms"),
+      col("pressed_key"),
+      col("duration_seconds"),
+      col("answered_at_ms"),
+      col("ended_at_ms"),
     ],
   );
   return new Set(inserted.map((r) => r.dedupe_key));

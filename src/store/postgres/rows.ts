@@ -2,11 +2,23 @@
  * Row shapes as node-postgres returns them (BIGINT already numbers, see pool.ts) and
  * their mapping to the domain records; column names are the SQLite engine's.
  */
-import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason, VerificationState } from "../../core/model.js";
+import {
+  type AttemptRecord,
+  type CallDetails,
+  type CallRecord,
+  type CallState,
+  type EventRecord,
+  type FailureReason,
+  type VerificationState,
+  toCallKind,
+} from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
   call_id: string;
+  /** "verification", "notification" or "ivr" (core/model CallKind). */
+  kind: string;
+  template_name: string;
   tenant: string;
   provider: string;
   provider_call_id: string;
@@ -38,7 +50,15 @@ export interface AttemptRow {
   ended_at_ms: number | null;
 }
 
-export interface EventRow {
+/** Columns of what a provider reports beyond the state; null when it does not say. */
+export interface DetailColumns {
+  pressed_key: string | null;
+  duration_seconds: number | null;
+  answered_at_ms: number | null;
+  ended_at_ms: number | null;
+}
+
+export interface EventRow extends DetailColumns {
   sequence: number;
   call_id: string;
   tenant: string;
@@ -60,7 +80,7 @@ export interface EventRow {
 
 export type Disposition = "applied" | "stale" | "parked";
 
-export interface InboundRow {
+export interface InboundRow extends DetailColumns {
   received_seq: number;
   provider: string;
   dedupe_key: string;
@@ -91,6 +111,8 @@ function toMetadata(value: unknown): Record<string, string> {
 export function toCallRecord(row: CallRow): CallRecord {
   return {
     callId: row.call_id,
+    kind: toCallKind(row.kind),
+    templateName: row.template_name,
     tenant: row.tenant,
     provider: row.provider,
     providerCallId: row.provider_call_id,
@@ -126,6 +148,27 @@ export function toEventRecord(row: EventRow): EventRecord {
     attempt: row.attempt,
     continues: row.continues,
     verification: row.verification as VerificationState,
+    ...detailsOf(row),
+  };
+}
+
+/** The detail columns as CallDetails, absent fields left out. */
+export function detailsOf(row: DetailColumns): CallDetails {
+  const details: { -readonly [K in keyof CallDetails]: CallDetails[K] } = {};
+  if (row.pressed_key !== null) details.pressedKey = row.pressed_key;
+  if (row.duration_seconds !== null) details.durationSeconds = row.duration_seconds;
+  if (row.answered_at_ms !== null) details.answeredAtMs = row.answered_at_ms;
+  if (row.ended_at_ms !== null) details.endedAtMs = row.ended_at_ms;
+  return details;
+}
+
+/** CallDetails as the detail columns, absent fields null; text made storable. */
+export function detailColumns(details: CallDetails | undefined): DetailColumns {
+  return {
+    pressed_key: details?.pressedKey === undefined ? null : storable(details.pressedKey),
+    duration_seconds: details?.durationSeconds ?? null,
+    answered_at_ms: details?.answeredAtMs ?? null,
+    ended_at_ms: details?.endedAtMs ?? null,
   };
 }
 
@@ -156,6 +199,7 @@ export function toInboundEvent(row: InboundRow): InboundEvent {
     providerText: row.provider_text,
     occurredAtMs: row.occurred_at_ms ?? undefined,
     provisional: row.provisional,
+    details: detailsOf(row),
   };
 }
 

@@ -179,6 +179,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX verifications_reference ON verifications (tenant, client_reference, created_at_ms);
   ALTER TABLE events ADD COLUMN verification INTEGER NOT NULL DEFAULT 0;
   `,
+  // Notifications (Notify): what a call says, the logical template name (never its
+  // parameters), and what a provider reports beyond the state (IVR key press,
+  // connected seconds, answer and end times) on events and on parked pushes, which
+  // become events later. Existing calls are verification calls.
+  `
+  ALTER TABLE calls ADD COLUMN kind TEXT NOT NULL DEFAULT 'verification';
+  ALTER TABLE calls ADD COLUMN template_name TEXT NOT NULL DEFAULT '';
+  ALTER TABLE events ADD COLUMN pressed_key TEXT NULL;
+  ALTER TABLE events ADD COLUMN duration_seconds INTEGER NULL;
+  ALTER TABLE events ADD COLUMN answered_at_ms INTEGER NULL;
+  ALTER TABLE events ADD COLUMN ended_at_ms INTEGER NULL;
+  ALTER TABLE inbound ADD COLUMN pressed_key TEXT NULL;
+  ALTER TABLE inbound ADD COLUMN duration_seconds INTEGER NULL;
+  ALTER TABLE inbound ADD COLUMN answered_at_ms INTEGER NULL;
+  ALTER TABLE inbound ADD COLUMN ended_at_ms INTEGER NULL;
+  `,
 ];
 
 function userVersion(db: Database.Database): number {

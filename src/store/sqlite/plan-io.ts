@@ -5,7 +5,7 @@
 import type { CallRoute } from "../../core/attempts.js";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
-import { toCallRecord, toEventRecord, toInboundEvent, type InboundRow } from "./rows.js";
+import { detailColumns, toCallRecord, toEventRecord, toInboundEvent, type InboundRow } from "./rows.js";
 import type { LoadedCallRow, Statements } from "./statements.js";
 
 export function toLoadedCall(row: LoadedCallRow): LoadedCall {
@@ -68,6 +68,7 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
       provisional: e.provisional ? 1 : 0,
       attempt: e.attempt,
       continues: e.continues ? 1 : 0,
+      ...detailColumns(e.details),
     });
     if (row === undefined) throw new Error("sqlite store: event insert returned no row");
     return toEventRecord(row);
@@ -117,6 +118,7 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
       call_id: w.callId,
       applied_sequence: applied,
       received_at_ms: nowMs,
+      ...detailColumns(w.push.details),
     });
   }
   return events;

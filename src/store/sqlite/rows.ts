@@ -2,11 +2,23 @@
  * Row shapes as SQLite returns them, and their mapping to the domain records. Column
  * names are the ones the PostgreSQL engine will share.
  */
-import type { AttemptRecord, CallRecord, CallState, EventRecord, FailureReason, VerificationState } from "../../core/model.js";
+import {
+  type AttemptRecord,
+  type CallDetails,
+  type CallRecord,
+  type CallState,
+  type EventRecord,
+  type FailureReason,
+  type VerificationState,
+  toCallKind,
+} from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 
 export interface CallRow {
   call_id: string;
+  /** "verification", "notification" or "ivr" (core/model CallKind). */
+  kind: string;
+  template_name: string;
   tenant: string;
   provider: string;
   provider_call_id: string;
@@ -39,7 +51,15 @@ export interface AttemptRow {
   ended_at_ms: number | null;
 }
 
-export interface EventRow {
+/** Columns of what a provider reports beyond the state; null when it does not say. */
+export interface DetailColumns {
+  pressed_key: string | null;
+  duration_seconds: number | null;
+  answered_at_ms: number | null;
+  ended_at_ms: number | null;
+}
+
+export interface EventRow extends DetailColumns {
   sequence: number;
   call_id: string;
   tenant: string;
@@ -61,7 +81,7 @@ export interface EventRow {
 
 export type Disposition = "applied" | "stale" | "parked";
 
-export interface InboundRow {
+export interface InboundRow extends DetailColumns {
   received_seq: number;
   provider: string;
   dedupe_key: string;
@@ -92,6 +112,8 @@ function parseMetadata(text: string): Record<string, string> {
 export function toCallRecord(row: CallRow): CallRecord {
   return {
     callId: row.call_id,
+    kind: toCallKind(row.kind),
+    templateName: row.template_name,
     tenant: row.tenant,
     provider: row.provider,
     providerCallId: row.provider_call_id,
@@ -127,6 +149,27 @@ export function toEventRecord(row: EventRow): EventRecord {
     attempt: row.attempt,
     continues: row.continues === 1,
     verification: row.verification as VerificationState,
+    ...detailsOf(row),
+  };
+}
+
+/** The detail columns as CallDetails, absent fields left out. */
+export function detailsOf(row: DetailColumns): CallDetails {
+  const details: { -readonly [K in keyof CallDetails]: CallDetails[K] } = {};
+  if (row.pressed_key !== null) details.pressedKey = row.pressed_key;
+  if (row.duration_seconds !== null) details.durationSeconds = row.duration_seconds;
+  if (row.answered_at_ms !== null) details.answeredAtMs = row.answered_at_ms;
+  if (row.ended_at_ms !== null) details.endedAtMs = row.ended_at_ms;
+  return details;
+}
+
+/** CallDetails as the detail columns, absent fields null. */
+export function detailColumns(details: CallDetails | undefined): DetailColumns {
+  return {
+    pressed_key: details?.pressedKey ?? null,
+    duration_seconds: details?.durationSeconds ?? null,
+    answered_at_ms: details?.answeredAtMs ?? null,
+    ended_at_ms: details?.endedAtMs ?? null,
   };
 }
 
@@ -157,5 +200,6 @@ export function toInboundEvent(row: InboundRow): InboundEvent {
     providerText: row.provider_text,
     occurredAtMs: row.occurred_at_ms ?? undefined,
     provisional: row.provisional === 1,
+    details: detailsOf(row),
   };
 }

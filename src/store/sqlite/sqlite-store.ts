@@ -72,6 +72,8 @@ function createCall(
   enforceLimits(st, rules, call.nowMs);
   const inserted = st.insertCall.run({
     call_id: call.callId,
+    kind: call.kind ?? "verification",
+    template_name: call.templateName ?? "",
     tenant,
     provider: call.provider,
     phone_masked: call.phoneMasked,

@@ -4,6 +4,8 @@ import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./r
 
 export interface InsertCallParams {
   call_id: string;
+  kind: string;
+  template_name: string;
   tenant: string;
   provider: string;
   phone_masked: string;
@@ -61,12 +63,12 @@ export interface ParkedForParams {
 }
 
 /** Every column a CallRow reads; the one list all queries of calls share. */
-export const CALL_COLUMNS = `call_id, tenant, provider, provider_call_id, phone_masked, play_times,
+export const CALL_COLUMNS = `call_id, kind, template_name, tenant, provider, provider_call_id, phone_masked, play_times,
   client_reference, idempotency_key, request_hash, metadata, state, failure_reason,
   reason_provisional, attempt, continues, created_at_ms, updated_at_ms`;
 
 /** A call row with what the planner also needs: its route and its attempts (JSON). */
-export const LOADED_CALL_COLUMNS = `c.call_id, c.tenant, c.provider, c.provider_call_id, c.phone_masked,
+export const LOADED_CALL_COLUMNS = `c.call_id, c.kind, c.template_name, c.tenant, c.provider, c.provider_call_id, c.phone_masked,
   c.play_times, c.client_reference, c.idempotency_key, c.request_hash, c.metadata, c.state,
   c.failure_reason, c.reason_provisional, c.attempt, c.continues, c.created_at_ms, c.updated_at_ms,
   c.route,
@@ -139,20 +141,22 @@ export function prepareStatements(db: Database.Database) {
     insertSettledInbound: db.prepare<InsertSettledInboundParams>(
       `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
          failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-         disposition, call_id, applied_sequence, received_at_ms)
+         disposition, call_id, applied_sequence, received_at_ms, pressed_key, duration_seconds,
+         answered_at_ms, ended_at_ms)
        VALUES (@provider, @dedupe_key, @provider_call_id, @call_id_hint, @state,
          @failure_reason, @provider_code, @provider_text, @occurred_at_ms, @provisional,
-         @disposition, @call_id, @applied_sequence, @received_at_ms)`,
+         @disposition, @call_id, @applied_sequence, @received_at_ms, @pressed_key,
+         @duration_seconds, @answered_at_ms, @ended_at_ms)`,
     ),
     // Conflict target is the idempotency index only: a clashing call_id is a bug and
     // must throw, not silently return someone else's call.
     insertCall: db.prepare<InsertCallParams>(
-      `INSERT INTO calls (call_id, tenant, provider, phone_masked, play_times, client_reference,
-         idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
-         created_at_ms, updated_at_ms)
-       VALUES (@call_id, @tenant, @provider, @phone_masked, @play_times, @client_reference,
-         @idempotency_key, @request_hash, @metadata, @state, 0, @route, @sealed_request,
-         @now_ms, @now_ms)
+      `INSERT INTO calls (call_id, kind, template_name, tenant, provider, phone_masked, play_times,
+         client_reference, idempotency_key, request_hash, metadata, state, failure_reason, route,
+         sealed_request, created_at_ms, updated_at_ms)
+       VALUES (@call_id, @kind, @template_name, @tenant, @provider, @phone_masked, @play_times,
+         @client_reference, @idempotency_key, @request_hash, @metadata, @state, 0, @route,
+         @sealed_request, @now_ms, @now_ms)
        ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
     ),
     callById: db.prepare<[string], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ?`),
@@ -219,20 +223,21 @@ export function prepareStatements(db: Database.Database) {
     insertEvent: db.prepare<InsertEventParams, EventRow>(
       `INSERT INTO events (call_id, tenant, client_reference, state, failure_reason, provider,
          provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
-         provisional, attempt, continues)
+         provisional, attempt, continues, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
        VALUES (@call_id, @tenant, @client_reference, @state, @failure_reason, @provider,
          @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms,
-         @provisional, @attempt, @continues)
+         @provisional, @attempt, @continues, @pressed_key, @duration_seconds, @answered_at_ms,
+         @ended_at_ms)
        RETURNING *`,
     ),
     // Inserted as parked; the disposition is settled once the push has been matched.
     insertInbound: db.prepare<InsertInboundParams>(
       `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
          failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-         disposition, received_at_ms)
+         disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
        VALUES (@provider, @dedupe_key, @provider_call_id, @call_id_hint, @state,
          @failure_reason, @provider_code, @provider_text, @occurred_at_ms, @provisional, 'parked',
-         @received_at_ms)
+         @received_at_ms, @pressed_key, @duration_seconds, @answered_at_ms, @ended_at_ms)
        ON CONFLICT (provider, dedupe_key) DO NOTHING`,
     ),
     setDisposition: db.prepare<DispositionParams>(

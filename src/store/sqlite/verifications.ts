@@ -19,7 +19,7 @@ import {
   precheck,
 } from "../verifications.js";
 import { mustLoadCall } from "./plan-io.js";
-import { type EventRow, toEventRecord } from "./rows.js";
+import { type DetailColumns, type EventRow, toEventRecord } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 interface Row {
@@ -68,7 +68,8 @@ export function prepareVerificationStatements(db: Database.Database) {
     expire: db.prepare<[string]>(
       `UPDATE verifications SET state = 'expired', code_hash = '' WHERE call_id = ? AND state = 'pending'`,
     ),
-    insertEvent: db.prepare<Omit<EventRow, "sequence">, EventRow>(
+    // The detail columns (key press, durations) stay NULL on a verification event.
+    insertEvent: db.prepare<Omit<EventRow, "sequence" | keyof DetailColumns>, EventRow>(
       `INSERT INTO events (call_id, tenant, client_reference, state, failure_reason, provider,
          provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
          provisional, attempt, continues, verification)

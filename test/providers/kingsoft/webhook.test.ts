@@ -76,6 +76,13 @@ describe("kingsoft webhook parse", () => {
         providerCode: "SUCCESS",
         providerText: "发送成功",
         occurredAtMs: beijing(2020, 5, 28, 18, 44, 39),
+        // The key press, duration and times travel on the final event.
+        details: {
+          pressedKey: "1",
+          durationSeconds: 19,
+          answeredAtMs: beijing(2020, 5, 28, 18, 44, 20),
+          endedAtMs: beijing(2020, 5, 28, 18, 44, 39),
+        },
       },
       {
         dedupeKey: "58983af181721590663223:FAIL:480",
@@ -87,6 +94,7 @@ describe("kingsoft webhook parse", () => {
         providerCode: "480",
         providerText: "用户拒接",
         occurredAtMs: undefined,
+        details: { durationSeconds: 0 },
       },
     ]);
   });

@@ -58,6 +58,8 @@ describe("resuming sandbox calls after a restart", () => {
     const h = await harness();
     const call = (callId: string, providerCallId: string, state: CallState): CallRecord => ({
       callId,
+      kind: "verification",
+      templateName: "",
       provider: "sandbox",
       providerCallId,
       phoneMasked: maskPhone(numberEnding("0001")),

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { build } from "./build.js";
 import { Child } from "./ipc.js";
 import type { ClosedLoopResult, Item, OpenLoopResult } from "./load.js";
 import type { Memory, RealSetup, WatchedCall } from "./server.js";
@@ -308,6 +309,7 @@ function report(o: Options, rounds: readonly Round[]): string {
 
 async function main(): Promise<void> {
   const o = parseOptions();
+  build();
   const cpu = cpus();
   console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "?"}; ${JSON.stringify(o)}\n`);
   const dir = mkdtempSync(join(tmpdir(), "voicecode-bench-scale-"));

@@ -13,14 +13,13 @@ import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import { create } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { pino } from "pino";
-import { SendRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { DEFAULT_GRPC_SERVER_OPTIONS } from "../../src/api/grpc/server.js";
-import { NO_LIMITS_ENV, parseConfig } from "../../src/config.js";
-import { type RunningServer, startServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/server.js";
 import { type KingsoftFake, startKingsoftFake } from "../../test/fakes/kingsoft.js";
 import { serve, wallMs } from "./ipc.js";
 
@@ -123,9 +122,25 @@ async function startStreamBare(): Promise<{ grpcPort: number }> {
 
 // ---- real ----
 
+/**
+ * The real server runs from dist/ (tsc's output, what production runs), not from src/
+ * through tsx: esbuild's keepNames gives every named closure its name as an own
+ * property, which turns it into a dictionary-mode object of ~256 B more; the handful of
+ * closures per open stream would then cost ~1 KB that production never pays.
+ */
+async function fromDist() {
+  const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).href;
+  return {
+    ...((await import(dist("src/server.js"))) as typeof import("../../src/server.js")),
+    ...((await import(dist("src/config.js"))) as typeof import("../../src/config.js")),
+    ...((await import(dist("gen/voicecode/v1/voicecode_pb.js"))) as typeof import("../../gen/voicecode/v1/voicecode_pb.js")),
+  };
+}
+
 let real: { server: RunningServer; kingsoft: KingsoftFake } | undefined;
 
 async function startReal(dir: string, args: { calls: number; kingsoftCalls: number }): Promise<RealSetup> {
+  const { NO_LIMITS_ENV, SendRequestSchema, parseConfig, startServer } = await fromDist();
   const kingsoft = await startKingsoftFake({ stepMs: 3_600_000 });
   const parsed = parseConfig({
     VOICECODE_HOST: HOST,
@@ -223,6 +238,11 @@ serve({
     throw new Error(`unknown server ${mode}`);
   },
   memory,
+  /** For digging into memory per stream: `npx tsx bench/scale/heap-diff.ts`. */
+  heapSnapshot: (args: { path: string }) => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return writeHeapSnapshot(args.path);
+  },
   resetOpen: () => {
     opened = 0;
   },

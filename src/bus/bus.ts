@@ -18,33 +18,144 @@ export interface EventNotice {
 
 export type NoticeListener = (notice: EventNotice) => void;
 
+/**
+ * Watches subscribe by key (a call, or a client reference within a tenant), so a notice
+ * costs O(its own watchers), not O(every open stream): with 10 000 streams open, offering
+ * each notice to all of them was 10 000 calls per stored event.
+ */
 export interface Bus {
   publish(notices: readonly EventNotice[]): void;
-  /** Returns the unsubscribe function. */
+  /** Every notice, whatever its call (internal consumers). Returns the unsubscribe function. */
   subscribe(listener: NoticeListener): () => void;
-  /** Live subscriptions; a released stream must bring this back down. */
+  /** The notices of one call. Returns the unsubscribe function. */
+  subscribeCall(callId: string, listener: NoticeListener): () => void;
+  /**
+   * The notices of one client reference within one tenant; also a notice without a
+   * tenant (an older replica's) for that reference, whatever the tenant: it only wakes
+   * the watch for a read, which is scoped to the tenant. Returns the unsubscribe function.
+   */
+  subscribeReference(tenant: string, clientReference: string, listener: NoticeListener): () => void;
+  /** Live subscriptions of all kinds; a released stream must bring this back down. */
   readonly subscriberCount: number;
 }
 
+export interface LocalBus extends Bus {
+  /** Keys (calls, tenant + reference pairs) with subscribers; for tests and leaks. */
+  readonly keyCount: number;
+}
+
+/**
+ * One subscription: its own object, so the same function subscribed twice counts (and
+ * unsubscribes) twice.
+ */
+interface Entry {
+  readonly listener: NoticeListener;
+}
+
+/**
+ * Subscribers by key. A key's list is replaced, never changed in place, so a publish
+ * walking it is not disturbed by a listener that unsubscribes (or subscribes) meanwhile.
+ * Most keys have one watcher, so a list is one small array.
+ */
+class Index {
+  private readonly map = new Map<string, readonly Entry[]>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(key: string, entry: Entry): void {
+    const list = this.map.get(key);
+    this.map.set(key, list === undefined ? [entry] : [...list, entry]);
+  }
+
+  /** False if the entry was not there (already removed). */
+  remove(key: string, entry: Entry): boolean {
+    const list = this.map.get(key);
+    if (list === undefined || !list.includes(entry)) return false;
+    if (list.length === 1) this.map.delete(key);
+    else this.map.set(
+      key,
+      list.filter((e) => e !== entry),
+    );
+    return true;
+  }
+
+  get(key: string): readonly Entry[] | undefined {
+    return this.map.get(key);
+  }
+
+  values(): IterableIterator<readonly Entry[]> {
+    return this.map.values();
+  }
+}
+
 /** The in-process bus: one process, listeners called synchronously. */
-export function createLocalBus(): Bus {
-  const listeners = new Set<NoticeListener>();
+export function createLocalBus(): LocalBus {
+  const all = new Set<Entry>();
+  const byCall = new Index();
+  /** clientReference → tenant → subscribers (by reference first: a tenant-less notice wakes every tenant's). */
+  const byReference = new Map<string, Index>();
+  let keyed = 0;
+
+  const call = (list: readonly Entry[] | undefined, notice: EventNotice): void => {
+    if (list === undefined) return;
+    for (const entry of list) entry.listener(notice);
+  };
+
+  const keyedSubscription = (index: Index, key: string, listener: NoticeListener, forget?: () => void): (() => void) => {
+    const entry: Entry = { listener };
+    index.add(key, entry);
+    keyed++;
+    return () => {
+      if (!index.remove(key, entry)) return;
+      keyed--;
+      forget?.();
+    };
+  };
+
   return {
     publish(notices) {
       for (const notice of notices) {
-        for (const listener of listeners) listener(notice);
+        for (const entry of all) entry.listener(notice);
+        call(byCall.get(notice.callId), notice);
+        const tenants = byReference.get(notice.clientReference);
+        if (tenants === undefined) continue;
+        if (notice.tenant !== undefined) {
+          call(tenants.get(notice.tenant), notice);
+        } else {
+          for (const list of tenants.values()) call(list, notice);
+        }
       }
     },
     subscribe(listener) {
-      // Wrap so the same function subscribed twice still counts (and unsubscribes) twice.
-      const entry: NoticeListener = (n) => listener(n);
-      listeners.add(entry);
+      const entry: Entry = { listener };
+      all.add(entry);
       return () => {
-        listeners.delete(entry);
+        all.delete(entry);
       };
     },
+    subscribeCall(callId, listener) {
+      return keyedSubscription(byCall, callId, listener);
+    },
+    subscribeReference(tenant, clientReference, listener) {
+      let tenants = byReference.get(clientReference);
+      if (tenants === undefined) {
+        tenants = new Index();
+        byReference.set(clientReference, tenants);
+      }
+      const index = tenants;
+      return keyedSubscription(index, tenant, listener, () => {
+        if (index.size === 0 && byReference.get(clientReference) === index) byReference.delete(clientReference);
+      });
+    },
     get subscriberCount() {
-      return listeners.size;
+      return all.size + keyed;
+    },
+    get keyCount() {
+      let n = byCall.size;
+      for (const tenants of byReference.values()) n += tenants.size;
+      return n;
     },
   };
 }

@@ -297,6 +297,12 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     subscribe(listenerFn) {
       return local.subscribe(listenerFn);
     },
+    subscribeCall(callId, listenerFn) {
+      return local.subscribeCall(callId, listenerFn);
+    },
+    subscribeReference(tenant, clientReference, listenerFn) {
+      return local.subscribeReference(tenant, clientReference, listenerFn);
+    },
     get subscriberCount() {
       return local.subscriberCount;
     },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { ulid } from "ulid";
+import { ulid } from "./ulid.js";
 import {
   OutcomeFallback,
   type SendRequest,

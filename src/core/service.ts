@@ -9,6 +9,8 @@ import { FALLBACK_DEFAULTS } from "../routing/parse-routes.js";
 import { type Router, createRouter } from "../routing/router.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
+import { createDeadlines } from "../streams/deadlines.js";
+import { createWatchDrain } from "../streams/drain.js";
 import { watchEvents } from "../streams/watch-events.js";
 import { VoiceCodeError, notFound } from "./errors.js";
 import { FailureReason } from "./model.js";
@@ -87,10 +89,10 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
   };
   let draining = false;
   const inFlight = new Set<Promise<unknown>>();
-  // One stop switch per open watch, thrown by drain(). Not one shared signal that every
-  // watch listens on: adding a listener to an EventTarget costs O(listeners), so opening
-  // n watches would be quadratic (and Node warns past 10).
-  const liveWatches = new Set<AbortController>();
+  // Thrown by drain(): one Set entry per open watch (its wake-up), not a signal each.
+  const watchDrain = createWatchDrain();
+  // One timer for every watch waiting out a refine grace period.
+  const deadlines = createDeadlines(deps.now);
 
   /** Draining refusal, in-flight tracking and the Send metrics, for Send and Notify alike. */
   async function counted<R extends Parameters<typeof sendOutcomeLabel>[0] & { readonly provider: string }>(
@@ -145,9 +147,6 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
 
     async *watchStatus(request, signal, caller) {
       const { target, afterSequence } = validateWatch(request, caller.tenant);
-      const drained = new AbortController();
-      if (draining) drained.abort();
-      liveWatches.add(drained);
       metrics.watchOpened(caller.tenant);
       try {
         const events = watchEvents({
@@ -156,15 +155,15 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
           target,
           afterSequence,
           signal,
-          drainSignal: drained.signal,
+          drain: watchDrain,
           refineGraceMs: options.refineGraceMs ?? 5_000,
           now: deps.now,
+          deadlines,
         });
         for await (const event of events) {
           yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
         }
       } finally {
-        liveWatches.delete(drained);
         metrics.watchClosed(caller.tenant);
       }
     },
@@ -175,7 +174,7 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
 
     async drain() {
       draining = true;
-      for (const watch of liveWatches) watch.abort();
+      watchDrain.start();
       await Promise.allSettled([...inFlight]);
     },
 

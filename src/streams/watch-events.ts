@@ -6,11 +6,13 @@
  * committed after a read raises a notice that triggers the next read, and an event a
  * read already returned is never returned again (the cursor only moves forward).
  */
-import type { Bus, EventNotice } from "../bus/bus.js";
+import type { Bus } from "../bus/bus.js";
 import { VoiceCodeError, notFound } from "../core/errors.js";
 import type { EventRecord } from "../core/model.js";
 import { isTerminal, isVerificationEvent } from "../core/states.js";
 import type { EventFilter, Store } from "../store/store.js";
+import { type Deadlines, createDeadlines } from "./deadlines.js";
+import type { WatchDrain } from "./drain.js";
 
 /** Always within one tenant: a watch never sees another tenant's calls or events. */
 export type WatchTarget =
@@ -24,8 +26,8 @@ export interface WatchEventsOptions {
   readonly afterSequence: number;
   /** The client went away: stop quietly. */
   readonly signal: AbortSignal;
-  /** The server is draining: stop with UNAVAILABLE so the client resumes elsewhere. */
-  readonly drainSignal: AbortSignal;
+  /** When the server drains: stop with UNAVAILABLE so the client resumes elsewhere. */
+  readonly drain: WatchDrain;
   /** Events read per store query. */
   readonly batchSize?: number;
   /**
@@ -34,10 +36,17 @@ export interface WatchEventsOptions {
    */
   readonly refineGraceMs?: number;
   readonly now?: () => number;
+  /** The timer of the refine grace periods, shared by a server's watches (on `now`). Default: one of its own. */
+  readonly deadlines?: Deadlines;
 }
 
+/**
+ * Memory per open watch is kept small (10 000 idle streams are a normal load): one
+ * wake-up closure serves the bus, the client's signal, the drain switch and the grace
+ * deadline, and nothing is armed per watch while it waits except that.
+ */
 export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<EventRecord> {
-  const { store, bus, target, signal, drainSignal } = options;
+  const { store, bus, target, signal, drain } = options;
   const batchSize = options.batchSize ?? 256;
   const refineGraceMs = options.refineGraceMs ?? 5_000;
   const now = options.now ?? Date.now;
@@ -46,26 +55,27 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
     "callId" in target
       ? { callId: target.callId }
       : { clientReference: target.clientReference, tenant: target.tenant };
-  // Notices only wake the stream (what it yields is read by `filter`); a notice without a
-  // tenant (an older replica's) wakes it for one read that finds nothing of another tenant.
-  const matches = (n: EventNotice): boolean =>
-    (n.tenant === undefined || n.tenant === target.tenant) &&
-    ("callId" in target ? n.callId === target.callId : n.clientReference === target.clientReference);
 
   let dirty = true;
   let wake: (() => void) | undefined;
+  // Every wake-up marks the watch dirty: after an abort, a drain or the deadline the loop
+  // looks at those first, and a spurious read costs one empty query.
   const poke = (): void => {
+    dirty = true;
     const w = wake;
     wake = undefined;
     w?.();
   };
-  const unsubscribe = bus.subscribe((notice) => {
-    if (!matches(notice)) return;
-    dirty = true;
-    poke();
-  });
+  // Keyed: the bus calls this watch for its own call's (or reference's) notices only.
+  const unsubscribe =
+    "callId" in target
+      ? bus.subscribeCall(target.callId, poke)
+      : bus.subscribeReference(target.tenant, target.clientReference, poke);
   signal.addEventListener("abort", poke);
-  drainSignal.addEventListener("abort", poke);
+  drain.add(poke);
+  let deadlines = options.deadlines;
+  let deadlineAt: number | undefined;
+  let cancelDeadline: (() => void) | undefined;
 
   try {
     if (single) {
@@ -79,20 +89,25 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
     let refineUntil: number | undefined;
     for (;;) {
       if (signal.aborted) return;
-      if (drainSignal.aborted) {
+      if (drain.draining) {
         throw new VoiceCodeError(
           "UNAVAILABLE",
           `server is draining; resume with after_sequence=${cursor}`,
         );
       }
       if (!dirty) {
-        if (refineUntil !== undefined && now() >= refineUntil) return;
-        let timer: NodeJS.Timeout | undefined;
+        if (refineUntil !== undefined) {
+          if (now() >= refineUntil) return;
+          if (deadlineAt !== refineUntil) {
+            cancelDeadline?.();
+            deadlines ??= createDeadlines(now);
+            cancelDeadline = deadlines.at(refineUntil, poke);
+            deadlineAt = refineUntil;
+          }
+        }
         await new Promise<void>((resolve) => {
           wake = resolve;
-          if (refineUntil !== undefined) timer = setTimeout(poke, Math.max(0, refineUntil - now()));
         });
-        clearTimeout(timer);
         continue;
       }
       dirty = false;
@@ -127,6 +142,7 @@ export async function* watchEvents(options: WatchEventsOptions): AsyncGenerator<
   } finally {
     unsubscribe();
     signal.removeEventListener("abort", poke);
-    drainSignal.removeEventListener("abort", poke);
+    drain.delete(poke);
+    cancelDeadline?.();
   }
 }

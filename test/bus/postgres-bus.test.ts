@@ -10,6 +10,7 @@ import { afterEach, expect, it } from "vitest";
 import { createPostgresBus, type PostgresBus, type PostgresBusOptions } from "../../src/bus/postgres-bus.js";
 import { CallState, FailureReason, type EventRecord } from "../../src/core/model.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
+import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import {
   backendPids,
@@ -122,7 +123,7 @@ describePostgres("PostgreSQL bus", () => {
         target: { clientReference: ref, tenant: "default" },
         afterSequence,
         signal: abort.signal,
-        drainSignal: new AbortController().signal,
+        drain: createWatchDrain(),
       })) {
         seen.push(event);
       }

@@ -12,6 +12,7 @@ import { createPostgresBus } from "../../src/bus/postgres-bus.js";
 import { CallState, FailureReason, type EventRecord } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
+import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import { testKeyring } from "../support/keyring.js";
 import { adminQuery, describePostgres, useTestDatabase } from "../support/postgres.js";
@@ -112,7 +113,7 @@ describePostgres("a replica frozen mid-transaction", () => {
         target: { clientReference: ref, tenant: "default" },
         afterSequence: from,
         signal: abort.signal,
-        drainSignal: new AbortController().signal,
+        drain: createWatchDrain(),
       })) {
         seen.push(event);
       }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Bus, createLocalBus } from "../../src/bus/bus.js";
 import { CallState, type EventRecord, FailureReason } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
+import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
@@ -57,7 +58,7 @@ function watch(options: { afterSequence?: number; refineGraceMs: number; now?: (
     target: { callId: CALL, tenant: "default" },
     afterSequence: options.afterSequence ?? 0,
     signal: new AbortController().signal,
-    drainSignal: new AbortController().signal,
+    drain: createWatchDrain(),
     refineGraceMs: options.refineGraceMs,
     ...(options.now === undefined ? {} : { now: options.now }),
   });

@@ -9,6 +9,7 @@ import { CallState, type EventRecord, FailureReason, VerificationState } from ".
 import type { InboundEvent } from "../../src/core/provider.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import { codeHash, codeMatches } from "../../src/verify/code-hash.js";
 import { testKeyring } from "../support/keyring.js";
@@ -61,7 +62,7 @@ it("a verification event during the refine wait neither ends the watch nor the w
       target: { callId: CALL, tenant: "default" },
       afterSequence: 0,
       signal: new AbortController().signal,
-      drainSignal: new AbortController().signal,
+      drain: createWatchDrain(),
       // An hour: the watch can only end because the precise failure came.
       refineGraceMs: 3_600_000,
     });

@@ -7,7 +7,7 @@
  * Ownership: whoever creates the network closes it. The provider closes it too only
  * with `ownsNetwork: true`, so a test can keep one carrier alive across server restarts.
  */
-import { ulid } from "ulid";
+import { ulid } from "../../core/ulid.js";
 import { FailureReason } from "../../core/model.js";
 import type { Provider, SendOutcome } from "../../core/provider.js";
 import { SANDBOX_CODES, failureReasonForCode } from "./codes.js";

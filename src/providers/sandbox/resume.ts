@@ -10,7 +10,7 @@
  * own start, also calls another replica's carrier is still playing: the callbacks are
  * the same pushes (same provider call id and event), so the store drops the repeats.
  */
-import { ulid } from "ulid";
+import { ulid } from "../../core/ulid.js";
 import type { Store } from "../../store/store.js";
 import type { SandboxNetwork } from "./network.js";
 import { keyPressFor } from "./scenarios.js";

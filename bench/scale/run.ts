@@ -1,0 +1,334 @@
+/**
+ * Scale benchmarks: many open WatchStatus streams, callbacks into watched calls, webhook
+ * ingest. Each figure is a ratio to a bare server measured in the same round, or a fixed
+ * target. See bench/README.md ("Scale").
+ *
+ *   npx tsx bench/scale/run.ts [--rounds 1] [--streams 10000] [--connections 10]
+ *       [--rate 1000] [--seconds 5] [--ingest-concurrency 16] [--batch 200] [--batch-events 10000]
+ *
+ * Processes: this orchestrator; one server at a time (server.ts: stream-bare, real,
+ * sqlite-bare); the watching client (watchers.ts); the load generator (load.ts).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { build } from "./build.js";
+import { Child } from "./ipc.js";
+import type { ClosedLoopResult, Item, OpenLoopResult } from "./load.js";
+import type { Memory, RealSetup, WatchedCall } from "./server.js";
+import type { Arrivals } from "./watchers.js";
+
+const TARGETS = {
+  rssPerStream: 1.2,
+  openTime: 1.5,
+  rate: 1000,
+  p99Ms: 10,
+  singleIngest: 1.0,
+  batchIngest: 0.5,
+} as const;
+
+interface Options {
+  rounds: number;
+  streams: number;
+  connections: number;
+  rate: number;
+  seconds: number;
+  ingestConcurrency: number;
+  batch: number;
+  batchEvents: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "1" },
+      streams: { type: "string", default: "10000" },
+      connections: { type: "string", default: "10" },
+      rate: { type: "string", default: "1000" },
+      seconds: { type: "string", default: "5" },
+      "ingest-concurrency": { type: "string", default: "16" },
+      batch: { type: "string", default: "200" },
+      "batch-events": { type: "string", default: "10000" },
+    },
+  });
+  const n = (name: string, v: string) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 1) throw new Error(`--${name} must be a positive integer, not ${v}`);
+    return x;
+  };
+  const o: Options = {
+    rounds: n("rounds", values.rounds),
+    streams: n("streams", values.streams),
+    connections: n("connections", values.connections),
+    rate: n("rate", values.rate),
+    seconds: n("seconds", values.seconds),
+    ingestConcurrency: n("ingest-concurrency", values["ingest-concurrency"]),
+    batch: n("batch", values.batch),
+    batchEvents: n("batch-events", values["batch-events"]),
+  };
+  if (o.rate * o.seconds > o.streams) throw new Error("--rate × --seconds callbacks need as many watched calls: raise --streams");
+  return o;
+}
+
+interface StreamFigures {
+  readonly bytesPerStream: number;
+  readonly heapPerStream: number;
+  readonly openMs: number;
+}
+
+interface LatencyFigures {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly achievedPerSec: number;
+  readonly delivered: number;
+  readonly offered: number;
+  readonly failedPosts: number;
+  readonly generatorLagMs: number;
+}
+
+interface Round {
+  bare?: StreamFigures;
+  real?: StreamFigures;
+  latency?: LatencyFigures;
+  single?: { real: number; bare: number };
+  batch?: { real: number; bare: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function withChildren<T>(children: Child[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    for (const c of children) {
+      await c.stop().catch(() => c.kill());
+    }
+  }
+}
+
+/** Opens `calls.length` streams from a fresh client process; RSS of the server before and after. */
+async function openStreams(
+  server: Child,
+  port: number,
+  calls: readonly { callId: string; afterSequence: number }[],
+  connections: number,
+): Promise<{ figures: StreamFigures; watchers: Child }> {
+  const watchers = Child.start("./watchers.ts", []);
+  const before = await server.call<Memory>("memory");
+  await server.call("resetOpen");
+  const allOpen = server.call<number>("waitOpen", { n: calls.length });
+  const { startedAtMs } = await watchers.call<{ startedAtMs: number }>("open", { port, connections, calls });
+  const openedAtMs = await allOpen;
+  await sleep(1000);
+  const after = await server.call<Memory>("memory");
+  const arrivals = await watchers.call<Arrivals>("arrivals");
+  if (arrivals.ended > 0) throw new Error(`${arrivals.ended} streams ended early: ${arrivals.errors.join("; ")}`);
+  return {
+    figures: {
+      bytesPerStream: (after.rss - before.rss) / calls.length,
+      heapPerStream: (after.heapUsed - before.heapUsed) / calls.length,
+      openMs: openedAtMs - startedAtMs,
+    },
+    watchers,
+  };
+}
+
+const sandboxBody = (c: WatchedCall, event: "ringing" | "answered", code: string, text: string) =>
+  JSON.stringify({ callId: c.providerCallId, userData: c.callId, event, code, text, timestamp: new Date().toISOString() });
+
+function kingsoftBatches(calls: readonly WatchedCall[], size: number): string[] {
+  const reports = calls.map((c) => ({
+    CallId: c.providerCallId,
+    Status: "FAIL",
+    ErrCode: "DH:0001",
+    ErrDesc: "被叫忙",
+    ExtId: c.callId,
+    EndTime: "2025-01-01 08:00:05",
+  }));
+  const batches: string[] = [];
+  for (let i = 0; i < reports.length; i += size) batches.push(JSON.stringify(reports.slice(i, i + size)));
+  return batches;
+}
+
+function ingestRate(r: ClosedLoopResult, eventsPerBody: (i: number) => number, bodies: number, what: string): number {
+  if (r.failed > 0) throw new Error(`${what}: ${r.failed} requests not OK (${JSON.stringify(r.statuses)})`);
+  let events = 0;
+  for (let i = 0; i < bodies; i++) events += eventsPerBody(i);
+  return events / (r.elapsedMs / 1000);
+}
+
+async function runRound(o: Options, dir: string, log: (s: string) => void): Promise<Round> {
+  const round: Round = {};
+  const load = Child.start("./load.ts", []);
+  return withChildren([load], async () => {
+    // ---- bare grpc-js streams ----
+    {
+      const server = Child.start("./server.ts", ["stream-bare", mkdtempSync(join(dir, "bare-"))], ["--expose-gc"]);
+      await withChildren([server], async () => {
+        const { grpcPort } = await server.call<{ grpcPort: number }>("setup");
+        const calls = Array.from({ length: o.streams }, () => ({ callId: "01JDX7T7ZK0Q1R2S3T4V5W6X7Y", afterSequence: 0 }));
+        const { figures, watchers } = await openStreams(server, grpcPort, calls, o.connections);
+        await watchers.call("close").catch(() => undefined);
+        await watchers.stop();
+        round.bare = figures;
+        log(`bare grpc-js: ${figures.bytesPerStream.toFixed(0)} B RSS/stream, open ${figures.openMs.toFixed(0)} ms`);
+      });
+    }
+    // ---- the real server ----
+    const kingsoftCalls = Math.ceil(o.batchEvents / o.batch) * o.batch;
+    let setup: RealSetup | undefined;
+    {
+      const server = Child.start("./server.ts", ["real", mkdtempSync(join(dir, "real-"))], ["--expose-gc"]);
+      await withChildren([server], async () => {
+        log(`placing ${o.streams} sandbox and ${kingsoftCalls} kingsoft calls…`);
+        setup = await server.call<RealSetup>("setup", { calls: o.streams, kingsoftCalls });
+        // Internal consumers (the outcome-fallback dispatcher) subscribe too.
+        const internal = await server.call<number>("subscribers");
+        const { figures, watchers } = await openStreams(server, setup.grpcPort, setup.calls, o.connections);
+        round.real = figures;
+        log(`real: ${figures.bytesPerStream.toFixed(0)} B RSS/stream, open ${figures.openMs.toFixed(0)} ms`);
+        const subscribers = await server.call<number>("subscribers");
+        if (subscribers - internal !== o.streams) {
+          throw new Error(`${subscribers - internal} bus subscribers for ${o.streams} streams`);
+        }
+
+        // Callbacks into watched calls, open loop: POST → the event at the watching client.
+        const offered = o.rate * o.seconds;
+        const items: Item[] = setup.calls.slice(0, offered).map((c) => ({ key: c.callId, body: sandboxBody(c, "ringing", "180", "Ringing") }));
+        await watchers.call("resetArrivals");
+        const sent = await load.call<OpenLoopResult>("openLoop", { url: setup.sandboxUrl, rate: o.rate, items });
+        let arrivals = await watchers.call<Arrivals>("arrivals");
+        for (let i = 0; i < 40 && Object.keys(arrivals.first).length < sent.ok; i++) {
+          await sleep(50);
+          arrivals = await watchers.call<Arrivals>("arrivals");
+        }
+        const latencies: number[] = [];
+        let lastArrival = sent.firstMs;
+        for (const item of items) {
+          const at = arrivals.first[item.key];
+          const scheduled = sent.scheduled[item.key];
+          if (at === undefined || scheduled === undefined) continue;
+          latencies.push(at - scheduled);
+          lastArrival = Math.max(lastArrival, at);
+        }
+        latencies.sort((a, b) => a - b);
+        const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
+        round.latency = {
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          maxMs: latencies.at(-1) ?? Number.NaN,
+          achievedPerSec: latencies.length / (windowMs / 1000),
+          delivered: latencies.length,
+          offered,
+          failedPosts: sent.failed,
+          generatorLagMs: sent.maxLagMs,
+        };
+        log(
+          `callbacks at ${o.rate}/s: delivered ${latencies.length}/${offered}, p50 ${round.latency.p50Ms.toFixed(2)} ms, ` +
+            `p99 ${round.latency.p99Ms.toFixed(2)} ms, ${round.latency.achievedPerSec.toFixed(0)}/s`,
+        );
+        await watchers.call("close").catch(() => undefined);
+        await watchers.stop();
+
+        // Ingest throughput, closed loop, no watchers.
+        const single = setup.calls.map((c) => sandboxBody(c, "answered", "200", "Answered"));
+        const s = await load.call<ClosedLoopResult>("closedLoop", { url: setup.sandboxUrl, concurrency: o.ingestConcurrency, bodies: single });
+        const batches = kingsoftBatches(setup.kingsoftCalls, o.batch);
+        const b = await load.call<ClosedLoopResult>("closedLoop", { url: setup.kingsoftUrl, concurrency: 4, bodies: batches });
+        round.single = { real: ingestRate(s, () => 1, single.length, "real single"), bare: Number.NaN };
+        round.batch = { real: ingestRate(b, () => o.batch, batches.length, "real batch"), bare: Number.NaN };
+        await server.call("stop");
+      });
+    }
+    // ---- bare node:http + better-sqlite3 ingest ----
+    {
+      const server = Child.start("./server.ts", ["sqlite-bare", mkdtempSync(join(dir, "sqlite-"))]);
+      await withChildren([server], async () => {
+        if (setup === undefined || round.single === undefined || round.batch === undefined) throw new Error("real round missing");
+        const { url } = await server.call<{ url: string }>("setup");
+        const single = setup.calls.map((c) => sandboxBody(c, "answered", "200", "Answered"));
+        const s = await load.call<ClosedLoopResult>("closedLoop", { url, concurrency: o.ingestConcurrency, bodies: single });
+        const batches = kingsoftBatches(setup.kingsoftCalls, o.batch);
+        const b = await load.call<ClosedLoopResult>("closedLoop", { url, concurrency: 4, bodies: batches });
+        round.single.bare = ingestRate(s, () => 1, single.length, "bare single");
+        round.batch.bare = ingestRate(b, () => o.batch, batches.length, "bare batch");
+        log(
+          `ingest: single ${round.single.real.toFixed(0)} vs bare ${round.single.bare.toFixed(0)} callbacks/s; ` +
+            `batches ${round.batch.real.toFixed(0)} vs bare ${round.batch.bare.toFixed(0)} events/s`,
+        );
+      });
+    }
+    return round;
+  });
+}
+
+// ---- report ----
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+function spread(values: readonly number[], digits: number): string {
+  const text = median(values).toFixed(digits);
+  return values.length < 2 ? text : `${text} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+}
+const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
+
+function report(o: Options, rounds: readonly Round[]): string {
+  const pick = <T>(f: (r: Round) => T | undefined): T[] => rounds.flatMap((r) => {
+    const v = f(r);
+    return v === undefined ? [] : [v];
+  });
+  const rssRatio = pick((r) => (r.real && r.bare ? r.real.bytesPerStream / r.bare.bytesPerStream : undefined));
+  const openRatio = pick((r) => (r.real && r.bare ? r.real.openMs / r.bare.openMs : undefined));
+  const singleRatio = pick((r) => (r.single ? r.single.real / r.single.bare : undefined));
+  const batchRatio = pick((r) => (r.batch ? r.batch.real / r.batch.bare : undefined));
+  const p99 = pick((r) => r.latency?.p99Ms);
+  const achieved = pick((r) => r.latency?.achievedPerSec);
+  const kb = (v: number[]) => spread(v.map((x) => x / 1024), 1);
+  const lines = [
+    `| case | voicecode | bare baseline | ratio | target | result |`,
+    `|---|---:|---:|---:|---:|---|`,
+    `| ${o.streams} idle WatchStatus streams: server RSS per stream (KiB) | ${kb(pick((r) => r.real?.bytesPerStream))} | ${kb(pick((r) => r.bare?.bytesPerStream))} | ${spread(rssRatio, 2)} | ≤ ${TARGETS.rssPerStream} | ${verdict(median(rssRatio) <= TARGETS.rssPerStream)} |`,
+    `| (heap per stream, KiB, for reference) | ${kb(pick((r) => r.real?.heapPerStream))} | ${kb(pick((r) => r.bare?.heapPerStream))} | | | |`,
+    `| time to open ${o.streams} streams (ms) | ${spread(pick((r) => r.real?.openMs), 0)} | ${spread(pick((r) => r.bare?.openMs), 0)} | ${spread(openRatio, 2)} | ≤ ${TARGETS.openTime} | ${verdict(median(openRatio) <= TARGETS.openTime)} |`,
+    `| callbacks into watched calls, offered ${o.rate}/s for ${o.seconds} s: achieved /s | ${spread(achieved, 0)} | | | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(achieved) >= o.rate * 0.99 && rounds.every((r) => r.latency?.delivered === r.latency?.offered))} |`,
+    `| … POST → event at the client, p50 / p99 / max (ms) | ${spread(pick((r) => r.latency?.p50Ms), 2)} / ${spread(p99, 2)} / ${spread(pick((r) => r.latency?.maxMs), 1)} | | | p99 ≤ ${TARGETS.p99Ms} | ${verdict(median(p99) <= TARGETS.p99Ms)} |`,
+    `| webhook ingest, single callbacks (callbacks/s, ${o.ingestConcurrency} in flight) | ${spread(pick((r) => r.single?.real), 0)} | ${spread(pick((r) => r.single?.bare), 0)} | ${spread(singleRatio, 2)} | ≥ ${TARGETS.singleIngest} | ${verdict(median(singleRatio) >= TARGETS.singleIngest)} |`,
+    `| webhook ingest, Kingsoft batches of ${o.batch} (events/s, 4 in flight) | ${spread(pick((r) => r.batch?.real), 0)} | ${spread(pick((r) => r.batch?.bare), 0)} | ${spread(batchRatio, 2)} | ≥ ${TARGETS.batchIngest} | ${verdict(median(batchRatio) >= TARGETS.batchIngest)} |`,
+  ];
+  const lag = pick((r) => r.latency?.generatorLagMs);
+  const failed = pick((r) => r.latency?.failedPosts).reduce((a, b) => a + b, 0);
+  lines.push("", `Load generator's worst lag behind its schedule: ${spread(lag, 1)} ms; callback POSTs not answered 200: ${failed}.`);
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  build();
+  const cpu = cpus();
+  console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "?"}; ${JSON.stringify(o)}\n`);
+  const dir = mkdtempSync(join(tmpdir(), "voicecode-bench-scale-"));
+  const rounds: Round[] = [];
+  try {
+    for (let r = 1; r <= o.rounds; r++) {
+      rounds.push(await runRound(o, dir, (s) => console.error(`round ${r}  ${s}`)));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(report(o, rounds));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

@@ -214,7 +214,10 @@ function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): Cal
 
 /** The fields SendResponse and NotifyResponse share. */
 export async function responseFields(deps: SendDeps, call: CallRecord, replay: boolean) {
-  const events = await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER);
+  // A fresh Send's earlier attempts were all refusals (failover), and its current one is
+  // what the call record says: no need to read the events (about 8% of a Send's CPU). A
+  // replay may come back long after, when earlier attempts were calls of their own.
+  const events = replay ? await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER) : [];
   return {
     callId: call.callId,
     provider: call.provider,
@@ -222,7 +225,7 @@ export async function responseFields(deps: SendDeps, call: CallRecord, replay: b
     state: call.state,
     failureReason: call.failureReason,
     idempotentReplay: replay,
-    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), events),
+    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), events, replay ? undefined : call),
   };
 }
 

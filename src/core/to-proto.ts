@@ -79,11 +79,23 @@ const OUTCOMES: Record<AttemptRecord["outcome"], AttemptOutcome> = {
   ambiguous: AttemptOutcome.AMBIGUOUS,
 };
 
-/** Each attempt with the state its call reached and, if it failed, why (from `events`). */
-export function attemptsToProto(attempts: readonly AttemptRecord[], events: readonly EventRecord[]): Attempt[] {
+/**
+ * Each attempt with the state its call reached and, if it failed, why: from `events`, or,
+ * for the call's current attempt, from `current` (the call record says the same as its
+ * attempt's last event, without reading them: what a fresh Send answers with).
+ */
+export function attemptsToProto(
+  attempts: readonly AttemptRecord[],
+  events: readonly EventRecord[],
+  current?: CallRecord,
+): Attempt[] {
   return attempts.map((a) => {
     const own = events.filter((e) => e.callId === a.callId && e.attempt === a.attempt);
-    const last = own[own.length - 1];
+    const fromCall =
+      current !== undefined && current.attempt === a.attempt && current.state !== CallState.PENDING
+        ? { state: current.state, failureReason: current.failureReason }
+        : undefined;
+    const last = own[own.length - 1] ?? fromCall;
     return create(AttemptSchema, {
       number: a.attempt,
       provider: a.provider,

@@ -177,4 +177,42 @@ describe("parseConfig", () => {
       expect(r.ok || r.errors.map((e) => e.split(":")[0])).toEqual(["ACME_PORT"]);
     });
   });
+
+  it("lists bad routing variables together with any other bad variable", () => {
+    const r = parseConfig({
+      VOICECODE_GRPC_PORT: "seventy",
+      VOICECODE_ROUTES: "+86=tencent",
+      VOICECODE_BREAKER_FAILURES: "0",
+      VOICECODE_BREAKER_COOLDOWN_MS: "soon",
+      VOICECODE_PROVIDER_RATE_LIMITS: "tencent:20",
+      VOICECODE_RATE_LIMIT_WAIT_MS: "-1",
+      VOICECODE_FALLBACK_POLL_MS: "5",
+      VOICECODE_FALLBACK_DELAY_MS: "later",
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.split(":")[0]).sort()).toEqual([
+      "VOICECODE_BREAKER_COOLDOWN_MS",
+      "VOICECODE_BREAKER_FAILURES",
+      "VOICECODE_FALLBACK_DELAY_MS",
+      "VOICECODE_FALLBACK_POLL_MS",
+      "VOICECODE_GRPC_PORT",
+      "VOICECODE_PROVIDER_RATE_LIMITS",
+      "VOICECODE_RATE_LIMIT_WAIT_MS",
+      // tencent is not configured here: the route names an unusable provider.
+      "VOICECODE_ROUTES",
+    ]);
+  });
+
+  it("refuses a rate limit for a provider that is not usable, and both routing sources at once", () => {
+    const r = parseConfig({ VOICECODE_PROVIDER_RATE_LIMITS: "nope=5", VOICECODE_ROUTES: "+86=sandbox", VOICECODE_ROUTES_FILE: "/x.json" });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^VOICECODE_PROVIDER_RATE_LIMITS: "nope" is not a usable provider/),
+        expect.stringMatching(/^VOICECODE_ROUTES: set it or VOICECODE_ROUTES_FILE, not both/),
+      ]),
+    );
+  });
 });

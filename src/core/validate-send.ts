@@ -1,4 +1,4 @@
-import type { SendRequest } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { OutcomeFallback, type SendRequest } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { invalidArgument } from "./errors.js";
 import { parseE164 } from "./phone.js";
 import { CLIENT_REFERENCE_MAX_CHARS, checkClientReference, checkLength, checkNoNul } from "./validate-fields.js";
@@ -79,6 +79,10 @@ export function validateSend(request: SendRequest): ValidSend {
   checkClientReference(request.clientReference);
   checkIdempotencyKey(request.idempotencyKey);
   checkMetadata(request.metadata);
+  // A value from a newer API this build does not know would otherwise read as "the route's".
+  if (OutcomeFallback[request.outcomeFallback] === undefined) {
+    throw invalidArgument("outcome_fallback", "must be UNSPECIFIED, ENABLED or DISABLED");
+  }
 
   return {
     phoneNumber,

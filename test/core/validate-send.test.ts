@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { SendRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { type OutcomeFallback, SendRequestSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { VoiceCodeError } from "../../src/core/errors.js";
 import { validateSend } from "../../src/core/validate-send.js";
 
@@ -43,6 +43,11 @@ describe("validateSend", () => {
   it("says a missing code is required, as it does for a missing number", () => {
     expect(() => validateSend(create(SendRequestSchema, { phoneNumber: "+8613711112222" }))).toThrow("code: is required");
     expect(() => validateSend(create(SendRequestSchema, { code: "1234" }))).toThrow("phone_number: is required");
+  });
+
+  it("refuses an outcome_fallback value this build does not know, naming the field", () => {
+    expect(fieldOf({ ...ok, outcomeFallback: 7 as OutcomeFallback })).toBe("outcome_fallback");
+    expect(fieldOf({ ...ok, outcomeFallback: 2 })).toBeUndefined();
   });
 
   it.each([[4], [100]])("rejects play_times %i", (playTimes) => {

@@ -122,6 +122,17 @@ describe("routing: kingsoft, then tencent", () => {
     expect(tencent.requests.length).toBe(before);
   });
 
+  it("refuses an unknown outcome_fallback value naming the field, places and stores nothing, and keeps serving", async () => {
+    const before = [kingsoft.requests.length, tencent.requests.length];
+    const reference = `bad-fallback-${freshNumber()}`;
+    await expect(
+      client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: reference, outcomeFallback: 7 as OutcomeFallback }),
+    ).rejects.toMatchObject({ details: expect.stringMatching(/^outcome_fallback: /) });
+    expect([kingsoft.requests.length, tencent.requests.length]).toEqual(before);
+    expect(await server.store.listEvents({ clientReference: reference, tenant: "default" }, 0, 10)).toEqual([]);
+    expect((await client.send({ phoneNumber: freshNumber(), code: "4321" })).state).toBe(CallState.ACCEPTED);
+  });
+
   it("never fails over a refusal about the number", async () => {
     kingsoft.failNext("invalid-number");
     const before = tencent.requests.length;

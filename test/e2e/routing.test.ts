@@ -33,37 +33,55 @@ async function closedPort(): Promise<number> {
 const attemptsOf = (attempts: readonly { provider: string; outcome: AttemptOutcome; failureReason: FailureReason }[]) =>
   attempts.map((a) => [a.provider, AttemptOutcome[a.outcome], FailureReason[a.failureReason]]);
 
-describe("routing: kingsoft, then tencent", () => {
-  let kingsoft: KingsoftFake;
-  let tencent: TencentFake;
-  let server: TestServer;
-  let client: TestClient;
-  const carrier = createCarrier();
+interface Routed {
+  kingsoft: KingsoftFake;
+  tencent: TencentFake;
+  server: TestServer;
+  client: TestClient;
+}
 
+/**
+ * A server routing "+86" to the Kingsoft then the Tencent contract fake, started before
+ * the describe's tests and stopped after; `env` adds to (or overrides) the route.
+ */
+function useKingsoftThenTencent(env: Record<string, string>, edges: Parameters<typeof startTestServer>[2] = {}): Routed {
+  const routed = {} as Routed;
+  const carrier = createCarrier();
   beforeAll(async () => {
-    kingsoft = await startKingsoftFake({ stepMs: 5 });
-    tencent = await startTencentFake({ stepMs: 5 });
-    server = await startTestServer(carrier, {
-      ...kingsoft.env,
-      ...tencent.env,
-      VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
-      VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
-      VOICECODE_ROUTES: "+86=kingsoft,tencent",
-      // Breakers stay out of these tests' way (they have their own below).
-      VOICECODE_BREAKER_FAILURES: "1000",
-      VOICECODE_PROVIDER_TIMEOUT_MS: "400",
-      VOICECODE_REFINE_GRACE_MS: "0",
-    });
-    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
-    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
-    client = grpcJsClient(server.grpcUrl);
+    routed.kingsoft = await startKingsoftFake({ stepMs: 5 });
+    routed.tencent = await startTencentFake({ stepMs: 5 });
+    routed.server = await startTestServer(
+      carrier,
+      {
+        ...routed.kingsoft.env,
+        ...routed.tencent.env,
+        VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
+        VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
+        VOICECODE_ROUTES: "+86=kingsoft,tencent",
+        VOICECODE_REFINE_GRACE_MS: "0",
+        ...env,
+      },
+      edges,
+    );
+    routed.kingsoft.setCallbackUrl(`${routed.server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
+    routed.tencent.setCallbackUrl(`${routed.server.webhookUrl}/webhooks/tencent/${TOKEN}`);
+    routed.client = grpcJsClient(routed.server.grpcUrl);
   });
   afterAll(async () => {
-    client.close();
-    await server.stop();
-    await kingsoft.close();
-    await tencent.close();
+    routed.client.close();
+    await routed.server.stop();
+    await routed.kingsoft.close();
+    await routed.tencent.close();
     carrier.network.close();
+  });
+  return routed;
+}
+
+describe("routing: kingsoft, then tencent", () => {
+  const r = useKingsoftThenTencent({
+    // Breakers stay out of these tests' way (they have their own below).
+    VOICECODE_BREAKER_FAILURES: "1000",
+    VOICECODE_PROVIDER_TIMEOUT_MS: "400",
   });
 
   it.each([
@@ -72,16 +90,16 @@ describe("routing: kingsoft, then tencent", () => {
     ["flow-limit", "the provider's own rate limit", FailureReason.RATE_LIMITED],
     ["account", "a 5xx documented as not placed", FailureReason.PROVIDER_ERROR],
   ] as const)("fails over when kingsoft refuses for %s (%s), and GetCall shows both attempts", async (failure, _why, reason) => {
-    kingsoft.failNext(failure);
-    const before = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: `fo-${failure}` });
+    r.kingsoft.failNext(failure);
+    const before = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: `fo-${failure}` });
     expect(sent).toMatchObject({ provider: "tencent", state: CallState.ACCEPTED });
     expect(attemptsOf(sent.attempts)).toEqual([
       ["kingsoft", "REJECTED", FailureReason[reason]],
       ["tencent", "ACCEPTED", "UNSPECIFIED"],
     ]);
-    expect(tencent.requests.length).toBe(before + 1);
-    const got = await client.getCall(sent.callId);
+    expect(r.tencent.requests.length).toBe(before + 1);
+    const got = await r.client.getCall(sent.callId);
     expect(attemptsOf(got.call?.attempts ?? [])).toEqual(attemptsOf(sent.attempts));
     // The refusal is on the stream too, tied to attempt 1 and not terminal.
     expect(got.events.slice(0, 2).map((e) => [e.attempt, CallState[e.state], e.terminal])).toEqual([
@@ -91,9 +109,9 @@ describe("routing: kingsoft, then tencent", () => {
   });
 
   it("the CLI shows the route taken", async () => {
-    kingsoft.failNext("balance");
+    r.kingsoft.failNext("balance");
     const stdout = capture();
-    const code = await runCli(["send", "--addr", server.grpcUrl, "--to", freshNumber(), "--code", "4321"], {
+    const code = await runCli(["send", "--addr", r.server.grpcUrl, "--to", freshNumber(), "--code", "4321"], {
       stdout,
       stderr: capture(),
       env: {},
@@ -108,77 +126,77 @@ describe("routing: kingsoft, then tencent", () => {
       ]),
     );
     const got = capture();
-    await runCli(["get", "--addr", server.grpcUrl, callId], { stdout: got, stderr: capture(), env: {}, signal: AbortSignal.timeout(10_000) });
+    await runCli(["get", "--addr", r.server.grpcUrl, callId], { stdout: got, stderr: capture(), env: {}, signal: AbortSignal.timeout(10_000) });
     expect(got.text()).toMatch(/attempts\n {4}attempt 1 {2}kingsoft[^\n]*\n {4}attempt 2 {2}tencent/);
     expect(got.text()).toMatch(/ACCEPTED \(attempt 2\)/);
   });
 
   it("never fails over a per-number refusal: the call ends with it", async () => {
-    kingsoft.failNext("rate-limit"); // MobileFrequencyLimit
-    const before = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    r.kingsoft.failNext("rate-limit"); // MobileFrequencyLimit
+    const before = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber(), code: "4321" });
     expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.RATE_LIMITED });
     expect(attemptsOf(sent.attempts)).toEqual([["kingsoft", "REJECTED", "RATE_LIMITED"]]);
-    expect(tencent.requests.length).toBe(before);
+    expect(r.tencent.requests.length).toBe(before);
   });
 
   it("refuses an unknown outcome_fallback value naming the field, places and stores nothing, and keeps serving", async () => {
-    const before = [kingsoft.requests.length, tencent.requests.length];
+    const before = [r.kingsoft.requests.length, r.tencent.requests.length];
     const reference = `bad-fallback-${freshNumber()}`;
     await expect(
-      client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: reference, outcomeFallback: 7 as OutcomeFallback }),
+      r.client.send({ phoneNumber: freshNumber(), code: "4321", clientReference: reference, outcomeFallback: 7 as OutcomeFallback }),
     ).rejects.toMatchObject({ details: expect.stringMatching(/^outcome_fallback: /) });
-    expect([kingsoft.requests.length, tencent.requests.length]).toEqual(before);
-    expect(await server.store.listEvents({ clientReference: reference, tenant: "default" }, 0, 10)).toEqual([]);
-    expect((await client.send({ phoneNumber: freshNumber(), code: "4321" })).state).toBe(CallState.ACCEPTED);
+    expect([r.kingsoft.requests.length, r.tencent.requests.length]).toEqual(before);
+    expect(await r.server.store.listEvents({ clientReference: reference, tenant: "default" }, 0, 10)).toEqual([]);
+    expect((await r.client.send({ phoneNumber: freshNumber(), code: "4321" })).state).toBe(CallState.ACCEPTED);
   });
 
   it("never fails over a refusal about the number", async () => {
-    kingsoft.failNext("invalid-number");
-    const before = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    r.kingsoft.failNext("invalid-number");
+    const before = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber(), code: "4321" });
     expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.INVALID_NUMBER });
-    expect(tencent.requests.length).toBe(before);
+    expect(r.tencent.requests.length).toBe(before);
   });
 
   it.each(["hang", "reset"] as const)("a provider that may have placed the call (%s) is never failed over: PENDING, with the reason", async (failure) => {
-    kingsoft.failNext(failure);
-    const beforeKingsoft = kingsoft.requests.length;
-    const beforeTencent = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321" });
+    r.kingsoft.failNext(failure);
+    const beforeKingsoft = r.kingsoft.requests.length;
+    const beforeTencent = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber(), code: "4321" });
     expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.PENDING });
-    expect(kingsoft.requests.length).toBe(beforeKingsoft + 1);
-    expect(tencent.requests.length).toBe(beforeTencent);
+    expect(r.kingsoft.requests.length).toBe(beforeKingsoft + 1);
+    expect(r.tencent.requests.length).toBe(beforeTencent);
     expect(attemptsOf(sent.attempts)).toEqual([["kingsoft", "AMBIGUOUS", "UNSPECIFIED"]]);
     expect(sent.attempts[0]?.providerText).not.toBe("");
   });
 
   it("a pinned provider is not failed over", async () => {
-    kingsoft.failNext("balance");
-    const before = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber(), code: "4321", provider: "kingsoft" });
+    r.kingsoft.failNext("balance");
+    const before = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber(), code: "4321", provider: "kingsoft" });
     expect(sent).toMatchObject({ provider: "kingsoft", state: CallState.FAILED, failureReason: FailureReason.INSUFFICIENT_BALANCE });
-    expect(tencent.requests.length).toBe(before);
+    expect(r.tencent.requests.length).toBe(before);
   });
 
   it("skips a provider that cannot take the request before any network call (kingsoft: mobiles only)", async () => {
-    const before = kingsoft.requests.length;
-    const sent = await client.send({ phoneNumber: "+861062345678", code: "4321" });
+    const before = r.kingsoft.requests.length;
+    const sent = await r.client.send({ phoneNumber: "+861062345678", code: "4321" });
     expect(sent.provider).toBe("tencent");
     expect(attemptsOf(sent.attempts)).toEqual([["tencent", "ACCEPTED", "UNSPECIFIED"]]);
-    expect(kingsoft.requests.length).toBe(before);
+    expect(r.kingsoft.requests.length).toBe(before);
   });
 
   it("refuses a number no route covers, naming its country code only", async () => {
-    await expect(client.send({ phoneNumber: "+14155550123", code: "4321" })).rejects.toMatchObject({
+    await expect(r.client.send({ phoneNumber: "+14155550123", code: "4321" })).rejects.toMatchObject({
       details: expect.stringMatching(/^phone_number: no route for \+1 numbers/),
     });
   });
 
   it("outcome fallback: busy on kingsoft, completed on tencent; one watch sees both attempts and ends once", async () => {
-    tencent.answerNextCall();
-    const watcher = connectProtocolClient(server.apiUrl);
-    const sent = await client.send({
+    r.tencent.answerNextCall();
+    const watcher = connectProtocolClient(r.server.apiUrl);
+    const sent = await r.client.send({
       phoneNumber: freshNumber("0001"), // busy on every provider but for answerNextCall
       code: "4321",
       outcomeFallback: OutcomeFallback.ENABLED,
@@ -192,7 +210,7 @@ describe("routing: kingsoft, then tencent", () => {
     expect(terminals).toEqual([[2, "COMPLETED", "UNSPECIFIED", true]]);
     expect(events.find(([attempt, state]) => attempt === 1 && state === "FAILED")).toEqual([1, "FAILED", "BUSY", false]);
     expect(events.map(([attempt]) => attempt)).toEqual([...events.map(([attempt]) => attempt)].sort());
-    const got = await client.getCall(sent.callId);
+    const got = await r.client.getCall(sent.callId);
     expect(got.call).toMatchObject({ provider: "tencent", state: CallState.COMPLETED });
     expect(attemptsOf(got.call?.attempts ?? [])).toEqual([
       ["kingsoft", "ACCEPTED", "BUSY"],
@@ -202,15 +220,15 @@ describe("routing: kingsoft, then tencent", () => {
   });
 
   it("without the opt-in, a busy call ends busy", async () => {
-    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
-    const watcher = grpcJsClient(server.grpcUrl);
+    const sent = await r.client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    const watcher = grpcJsClient(r.server.grpcUrl);
     const states: string[] = [];
     for await (const { event } of watcher.watch({ target: { case: "callId", value: sent.callId } })) {
       if (event !== undefined) states.push(`${CallState[event.state]}${event.terminal ? "!" : ""}`);
     }
     watcher.close();
     expect(states.at(-1)).toBe("FAILED!");
-    expect((await client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
+    expect((await r.client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
   });
 });
 
@@ -262,113 +280,62 @@ describe("routing: a provider that cannot be reached, and the circuit breaker", 
 });
 
 describe("routing: outcome fallback under the per-number limits", () => {
-  let kingsoft: KingsoftFake;
-  let tencent: TencentFake;
-  let server: TestServer;
-  let client: TestClient;
-  const carrier = createCarrier();
-
-  beforeAll(async () => {
-    kingsoft = await startKingsoftFake({ stepMs: 5 });
-    tencent = await startTencentFake({ stepMs: 5 });
-    server = await startTestServer(carrier, {
-      ...kingsoft.env,
-      ...tencent.env,
-      VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
-      VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
-      // The fallback window (1 s) closes long before the number may ring again (1 a minute).
-      VOICECODE_ROUTES: JSON.stringify({
-        routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"], deadlineMs: 1000 } }],
-      }),
-      VOICECODE_NUMBER_LIMITS: "1/1m",
-      VOICECODE_REFINE_GRACE_MS: "0",
-    });
-    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
-    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
-    client = grpcJsClient(server.grpcUrl);
-  });
-  afterAll(async () => {
-    client.close();
-    await server.stop();
-    await kingsoft.close();
-    await tencent.close();
-    carrier.network.close();
+  const r = useKingsoftThenTencent({
+    // The fallback window (1 s) closes long before the number may ring again (1 a minute).
+    VOICECODE_ROUTES: JSON.stringify({
+      routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"], deadlineMs: 1000 } }],
+    }),
+    VOICECODE_NUMBER_LIMITS: "1/1m",
   });
 
   it("does not ring the number again beyond its limit: the call ends busy, saying why", async () => {
-    const before = tencent.requests.length;
-    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    const before = r.tencent.requests.length;
+    const sent = await r.client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
     const events: Array<[number, string, boolean, string]> = [];
-    for await (const { event } of client.watch({ target: { case: "callId", value: sent.callId } })) {
+    for await (const { event } of r.client.watch({ target: { case: "callId", value: sent.callId } })) {
       if (event !== undefined) events.push([event.attempt, CallState[event.state] ?? "", event.terminal, event.providerText]);
     }
     expect(events.at(-1)).toEqual([1, "FAILED", true, expect.stringContaining("per-number limit NUMBER_MINUTE_LIMIT")]);
-    expect(tencent.requests.length).toBe(before);
-    expect((await client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
+    expect(r.tencent.requests.length).toBe(before);
+    expect((await r.client.getCall(sent.callId)).call?.attempts).toHaveLength(1);
   });
 });
 
 describe("routing: an outcome fallback held by the per-number limit until the number may ring again", () => {
-  let kingsoft: KingsoftFake;
-  let tencent: TencentFake;
-  let server: TestServer;
-  let client: TestClient;
-  const carrier = createCarrier();
   let clock = Date.now();
-
-  beforeAll(async () => {
-    kingsoft = await startKingsoftFake({ stepMs: 5 });
-    tencent = await startTencentFake({ stepMs: 5 });
-    server = await startTestServer(
-      carrier,
-      {
-        ...kingsoft.env,
-        ...tencent.env,
-        VOICECODE_KINGSOFT_WEBHOOK_TOKEN: TOKEN,
-        VOICECODE_TENCENT_WEBHOOK_TOKEN: TOKEN,
-        VOICECODE_ROUTES: JSON.stringify({
-          routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"] } }],
-        }),
-        VOICECODE_NUMBER_LIMITS: "1/1m",
-        VOICECODE_FALLBACK_POLL_MS: "20",
-        VOICECODE_REFINE_GRACE_MS: "0",
-      },
-      { now: () => clock },
-    );
-    kingsoft.setCallbackUrl(`${server.webhookUrl}/webhooks/kingsoft/${TOKEN}`);
-    tencent.setCallbackUrl(`${server.webhookUrl}/webhooks/tencent/${TOKEN}`);
-    client = grpcJsClient(server.grpcUrl);
-  });
-  afterAll(async () => {
-    client.close();
-    await server.stop();
-    await kingsoft.close();
-    await tencent.close();
-    carrier.network.close();
-  });
+  const r = useKingsoftThenTencent(
+    {
+      VOICECODE_ROUTES: JSON.stringify({
+        routes: [{ prefix: "+86", providers: ["kingsoft", "tencent"], fallback: { on: ["BUSY"] } }],
+      }),
+      VOICECODE_NUMBER_LIMITS: "1/1m",
+      VOICECODE_FALLBACK_POLL_MS: "20",
+    },
+    { now: () => clock },
+  );
 
   it("places the next attempt once the minute has passed, not before", async () => {
-    const before = tencent.requests.length;
-    tencent.answerNextCall();
-    const sent = await client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
+    const before = r.tencent.requests.length;
+    r.tencent.answerNextCall();
+    const sent = await r.client.send({ phoneNumber: freshNumber("0001"), code: "4321" });
     // Busy on kingsoft; the decision waits for the number's minute.
     for (let i = 0; i < 200; i++) {
-      const got = await client.getCall(sent.callId);
+      const got = await r.client.getCall(sent.callId);
       if (got.events.some((e) => e.state === CallState.FAILED)) break;
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await new Promise((r) => setTimeout(r, 200)); // several polls of the dispatcher
-    expect(tencent.requests.length).toBe(before);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // several polls of the dispatcher
+    expect(r.tencent.requests.length).toBe(before);
     clock += 61_000;
-    let final = await client.getCall(sent.callId);
+    let final = await r.client.getCall(sent.callId);
     for (let i = 0; i < 300 && final.call?.state !== CallState.COMPLETED; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      final = await client.getCall(sent.callId);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      final = await r.client.getCall(sent.callId);
     }
     expect(final.call?.attempts.map((a) => [a.provider, CallState[a.state]])).toEqual([
       ["kingsoft", "FAILED"],
       ["tencent", "COMPLETED"],
     ]);
-    expect(tencent.requests.length).toBe(before + 1);
+    expect(r.tencent.requests.length).toBe(before + 1);
   });
 });

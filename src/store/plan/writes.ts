@@ -3,7 +3,7 @@
  * loads what the planner needs, executes these writes in the order listed here and
  * commits. Events go first, because inbound rows reference the sequences they get.
  */
-import type { AttemptRecord, CallDetails, CallRecord, CallState, FailureReason } from "../../core/model.js";
+import type { AttemptRecord, CallDetails, CallRecord, EventRecord, FailureReason } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
 import type { CallRoute } from "../../core/attempts.js";
 
@@ -30,25 +30,15 @@ export interface ParkedPush {
   readonly push: InboundEvent;
 }
 
-/** One event row to insert; the engine assigns its sequence. */
-export interface EventWrite {
-  readonly callId: string;
-  readonly tenant: string;
-  readonly clientReference: string;
-  readonly state: CallState;
-  readonly failureReason: FailureReason;
-  readonly provider: string;
-  readonly providerCallId: string;
-  readonly providerCode: string;
-  readonly providerText: string;
-  readonly occurredAtMs: number | undefined;
-  readonly recordedAtMs: number;
-  readonly provisional: boolean;
-  readonly attempt: number;
-  readonly continues: boolean;
+/**
+ * One event row to insert: an EventRecord before the engine assigns its sequence, with
+ * the provider's details as one optional group (a Check's verification events are written
+ * elsewhere, src/store/verifications.ts).
+ */
+export type EventWrite = Omit<EventRecord, "sequence" | "verification" | keyof CallDetails> & {
   /** Key press, duration, answer and end times, when the push reported them. */
   readonly details?: CallDetails | undefined;
-}
+};
 
 /** An inbound row's final disposition; `eventIndex` names the event in `Writes.events`. */
 export interface InboundWrite {

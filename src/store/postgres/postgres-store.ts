@@ -37,7 +37,8 @@ import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { type PoolOptions, createPool } from "./pool.js";
 import * as q from "./queries.js";
 import { readEvents } from "./read-events.js";
-import { type CallRow, storable, toAttemptRecord, toCallRecord } from "./rows.js";
+import { toAttemptRecord } from "../attempt-rows.js";
+import { type CallRow, storable, toCallRecord } from "./rows.js";
 import { type TransactionOptions, inTransaction } from "./transaction.js";
 import { checkVerification, insertVerification } from "./verifications.js";
 

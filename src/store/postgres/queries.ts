@@ -1,7 +1,8 @@
 /** Every SQL statement the store runs, as typed functions over one connection. */
 import type pg from "pg";
 import { PROVIDER_CALL_LOCK_NAMESPACE } from "./constants.js";
-import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import type { AttemptRow } from "../attempt-rows.js";
+import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
 import { EVENT_HORIZON_SQL } from "./visibility.js";
 
 /** A pooled client inside a transaction, or the pool itself for single reads. */

@@ -3,7 +3,6 @@
  * their mapping to the domain records; column names are the SQLite engine's.
  */
 import {
-  type AttemptRecord,
   type CallDetails,
   type CallRecord,
   type CallState,
@@ -37,18 +36,6 @@ export interface CallRow {
   updated_at_ms: number;
 }
 
-export interface AttemptRow {
-  call_id: string;
-  attempt: number;
-  provider: string;
-  provider_call_id: string;
-  outcome: AttemptRecord["outcome"];
-  failure_reason: number;
-  provider_code: string;
-  provider_text: string;
-  started_at_ms: number;
-  ended_at_ms: number | null;
-}
 
 /** Columns of what a provider reports beyond the state; null when it does not say. */
 export interface DetailColumns {
@@ -172,20 +159,6 @@ export function detailColumns(details: CallDetails | undefined): DetailColumns {
   };
 }
 
-export function toAttemptRecord(row: AttemptRow): AttemptRecord {
-  return {
-    callId: row.call_id,
-    attempt: row.attempt,
-    provider: row.provider,
-    providerCallId: row.provider_call_id,
-    outcome: row.outcome,
-    failureReason: row.failure_reason as FailureReason,
-    providerCode: row.provider_code,
-    providerText: row.provider_text,
-    startedAtMs: row.started_at_ms,
-    endedAtMs: row.ended_at_ms ?? undefined,
-  };
-}
 
 /** A parked push, rebuilt so it goes through the same apply path as a fresh one. */
 export function toInboundEvent(row: InboundRow): InboundEvent {

@@ -1,6 +1,7 @@
 /** Every SQL statement the store runs, prepared once per connection. */
 import type Database from "better-sqlite3";
-import type { AttemptRow, CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
+import type { AttemptRow } from "../attempt-rows.js";
+import type { CallRow, Disposition, EventRow, InboundRow } from "./rows.js";
 
 export interface InsertCallParams {
   call_id: string;

@@ -215,4 +215,11 @@ describe("parseConfig", () => {
       ]),
     );
   });
+
+  it("names a bad OpenTelemetry endpoint and does not start", () => {
+    const r = parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://x/v1/traces" });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.split(":")[0]).sort()).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+  });
 });

@@ -111,6 +111,27 @@ describe("tracing and request ids", () => {
     expect(logged?.trace_id).toBe(webhook.spanContext().traceId);
   });
 
+  it("replaces an x-request-id that is not a sane token (it goes into logs) and keeps serving", async () => {
+    let header: string | null = null;
+    const client = createClient(
+      VoiceCode,
+      createConnectTransport({
+        baseUrl: `http://127.0.0.1:${server.apiPort}`,
+        httpVersion: "1.1",
+        interceptors: [
+          (next) => async (req) => {
+            req.header.set("x-request-id", `a b {"injected":1} ${"x".repeat(200)}`);
+            const res = await next(req);
+            header = res.header.get("x-request-id");
+            return res;
+          },
+        ],
+      }),
+    );
+    await client.send({ phoneNumber: "+8613711112222", code: "1234" });
+    expect(header).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("echoes or generates x-request-id on the API port, and continues the traceparent sent there", async () => {
     exporter.reset();
     let header: string | null = null;

@@ -1,5 +1,4 @@
 import { type Logger, pino } from "pino";
-import { requestLogFields } from "./telemetry/request-scope.js";
 
 /**
  * The one logger. Codes and full numbers are never passed to it (the core logs masked
@@ -10,8 +9,6 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   const options = {
     level,
     base: { service: "voicecode" },
-    // Inside a request, every line carries its request id and trace id (request-scope.ts).
-    mixin: requestLogFields,
     redact: {
       paths: [
         "code",

@@ -102,7 +102,7 @@ export async function startCall(
   const { tenant } = caller;
   const { input, placed } = start;
   const denied = checkDestination(input.phoneNumber, deps.limits);
-  if (denied !== undefined) throw refused(deps, tenant, denied);
+  if (denied !== undefined) throw refused(deps, caller, denied);
   const plan = deps.router.plan(input.provider, { callId: "", ...placed });
   const first = plan.guarded ? await deps.router.acquire(plan.providers) : { provider: plan.providers[0], skipped: [] };
   if (first.provider === undefined) {
@@ -116,13 +116,13 @@ export async function startCall(
   const callId = deps.newCallId();
   const nowMs = deps.now();
   const phoneMasked = maskPhone(input.phoneNumber);
-  const log = deps.logger.child({ tenant, callId, phone: phoneMasked, kind: start.kind });
+  const log = deps.logger.child({ ...caller.logBindings, tenant, callId, phone: phoneMasked, kind: start.kind });
   // A notification never falls back on its outcome: that would need its template
   // parameters kept until the call ends, and they are never stored.
   const route = callRoute(plan, start.kind === "verification" ? start.outcomeFallback : OutcomeFallback.DISABLED, deps.now());
   let created: Awaited<ReturnType<Store["createCall"]>>;
   try {
-    created = await createCall(deps, tenant, {
+    created = await createCall(deps, caller, {
       callId,
       kind: start.kind,
       templateName: start.templateName,
@@ -179,21 +179,22 @@ export async function startCall(
 /** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */
 async function createCall(
   deps: SendDeps,
-  tenant: string,
+  caller: Caller,
   call: Parameters<Store["createCall"]>[0],
 ): ReturnType<Store["createCall"]> {
   try {
     return await deps.store.createCall(call);
   } catch (err) {
-    if (err instanceof LimitExceeded) throw refused(deps, tenant, limitError(err));
+    if (err instanceof LimitExceeded) throw refused(deps, caller, limitError(err));
     throw err;
   }
 }
 
-function refused(deps: SendDeps, tenant: string, err: VoiceCodeError): VoiceCodeError {
+function refused(deps: SendDeps, caller: Caller, err: VoiceCodeError): VoiceCodeError {
+  const { tenant } = caller;
   const reason = err.detail?.reason ?? err.code;
   deps.metrics.sendRefused(tenant, reason);
-  deps.logger.info({ tenant, reason, retryAfterMs: err.detail?.retryAfterMs }, "send refused");
+  deps.logger.info({ ...caller.logBindings, tenant, reason, retryAfterMs: err.detail?.retryAfterMs }, "send refused");
   return err;
 }
 

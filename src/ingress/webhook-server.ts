@@ -6,7 +6,7 @@
  * the watchers.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import { startRequest } from "../telemetry/request-scope.js";
+import { type LogBindings, startRequest } from "../telemetry/request-scope.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
@@ -86,7 +86,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   const log = options.logger.child({ component: "webhook" });
 
   /** Serves one request; answers and returns what to count. `seen` names the provider once known. */
-  async function handle(req: IncomingMessage, res: ServerResponse, seen: { provider: string }): Promise<WebhookResult> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: { provider: string },
+    ids: LogBindings,
+  ): Promise<WebhookResult> {
     const url = new URL(req.url ?? "/", "http://webhook.invalid");
     const match = ROUTE.exec(url.pathname);
     const route = match?.[1] === undefined ? undefined : routes.get(match[1]);
@@ -98,7 +103,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     seen.provider = name;
     const presented = match?.[2] ?? header(req, "x-voicecode-token") ?? "";
     if (!tokenMatches(route.token, presented)) {
-      log.warn({ provider: name }, "webhook with a wrong or missing token");
+      log.warn({ ...ids, provider: name }, "webhook with a wrong or missing token");
       json(res, 401, { error: "unauthorized" });
       return "unauthorized";
     }
@@ -117,7 +122,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
         return "malformed";
       }
       // The sender went away (or the socket broke) mid-body: nothing to parse.
-      log.warn({ provider: name, err: errorText(err) }, "webhook body could not be read");
+      log.warn({ ...ids, provider: name, err: errorText(err) }, "webhook body could not be read");
       json(res, 400, { error: "the request body could not be read" });
       return "read_error";
     }
@@ -128,14 +133,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       { maxNesting },
     );
     if (parsed.kind === "malformed") {
-      log.warn({ provider: name, reason: parsed.reason }, "malformed webhook");
+      log.warn({ ...ids, provider: name, reason: parsed.reason }, "malformed webhook");
       json(res, 400, { error: `malformed ${name} callback: ${parsed.reason}` });
       return "malformed";
     }
     if (parsed.kind === "parser-error") {
       // A bug in our parser, not the sender's fault: 500 (the provider retries, and the
       // push succeeds once the parser is fixed). Never the error text: it may quote the body.
-      log.error({ provider: name, err: errorText(parsed.error) }, "webhook parser failed");
+      log.error({ ...ids, provider: name, err: errorText(parsed.error) }, "webhook parser failed");
       json(res, 500, { error: "internal error" });
       return "parser_error";
     }
@@ -146,7 +151,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       result = await options.store.ingest(name, events, now());
     } catch (err) {
       // Not acknowledged: the provider keeps the push and retries it.
-      log.error({ provider: name, err: errorText(err) }, "storing webhook failed");
+      log.error({ ...ids, provider: name, err: errorText(err) }, "storing webhook failed");
       reply(res, route.provider.webhook.retryLater());
       return "store_error";
     }
@@ -154,11 +159,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     const unreadable = events.filter((e) => e.unreadable === true).length;
     if (unreadable > 0) {
       metrics.unreadable?.(name, unreadable);
-      log.warn({ provider: name, unreadable }, "webhook had reports we cannot use: acknowledged and kept masked (parked)");
+      log.warn({ ...ids, provider: name, unreadable }, "webhook had reports we cannot use: acknowledged and kept masked (parked)");
     }
     countFinishedCalls({ callFinished: (...args) => metrics.callFinished?.(...args) }, result.appended);
     log.info(
       {
+        ...ids,
         provider: name,
         received: events.length,
         applied: result.appended.length,
@@ -182,7 +188,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       attributes: { "http.request.method": req.method ?? "" },
     });
     res.setHeader("x-request-id", scope.requestId);
-    scope.run(() => handle(req, res, seen)).then(
+    scope.run(() => handle(req, res, seen, scope.logBindings)).then(
       (result) => {
         scope.end(result === "accepted" || result === "duplicate" ? undefined : { code: result });
         metrics.request(seen.provider, result);
@@ -190,7 +196,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       (err: unknown) => {
         scope.end({ code: "internal_error" });
         metrics.request(seen.provider, "internal_error");
-        scope.run(() => log.error({ provider: seen.provider, err: errorText(err) }, "webhook handler failed"));
+        log.error({ ...scope.logBindings, provider: seen.provider, err: errorText(err) }, "webhook handler failed");
         if (!res.headersSent) json(res, 500, { error: "internal error" });
         else res.destroy();
       },

@@ -1,15 +1,19 @@
 /**
  * One incoming request (an RPC on either port, or a webhook): its request id (the
  * caller's `x-request-id`, else a new one), its server span (child of the caller's W3C
- * `traceparent` when sent), and the async context in which both are on every log line
- * (logger.ts's mixin reads requestLogFields()).
+ * `traceparent` when sent), and the log bindings that put both on the request's lines.
+ *
+ * The ids reach log lines explicitly (`logBindings`, handed to the core with the caller),
+ * not through async context: on Node 20 an AsyncLocalStorage turns on promise hooks for
+ * every promise in the process, which cost ~3.6 KiB per open WatchStatus stream and a
+ * tenth of a GetCall (bench/README.md). Only a recording span needs async context (its
+ * child spans find their parent through it); with tracing off, `run` and `iterate` add
+ * nothing.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import {
   type Attributes,
   ROOT_CONTEXT,
-  type Span,
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
@@ -20,12 +24,19 @@ import {
 } from "@opentelemetry/api";
 import { TRACER_NAME } from "./tracing.js";
 
+/** What a request's log lines carry: `request_id`, and `trace_id` when the request is traced. */
+export interface LogBindings {
+  readonly request_id: string;
+  readonly trace_id?: string;
+}
+
 export interface RequestScope {
   readonly requestId: string;
-  /** fn with this request's ids and span active. */
+  readonly logBindings: LogBindings;
+  /** fn with this request's span active (for child spans). */
   run<T>(fn: () => T): T;
-  /** The source's items, each produced with this request's ids and span active. */
-  iterate<T>(source: AsyncIterable<T>): AsyncGenerator<T>;
+  /** The source's items, each produced with this request's span active. */
+  iterate<T>(source: AsyncIterable<T>): AsyncIterable<T>;
   /** Ends the span; `error` marks it failed, with `code` (a gRPC/Connect code name). */
   end(error?: { readonly code: string }): void;
 }
@@ -37,13 +48,6 @@ export interface RequestStart {
   readonly attributes?: Attributes;
 }
 
-interface Ids {
-  readonly requestId: string;
-  readonly span: Span;
-}
-
-const current = new AsyncLocalStorage<Ids>();
-
 /** A caller's id is kept if it is a sane token; anything else is replaced (it goes into logs). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -52,6 +56,9 @@ const getter: TextMapGetter<(name: string) => string | undefined> = {
   get: (header, key) => header(key),
 };
 
+const direct = <T>(fn: () => T): T => fn();
+const same = <T>(source: AsyncIterable<T>): AsyncIterable<T> => source;
+
 export function startRequest(start: RequestStart): RequestScope {
   const given = start.header("x-request-id");
   const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
@@ -59,11 +66,24 @@ export function startRequest(start: RequestStart): RequestScope {
   const span = trace
     .getTracer(TRACER_NAME)
     .startSpan(start.name, { kind: SpanKind.SERVER, attributes: { ...start.attributes, "request.id": requestId } }, parent);
+  const spanContext = span.spanContext();
+  const logBindings: LogBindings = isSpanContextValid(spanContext)
+    ? { request_id: requestId, trace_id: spanContext.traceId }
+    : { request_id: requestId };
+  const end = (error?: { readonly code: string }) => {
+    if (error !== undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+      span.setAttribute("rpc.response.status_code", error.code);
+    }
+    span.end();
+  };
+  if (!span.isRecording()) return { requestId, logBindings, run: direct, iterate: same, end };
+
   const active = trace.setSpan(parent, span);
-  const ids: Ids = { requestId, span };
-  const run = <T>(fn: () => T): T => context.with(active, () => current.run(ids, fn));
+  const run = <T>(fn: () => T): T => context.with(active, fn);
   return {
     requestId,
+    logBindings,
     run,
     async *iterate<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
       const it = source[Symbol.asyncIterator]();
@@ -81,22 +101,6 @@ export function startRequest(start: RequestStart): RequestScope {
         if (!done) await run(() => it.return?.());
       }
     },
-    end(error) {
-      if (error !== undefined) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
-        span.setAttribute("rpc.response.status_code", error.code);
-      }
-      span.end();
-    },
+    end,
   };
-}
-
-/** The active request's ids for a log line; empty outside a request. */
-export function requestLogFields(): { request_id?: string; trace_id?: string } {
-  const ids = current.getStore();
-  if (ids === undefined) return {};
-  const spanContext = ids.span.spanContext();
-  return isSpanContextValid(spanContext)
-    ? { request_id: ids.requestId, trace_id: spanContext.traceId }
-    : { request_id: ids.requestId };
 }

@@ -39,6 +39,7 @@ export async function check(deps: CheckDeps, request: CheckRequest, caller: Call
   if (outcome.event !== undefined) deps.bus.publish([outcome.event]);
   deps.logger.info(
     {
+      ...caller.logBindings,
       tenant: caller.tenant,
       callId: outcome.callId || undefined,
       result: CheckResult[outcome.result],

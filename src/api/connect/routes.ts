@@ -18,7 +18,7 @@ import { openAuthenticator, requireCaller } from "../../auth/require-caller.js";
 import type { Caller } from "../../core/caller.js";
 import type { VoiceCodeHandlers } from "../../core/handlers.js";
 import { describeForLog, isUnexpected, toConnectError } from "../errors.js";
-import { type RequestScope, startRequest } from "../../telemetry/request-scope.js";
+import { type LogBindings, type RequestScope, startRequest } from "../../telemetry/request-scope.js";
 import { Code } from "@connectrpc/connect";
 
 /** `authenticator`: who may call (default open: every caller is tenant "default"). */
@@ -28,14 +28,18 @@ export function createConnectRoutes(
   authenticator: Authenticator = openAuthenticator,
 ): (router: ConnectRouter) => void {
   const log = logger?.child({ component: "connect" });
-  const fail = (method: string, err: unknown): never => {
-    if (isUnexpected(err)) log?.error({ method: `${VoiceCode.typeName}/${method}`, err: describeForLog(err) }, "handler failed");
+  const fail = (method: string, err: unknown, logBindings?: LogBindings): never => {
+    if (isUnexpected(err)) {
+      log?.error({ ...logBindings, method: `${VoiceCode.typeName}/${method}`, err: describeForLog(err) }, "handler failed");
+    }
     throw toConnectError(err);
   };
   // Connect and gRPC-Web both carry it as an HTTP header; a repeated header arrives
   // comma-joined and so never matches a key.
-  const caller = (ctx: HandlerContext): Caller =>
-    requireCaller(authenticator, ctx.requestHeader.get("authorization") ?? undefined);
+  const caller = (ctx: HandlerContext, logBindings?: LogBindings): Caller => {
+    const known = requireCaller(authenticator, ctx.requestHeader.get("authorization") ?? undefined);
+    return logBindings === undefined ? known : { ...known, logBindings };
+  };
 
   // Request id (echoed in the response headers), span and log context per call.
   const scope = (method: string, ctx: HandlerContext): RequestScope => {
@@ -54,34 +58,34 @@ export function createConnectRoutes(
       async send(request: SendRequest, ctx: HandlerContext) {
         const s = scope("Send", ctx);
         try {
-          const response = await s.run(() => handlers.send(request, ctx.signal, caller(ctx)));
+          const response = await s.run(() => handlers.send(request, ctx.signal, caller(ctx, s.logBindings)));
           s.end();
           return response;
         } catch (err) {
           s.end(failure(err));
-          return s.run(() => fail("Send", err));
+          return fail("Send", err, s.logBindings);
         }
       },
       async notify(request: NotifyRequest, ctx: HandlerContext) {
         const s = scope("Notify", ctx);
         try {
-          const response = await s.run(() => handlers.notify(request, ctx.signal, caller(ctx)));
+          const response = await s.run(() => handlers.notify(request, ctx.signal, caller(ctx, s.logBindings)));
           s.end();
           return response;
         } catch (err) {
           s.end(failure(err));
-          return s.run(() => fail("Notify", err));
+          return fail("Notify", err, s.logBindings);
         }
       },
       async getCall(request: GetCallRequest, ctx: HandlerContext) {
         const s = scope("GetCall", ctx);
         try {
-          const response = await s.run(() => handlers.getCall(request, ctx.signal, caller(ctx)));
+          const response = await s.run(() => handlers.getCall(request, ctx.signal, caller(ctx, s.logBindings)));
           s.end();
           return response;
         } catch (err) {
           s.end(failure(err));
-          return s.run(() => fail("GetCall", err));
+          return fail("GetCall", err, s.logBindings);
         }
       },
       async check(request: CheckRequest, ctx: HandlerContext) {
@@ -96,11 +100,11 @@ export function createConnectRoutes(
         let failed = false;
         try {
           // yield* forwards return(), so the core's finally runs when connect stops early.
-          yield* s.iterate(s.run(() => handlers.watchStatus(request, ctx.signal, caller(ctx))));
+          yield* s.iterate(s.run(() => handlers.watchStatus(request, ctx.signal, caller(ctx, s.logBindings))));
         } catch (err) {
           failed = true;
           s.end(failure(err));
-          s.run(() => fail("WatchStatus", err));
+          fail("WatchStatus", err, s.logBindings);
         } finally {
           if (!failed) s.end();
         }

@@ -16,23 +16,28 @@ import type {
 import type { DescMethod, Message, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { Metadata as GrpcMetadata, status as GrpcStatus } from "@grpc/grpc-js";
-import type { RequestScope } from "../../telemetry/request-scope.js";
+import type { LogBindings, RequestScope } from "../../telemetry/request-scope.js";
 import { toGrpcStatus } from "../errors.js";
 import { pump } from "./stream-pump.js";
 
 type Shape<M extends DescMethod["input"]> = MessageShape<M>;
 
-/** `metadata`: the call's request headers (authorization is read from them). */
+/**
+ * `metadata`: the call's request headers (authorization is read from them);
+ * `logBindings`: its request scope's ids for log lines, when options.scope opened one.
+ */
 export type UnaryImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
   request: Shape<I>,
   signal: AbortSignal,
   metadata: Metadata,
+  logBindings?: LogBindings,
 ) => Promise<Shape<O>>;
 
 export type ServerStreamingImpl<I extends DescMethod["input"], O extends DescMethod["output"]> = (
   request: Shape<I>,
   signal: AbortSignal,
   metadata: Metadata,
+  logBindings?: LogBindings,
 ) => AsyncIterable<Shape<O>>;
 
 /** The method shapes of a generated service: `MethodsOf<typeof VoiceCode>`. */
@@ -59,9 +64,12 @@ export type ServiceImpl<S extends GenServiceMethods> = {
         : never;
 };
 
+/** Sees every failure before it is mapped to a status (for logging), with the call's log ids. */
+export type ErrorSink = (method: DescMethod, err: unknown, logBindings?: LogBindings) => void;
+
 export interface ImplementOptions {
   /** Sees every failure before it is mapped to a status (for logging). */
-  readonly onError?: (method: DescMethod, err: unknown) => void;
+  readonly onError?: ErrorSink;
   /**
    * Opens each call's request scope (request id, span, log context); the handler runs in
    * it and the call's `x-request-id` goes back in its response metadata.
@@ -71,12 +79,13 @@ export interface ImplementOptions {
 
 /** Runs a call's handler in its request scope; `end` with the failure (if any) when done. */
 interface CallScope {
+  readonly logBindings: LogBindings | undefined;
   run<T>(fn: () => T): T;
   iterate<T>(source: AsyncIterable<T>): AsyncIterable<T>;
   end(err?: unknown): void;
 }
 
-const NO_SCOPE: CallScope = { run: (fn) => fn(), iterate: (s) => s, end: () => {} };
+const NO_SCOPE: CallScope = { logBindings: undefined, run: (fn) => fn(), iterate: (s) => s, end: () => {} };
 
 function openScope(
   options: ImplementOptions,
@@ -89,6 +98,7 @@ function openScope(
   headers.set("x-request-id", scope.requestId);
   call.sendMetadata(headers);
   return {
+    logBindings: scope.logBindings,
     run: scope.run,
     iterate: (source) => scope.iterate(source),
     end: (err) => scope.end(err === undefined ? undefined : { code: statusName(toGrpcStatus(err).code) }),
@@ -145,14 +155,14 @@ export function grpcImplementation<S extends GenServiceMethods>(
 function unary(
   method: DescMethod,
   fn: UnaryImpl<DescMethod["input"], DescMethod["output"]>,
-  onError: (method: DescMethod, err: unknown) => void,
+  onError: ErrorSink,
   options: ImplementOptions,
 ) {
   return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
     const { signal, dispose } = callSignal(call);
     const scope = openScope(options, method, call);
     // async wrapper: a synchronous throw becomes a rejection like any other failure.
-    scope.run(async () => fn(call.request, signal, call.metadata)).then(
+    scope.run(async () => fn(call.request, signal, call.metadata, scope.logBindings)).then(
       (response) => {
         dispose();
         scope.end();
@@ -160,7 +170,7 @@ function unary(
       },
       (err: unknown) => {
         dispose();
-        scope.run(() => onError(method, err));
+        onError(method, err, scope.logBindings);
         scope.end(err);
         callback(toGrpcStatus(err));
       },
@@ -171,7 +181,7 @@ function unary(
 function serverStreaming(
   method: DescMethod,
   fn: ServerStreamingImpl<DescMethod["input"], DescMethod["output"]>,
-  onError: (method: DescMethod, err: unknown) => void,
+  onError: ErrorSink,
   options: ImplementOptions,
 ) {
   return (call: ServerWritableStream<Message, Message>): void => {
@@ -181,9 +191,9 @@ function serverStreaming(
       method,
       call,
       signal,
-      () => scope.iterate(scope.run(() => fn(call.request, signal, call.metadata))),
+      () => scope.iterate(scope.run(() => fn(call.request, signal, call.metadata, scope.logBindings))),
       dispose,
-      (m, err) => scope.run(() => onError(m, err)),
+      (m, err) => onError(m, err, scope.logBindings),
       (err) => scope.end(err),
     );
   };
@@ -192,7 +202,7 @@ function serverStreaming(
 function bidiStreaming(
   method: DescMethod,
   fn: BidiStreamingImpl<DescMethod["input"], DescMethod["output"]>,
-  onError: (method: DescMethod, err: unknown) => void,
+  onError: ErrorSink,
 ) {
   return (call: ServerDuplexStream<Message, Message>): void => {
     const { signal, dispose } = callSignal(call);
@@ -215,7 +225,7 @@ function respond(
   signal: AbortSignal,
   responses: () => AsyncIterable<Message>,
   dispose: () => void,
-  onError: (method: DescMethod, err: unknown) => void,
+  onError: ErrorSink,
   settled: (err?: unknown) => void = () => {},
 ): void {
   (async () => pump(call, responses(), signal))().then(

@@ -20,7 +20,7 @@ import { healthImplementation } from "./health-service.js";
 import { type MethodsOf, type ServiceImpl, grpcImplementation } from "./implement.js";
 import { reflectionImplementations } from "./reflection-service.js";
 import { grpcServiceDefinition } from "./service-definition.js";
-import { startRequest } from "../../telemetry/request-scope.js";
+import { type LogBindings, startRequest } from "../../telemetry/request-scope.js";
 
 const MiB = 1024 * 1024;
 
@@ -69,18 +69,20 @@ function authenticated(
   handlers: VoiceCodeHandlers,
   authenticator: Authenticator,
 ): ServiceImpl<MethodsOf<typeof VoiceCode>> {
-  const caller = (metadata: Metadata): Caller => {
+  const caller = (metadata: Metadata, logBindings: LogBindings | undefined): Caller => {
     const values = metadata.get("authorization");
     // Two authorization headers are ambiguous: refused like a wrong key.
     const header = values.length === 1 && typeof values[0] === "string" ? values[0] : undefined;
-    return requireCaller(authenticator, header);
+    const known = requireCaller(authenticator, header);
+    return logBindings === undefined ? known : { ...known, logBindings };
   };
   return {
-    send: (request, signal, metadata) => handlers.send(request, signal, caller(metadata)),
-    notify: (request, signal, metadata) => handlers.notify(request, signal, caller(metadata)),
-    getCall: (request, signal, metadata) => handlers.getCall(request, signal, caller(metadata)),
-    watchStatus: (request, signal, metadata) => handlers.watchStatus(request, signal, caller(metadata)),
-    check: (request, signal, metadata) => handlers.check(request, signal, caller(metadata)),
+    send: (request, signal, metadata, bindings) => handlers.send(request, signal, caller(metadata, bindings)),
+    notify: (request, signal, metadata, bindings) => handlers.notify(request, signal, caller(metadata, bindings)),
+    getCall: (request, signal, metadata, bindings) => handlers.getCall(request, signal, caller(metadata, bindings)),
+    watchStatus: (request, signal, metadata, bindings) =>
+      handlers.watchStatus(request, signal, caller(metadata, bindings)),
+    check: (request, signal, metadata, bindings) => handlers.check(request, signal, caller(metadata, bindings)),
   };
 }
 
@@ -88,9 +90,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const log = options.logger?.child({ component: "grpc" });
   const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS, ...options.options });
   const closing = new AbortController();
-  const onError = (method: DescMethod, err: unknown) => {
+  const onError = (method: DescMethod, err: unknown, logBindings?: LogBindings) => {
     if (isUnexpected(err)) {
-      log?.error({ method: `${method.parent.typeName}/${method.name}`, err: describeForLog(err) }, "handler failed");
+      log?.error(
+        { ...logBindings, method: `${method.parent.typeName}/${method.name}`, err: describeForLog(err) },
+        "handler failed",
+      );
     }
   };
 

@@ -1,0 +1,85 @@
+/**
+ * With tracing off, a request's log lines still carry its request id: the ids travel
+ * with the caller (src/telemetry/request-scope.ts), not in async context.
+ */
+import { Writable } from "node:stream";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { SendRequestSchema, VoiceCode } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { grpcServiceDefinition } from "../../src/api/grpc/service-definition.js";
+import { createLogger } from "../../src/logger.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { type Carrier, createCarrier, testConfig } from "../support/test-server.js";
+
+const lines: Record<string, unknown>[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString("utf8").split("\n")) if (line !== "") lines.push(JSON.parse(line));
+    done();
+  },
+});
+let carrier: Carrier;
+let server: RunningServer;
+
+beforeAll(async () => {
+  carrier = createCarrier();
+  server = await startServer({ config: testConfig(), logger: createLogger("info", sink), sandboxNetwork: carrier.network });
+  carrier.target = server.sandboxCallbackUrl;
+});
+afterAll(async () => {
+  await server.stop();
+  carrier.network.close();
+});
+
+describe("request ids on log lines, tracing off", () => {
+  it("puts a grpc-js Send's x-request-id on the core's lines, and no trace id", async () => {
+    const client = createGrpcJsClient(`127.0.0.1:${server.grpcPort}`);
+    const metadata = new grpc.Metadata();
+    metadata.set("x-request-id", "grpc-req-7");
+    await new Promise((resolve, reject) => {
+      const send = grpcServiceDefinition(VoiceCode).send;
+      client.raw.makeUnaryRequest(
+        send.path,
+        send.requestSerialize,
+        send.responseDeserialize,
+        create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234" }),
+        metadata,
+        (err, value) => (err ? reject(err) : resolve(value)),
+      );
+    });
+    client.close();
+    const accepted = lines.find((l) => l.msg === "call accepted" && l.request_id === "grpc-req-7");
+    expect(accepted).toBeDefined();
+    expect(accepted?.trace_id).toBeUndefined();
+  });
+
+  it("puts a Connect Send's x-request-id on the core's lines, and a refusal's", async () => {
+    const client = createClient(
+      VoiceCode,
+      createConnectTransport({
+        baseUrl: `http://127.0.0.1:${server.apiPort}`,
+        httpVersion: "1.1",
+        interceptors: [
+          (next) => async (req) => {
+            req.header.set("x-request-id", "connect-req-9");
+            return next(req);
+          },
+        ],
+      }),
+    );
+    await client.send({ phoneNumber: "+8613711113333", code: "1234" });
+    expect(lines.some((l) => l.msg === "call accepted" && l.request_id === "connect-req-9")).toBe(true);
+  });
+
+  it("puts a webhook's request id on its line", async () => {
+    lines.length = 0;
+    await carrier.scheduler.runAll();
+    const stored = lines.filter((l) => l.component === "webhook" && l.msg === "webhook stored");
+    expect(stored.length).toBeGreaterThan(0);
+    for (const line of stored) expect(line.request_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -15,17 +15,26 @@ const ABORTED = Symbol("aborted");
 
 export type PumpResult = "completed" | "aborted";
 
-/** Throws what the iterable throws; "aborted" means the caller is gone and nothing more may be sent. */
+/**
+ * Throws what the iterable throws; "aborted" means the caller is gone and nothing more may
+ * be sent. `beforeFirstWrite` runs once, just before the first message is written.
+ */
 export async function pump<O>(
   call: ResponseStream<O>,
   iterable: AsyncIterable<O>,
   signal: AbortSignal,
+  beforeFirstWrite?: () => void,
 ): Promise<PumpResult> {
   const iterator = iterable[Symbol.asyncIterator]();
+  let first = beforeFirstWrite;
   for (;;) {
     const step = await untilAborted(iterator.next(), signal);
     if (step === ABORTED) return release(iterator);
     if (step.done === true) return "completed";
+    if (first !== undefined) {
+      first();
+      first = undefined;
+    }
     if (!call.write(step.value) && !(await drained(call, signal))) return release(iterator);
   }
 }

@@ -185,7 +185,9 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
     const kingsoftCalls = Math.ceil(o.batchEvents / o.batch) * o.batch;
     let setup: RealSetup | undefined;
     {
-      const server = Child.start("./server.ts", ["real", mkdtempSync(join(dir, "real-"))], ["--expose-gc"]);
+      // BENCH_REAL_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the real server.
+      const extra = (process.env.BENCH_REAL_ARGS ?? "").split(" ").filter(Boolean);
+      const server = Child.start("./server.ts", ["real", mkdtempSync(join(dir, "real-"))], ["--expose-gc", ...extra]);
       await withChildren([server], async () => {
         log(`placing ${o.streams} sandbox and ${kingsoftCalls} kingsoft calls…`);
         setup = await server.call<RealSetup>("setup", { calls: o.streams, kingsoftCalls });

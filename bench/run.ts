@@ -260,6 +260,8 @@ class Target {
     // fork() passes on this process's execArgv, so the child runs under tsx too.
     const child = fork(new URL("./targets.ts", import.meta.url), [name, dir], {
       env,
+      // BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every target.
+      execArgv: [...process.execArgv, ...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter(Boolean)],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const target = new Target(child);
@@ -399,8 +401,12 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
       return m === undefined ? [] : [pick(m, round)];
     });
   const rps = (round: Map<string, Measurement>, id: string) => round.get(id)?.result.reqPerSec ?? Number.NaN;
+  const cpu = (round: Map<string, Measurement>, id: string) => {
+    const m = round.get(id);
+    return m === undefined ? Number.NaN : cpuPerResponse(m);
+  };
 
-  const rows: string[][] = [["case", "measures", "req/s", "× A", "p50 ms", "p99 ms"]];
+  const rows: string[][] = [["case", "measures", "req/s", "× A", "p50 ms", "p99 ms", "CPU µs/req"]];
   for (const c of cases) {
     rows.push([
       c.id,
@@ -409,12 +415,16 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
       spread(perRound(c.id, (m, round) => m.result.reqPerSec / rps(round, "A")), 2),
       spread(perRound(c.id, (m) => m.result.p50Ms), 2),
       spread(perRound(c.id, (m) => m.result.p99Ms), 2),
+      spread(perRound(c.id, cpuPerResponse), 0),
     ]);
   }
   const lines = [table(rows)];
   const ratio = (label: string, top: string, bottom: string) => {
     const values = rounds.map((round) => rps(round, top) / rps(round, bottom)).filter((v) => Number.isFinite(v));
-    if (values.length > 0) lines.push(`${label.padEnd(46)} ${spread(values, 2)}`);
+    // The same ratio from server CPU per response (bottom's ÷ top's): what the rates would
+    // be if each server had a core to itself; steadier when other jobs share the machine.
+    const byCpu = rounds.map((round) => cpu(round, bottom) / cpu(round, top)).filter((v) => Number.isFinite(v));
+    if (values.length > 0) lines.push(`${label.padEnd(46)} ${spread(values, 2).padEnd(18)} by CPU/req ${spread(byCpu, 2)}`);
   };
   lines.push("");
   ratio("B / C  (grpc-js ÷ connect-node gRPC, no-op)", "B", "C");
@@ -426,6 +436,12 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
   ratio("R-route / R-pinned  (failover ÷ one provider)", "R-route", "R-pinned");
   if (rounds.length > 1) lines.push(`\nmedian (min–max) of ${rounds.length} rounds; each ratio is taken within its round`);
   return lines.join("\n");
+}
+
+/** Server CPU per OK response over the tally's window (warm-up and measured phase). */
+function cpuPerResponse(m: Measurement): number {
+  const ok = (m.tally.grpcStatus["0"] ?? 0) + (m.tally.grpcStatus["0"] === undefined ? (m.tally.httpStatus["200"] ?? 0) : 0);
+  return ok > 0 ? m.tally.cpuMicros / ok : Number.NaN;
 }
 
 // ---- main ----

@@ -239,11 +239,13 @@ function closeHttp2(server: Http2Server): Promise<void> {
 // Plain counters for the common case: the wrappers run on every response of the run.
 let http200 = 0;
 let grpc0 = 0;
-let rest: Tally = emptyTally();
+let rest: Omit<Tally, "cpuMicros"> = emptyTally();
 
-function emptyTally(): Tally {
+function emptyTally(): Omit<Tally, "cpuMicros"> {
   return { httpStatus: {}, grpcStatus: {} };
 }
+
+let cpuSince = process.cpuUsage();
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -261,7 +263,10 @@ function countGrpc(status: unknown): void {
 
 /** The tally so far, and a new one started. */
 function takeTally(): Tally {
+  const cpu = process.cpuUsage(cpuSince);
+  cpuSince = process.cpuUsage();
   const taken: Tally = {
+    cpuMicros: cpu.user + cpu.system,
     httpStatus: http200 > 0 ? { ...rest.httpStatus, "200": http200 } : rest.httpStatus,
     grpcStatus: grpc0 > 0 ? { ...rest.grpcStatus, "0": grpc0 } : rest.grpcStatus,
   };

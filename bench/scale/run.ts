@@ -18,6 +18,7 @@ import { Child } from "./ipc.js";
 import type { ClosedLoopResult, Item, OpenLoopResult } from "./load.js";
 import type { Memory, RealSetup, WatchedCall } from "./server.js";
 import type { Arrivals } from "./watchers.js";
+import type { Stalls } from "./stalls.js";
 
 const TARGETS = {
   rssPerStream: 1.2,
@@ -94,6 +95,9 @@ interface Round {
   latency?: LatencyFigures;
   single?: { real: number; bare: number };
   batch?: { real: number; bare: number };
+  /** The bare server's own commits: a callback's event can't reach a watcher before its commit's sync. */
+  commitFloor?: { p50Ms: number; p99Ms: number };
+  stalls?: Stalls;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -205,12 +209,15 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
         const offered = o.rate * o.seconds;
         const items: Item[] = setup.calls.slice(0, offered).map((c) => ({ key: c.callId, body: sandboxBody(c, "ringing", "180", "Ringing") }));
         await watchers.call("resetArrivals");
+        await server.call("stallsStart");
         const sent = await load.call<OpenLoopResult>("openLoop", { url: setup.sandboxUrl, rate: o.rate, items });
         let arrivals = await watchers.call<Arrivals>("arrivals");
         for (let i = 0; i < 40 && Object.keys(arrivals.first).length < sent.ok; i++) {
           await sleep(50);
           arrivals = await watchers.call<Arrivals>("arrivals");
         }
+        const stalls = await server.call<Stalls>("stallsStop");
+        round.stalls = stalls;
         const latencies: number[] = [];
         let lastArrival = sent.firstMs;
         for (const item of items) {
@@ -234,7 +241,9 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
         };
         log(
           `callbacks at ${o.rate}/s: delivered ${latencies.length}/${offered}, p50 ${round.latency.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${round.latency.p99Ms.toFixed(2)} ms, ${round.latency.achievedPerSec.toFixed(0)}/s`,
+            `p99 ${round.latency.p99Ms.toFixed(2)} ms, ${round.latency.achievedPerSec.toFixed(0)}/s; server loop delay ` +
+            `p50/p99/max ${stalls.loopDelayP50Ms.toFixed(1)}/${stalls.loopDelayP99Ms.toFixed(1)}/${stalls.loopDelayMaxMs.toFixed(1)} ms, ` +
+            `GC ${stalls.gcCount}× ${stalls.gcTotalMs.toFixed(0)} ms (max ${stalls.gcMaxMs.toFixed(1)} ms)`,
         );
         await watchers.call("close").catch(() => undefined);
         await watchers.stop();
@@ -257,13 +266,16 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
         const { url } = await server.call<{ url: string }>("setup");
         const single = setup.calls.map((c) => sandboxBody(c, "answered", "200", "Answered"));
         const s = await load.call<ClosedLoopResult>("closedLoop", { url, concurrency: o.ingestConcurrency, bodies: single });
+        const commits = await server.call<number[]>("takeCommits");
+        round.commitFloor = { p50Ms: percentile(commits, 50), p99Ms: percentile(commits, 99) };
         const batches = kingsoftBatches(setup.kingsoftCalls, o.batch);
         const b = await load.call<ClosedLoopResult>("closedLoop", { url, concurrency: 4, bodies: batches });
         round.single.bare = ingestRate(s, () => 1, single.length, "bare single");
         round.batch.bare = ingestRate(b, () => o.batch, batches.length, "bare batch");
         log(
           `ingest: single ${round.single.real.toFixed(0)} vs bare ${round.single.bare.toFixed(0)} callbacks/s; ` +
-            `batches ${round.batch.real.toFixed(0)} vs bare ${round.batch.bare.toFixed(0)} events/s`,
+            `batches ${round.batch.real.toFixed(0)} vs bare ${round.batch.bare.toFixed(0)} events/s; ` +
+            `bare commit (one sync) p50 ${round.commitFloor.p50Ms.toFixed(2)} ms, p99 ${round.commitFloor.p99Ms.toFixed(2)} ms`,
         );
       });
     }
@@ -304,6 +316,8 @@ function report(o: Options, rounds: readonly Round[]): string {
     `| time to open ${o.streams} streams (ms) | ${spread(pick((r) => r.real?.openMs), 0)} | ${spread(pick((r) => r.bare?.openMs), 0)} | ${spread(openRatio, 2)} | ≤ ${TARGETS.openTime} | ${verdict(median(openRatio) <= TARGETS.openTime)} |`,
     `| callbacks into watched calls, offered ${o.rate}/s for ${o.seconds} s: achieved /s | ${spread(achieved, 0)} | | | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(achieved) >= o.rate * 0.99 && rounds.every((r) => r.latency?.delivered === r.latency?.offered))} |`,
     `| … POST → event at the client, p50 / p99 / max (ms) | ${spread(pick((r) => r.latency?.p50Ms), 2)} / ${spread(p99, 2)} / ${spread(pick((r) => r.latency?.maxMs), 1)} | | | p99 ≤ ${TARGETS.p99Ms} | ${verdict(median(p99) <= TARGETS.p99Ms)} |`,
+    `| … the floor: one synchronous = FULL commit on this disk (bare server, same run), p50 / p99 (ms) | ${spread(pick((r) => r.commitFloor?.p50Ms), 2)} / ${spread(pick((r) => r.commitFloor?.p99Ms), 2)} | | | | |`,
+    `| … the real server's event loop during the callbacks: delay p99 / max, GC pause max (ms) | ${spread(pick((r) => r.stalls?.loopDelayP99Ms), 1)} / ${spread(pick((r) => r.stalls?.loopDelayMaxMs), 1)}, ${spread(pick((r) => r.stalls?.gcMaxMs), 1)} | | | | |`,
     `| webhook ingest, single callbacks (callbacks/s, ${o.ingestConcurrency} in flight) | ${spread(pick((r) => r.single?.real), 0)} | ${spread(pick((r) => r.single?.bare), 0)} | ${spread(singleRatio, 2)} | ≥ ${TARGETS.singleIngest} | ${verdict(median(singleRatio) >= TARGETS.singleIngest)} |`,
     `| webhook ingest, Kingsoft batches of ${o.batch} (events/s, 4 in flight) | ${spread(pick((r) => r.batch?.real), 0)} | ${spread(pick((r) => r.batch?.bare), 0)} | ${spread(batchRatio, 2)} | ≥ ${TARGETS.batchIngest} | ${verdict(median(batchRatio) >= TARGETS.batchIngest)} |`,
   ];

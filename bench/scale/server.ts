@@ -22,6 +22,7 @@ import { DEFAULT_GRPC_SERVER_OPTIONS } from "../../src/api/grpc/server.js";
 import type { RunningServer } from "../../src/server.js";
 import { type KingsoftFake, startKingsoftFake } from "../../test/fakes/kingsoft.js";
 import { serve, wallMs } from "./ipc.js";
+import { type Stalls, watchStalls } from "./stalls.js";
 
 const HOST = "127.0.0.1";
 const CALLER = { tenant: "default" } as const;
@@ -215,7 +216,9 @@ async function startSqliteBare(dir: string): Promise<{ url: string }> {
     req.on("end", () => {
       try {
         const json: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        const started = performance.now();
         store(Array.isArray(json) ? json : [json], Date.now());
+        commitMs.push(performance.now() - started);
         res.writeHead(200, { "content-type": "application/json" }).end('{"code":0}');
       } catch (err) {
         res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: String(err) }));
@@ -230,6 +233,10 @@ async function startSqliteBare(dir: string): Promise<{ url: string }> {
 const [mode, dir] = process.argv.slice(2);
 if (dir === undefined) throw new Error("args: stream-bare|real|sqlite-bare <scratch dir>");
 
+let stalls: ReturnType<typeof watchStalls> | undefined;
+/** sqlite-bare: how long each request's transaction (one synchronous = FULL commit) took. */
+const commitMs: number[] = [];
+
 serve({
   setup: (args: { calls: number; kingsoftCalls: number }) => {
     if (mode === "stream-bare") return startStreamBare();
@@ -243,6 +250,12 @@ serve({
     (globalThis as { gc?: () => void }).gc?.();
     return writeHeapSnapshot(args.path);
   },
+  stallsStart: () => {
+    stalls = watchStalls();
+  },
+  stallsStop: (): Stalls | undefined => stalls?.stop(),
+  /** The bare server's commit times since the last call, sorted (the disk's sync latency). */
+  takeCommits: (): number[] => commitMs.splice(0).sort((a, b) => a - b),
   resetOpen: () => {
     opened = 0;
   },

@@ -81,13 +81,13 @@ export interface ImplementOptions {
 interface CallScope {
   readonly logBindings: LogBindings | undefined;
   /** x-request-id not sent yet: a stream sends it with its first message or its status. */
-  readonly headers: Metadata | undefined;
+  readonly requestId: string | undefined;
   run<T>(fn: () => T): T;
   iterate<T>(source: AsyncIterable<T>): AsyncIterable<T>;
   end(err?: unknown): void;
 }
 
-const NO_SCOPE: CallScope = { logBindings: undefined, headers: undefined, run: (fn) => fn(), iterate: (s) => s, end: () => {} };
+const NO_SCOPE: CallScope = { logBindings: undefined, requestId: undefined, run: (fn) => fn(), iterate: (s) => s, end: () => {} };
 
 function openScope(
   options: ImplementOptions,
@@ -96,19 +96,23 @@ function openScope(
 ): CallScope {
   if (options.scope === undefined) return NO_SCOPE;
   const scope = options.scope(method, call.metadata);
-  const headers = new GrpcMetadata();
-  headers.set("x-request-id", scope.requestId);
   // A stream's headers wait for its first message: sent at open, they cost every idle
   // WatchStatus ~1 KiB of heap plus nghttp2's copy (bench/scale/heap-diff.ts).
   const deferred = method.methodKind !== "unary";
-  if (!deferred) call.sendMetadata(headers);
+  if (!deferred) call.sendMetadata(requestIdHeaders(scope.requestId));
   return {
     logBindings: scope.logBindings,
-    headers: deferred ? headers : undefined,
+    requestId: deferred ? scope.requestId : undefined,
     run: scope.run,
     iterate: (source) => scope.iterate(source),
     end: (err) => scope.end(err === undefined ? undefined : { code: statusName(toGrpcStatus(err).code) }),
   };
+}
+
+function requestIdHeaders(requestId: string): Metadata {
+  const headers = new GrpcMetadata();
+  headers.set("x-request-id", requestId);
+  return headers;
 }
 
 function statusName(code: number | undefined): string {
@@ -201,7 +205,7 @@ function serverStreaming(
       dispose,
       (m, err) => onError(m, err, scope.logBindings),
       (err) => scope.end(err),
-      scope.headers,
+      scope.requestId,
     );
   };
 }
@@ -234,31 +238,32 @@ function respond(
   dispose: () => void,
   onError: ErrorSink,
   settled: (err?: unknown) => void = () => {},
-  headers?: Metadata,
+  requestId?: string,
 ): void {
-  // Headers not sent before the first message go out with the status (in the trailers).
-  let unsent = headers;
+  // An x-request-id not sent before the first message goes out with the status (in the trailers).
+  let unsent = requestId;
   const beforeFirstWrite =
-    headers === undefined
+    requestId === undefined
       ? undefined
       : () => {
           unsent = undefined;
-          call.sendMetadata(headers);
+          call.sendMetadata(requestIdHeaders(requestId));
         };
   (async () => pump(call, responses(), signal, beforeFirstWrite))().then(
     (result) => {
       dispose();
       settled();
-      if (result === "completed" && !signal.aborted) call.end(unsent);
+      if (result === "completed" && !signal.aborted) call.end(unsent === undefined ? undefined : requestIdHeaders(unsent));
     },
     (err: unknown) => {
       dispose();
       onError(method, err);
       settled(err);
       const status = toGrpcStatus(err);
-      if (unsent !== undefined) status.metadata?.merge(unsent);
+      const trailers = unsent === undefined ? undefined : requestIdHeaders(unsent);
+      if (trailers !== undefined) status.metadata?.merge(trailers);
       // grpc-js's documented way to end a server stream with a status.
-      if (!signal.aborted) call.emit("error", { ...status, metadata: status.metadata ?? unsent });
+      if (!signal.aborted) call.emit("error", { ...status, metadata: status.metadata ?? trailers });
     },
   );
 }

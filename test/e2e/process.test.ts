@@ -131,7 +131,9 @@ describe("one process per SQLite file", () => {
     // "listening" line, so a SIGTERM sent on that line alone could come before them.
     expect((await fetch(`${afterStop.apiUrl}/healthz`)).status).toBe(200);
     expect(await afterStop.stop()).toBe(0);
-  });
+    // Four server processes one after another: on a loaded 2-core machine each start
+    // takes seconds, so the default 20 s is not enough for the whole sequence.
+  }, 90_000);
 });
 
 /** Every process below `pid` (children, grandchildren...), from one `ps` snapshot. */

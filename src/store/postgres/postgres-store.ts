@@ -39,7 +39,8 @@ import * as q from "./queries.js";
 import { readEvents } from "./read-events.js";
 import { toAttemptRecord } from "../attempt-rows.js";
 import { type CallRow, storable, toCallRecord } from "./rows.js";
-import { type TransactionOptions, inTransaction } from "./transaction.js";
+import type { TransactionOptions } from "./transaction.js";
+import { createGroupWriter, type GroupCommitOptions } from "./group-commit.js";
 import { checkVerification, insertVerification } from "./verifications.js";
 
 export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
@@ -56,6 +57,8 @@ export interface PostgresStoreOptions extends PoolOptions, TransactionOptions {
    * production: watchers would lose events.
    */
   readonly eventHorizon?: boolean;
+  /** How concurrent writes share one transaction (group-commit.ts). */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 export interface PostgresStore extends Store {
@@ -192,11 +195,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw err;
   }
   const hooks: TransactionOptions = options;
+  const writer = createGroupWriter(pool, hooks, options.groupCommit);
   let closing: Promise<void> | undefined;
   return {
     pool,
     createCall(call) {
-      return inTransaction(pool, hooks, { method: "createCall" }, (db) => createCall(db, options.keyring, call));
+      return writer.submit({ method: "createCall" }, (db) => createCall(db, options.keyring, call));
     },
     recordSendResult(callId, answer, nowMs, attemptOptions) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
@@ -210,10 +214,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
               providerText: storable(answer.providerText),
             }
           : { ...answer, providerCode: storable(answer.providerCode), providerText: storable(answer.providerText) };
-      return inTransaction(pool, hooks, spec, (db) => recordSendResult(db, callId, result, nowMs, attemptOptions));
+      return writer.submit(spec, (db) => recordSendResult(db, callId, result, nowMs, attemptOptions));
     },
     async recordAmbiguous(callId, attempt, detail) {
-      await inTransaction(pool, hooks, { method: "recordAmbiguous" }, (db) =>
+      await writer.submit({ method: "recordAmbiguous" }, (db) =>
         q.setAttemptAnswer(db, {
           callId,
           attempt,
@@ -246,11 +250,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         method: "startFallback",
         appended: (r: { applied: Applied | undefined }) => r.applied?.events ?? [],
       };
-      return inTransaction(pool, hooks, spec, (db) => startFallback(db, callId, attempt, provider, nowMs, fallbackOptions));
+      return writer.submit(spec, (db) => startFallback(db, callId, attempt, provider, nowMs, fallbackOptions));
     },
     ingest(provider, events, nowMs) {
       const spec = { method: "ingest", appended: (r: { appended: readonly EventRecord[] }) => r.appended };
-      return inTransaction(pool, hooks, spec, (db) => ingest(db, provider, events, nowMs));
+      return writer.submit(spec, (db) => ingest(db, provider, events, nowMs));
     },
     async getCall(callId) {
       const row = await q.callById(pool, callId);
@@ -277,10 +281,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         method: "checkVerification",
         appended: (r: { event: EventRecord | undefined }) => (r.event === undefined ? [] : [r.event]),
       };
-      return inTransaction(pool, hooks, spec, (db) => checkVerification(db, request));
+      return writer.submit(spec, (db) => checkVerification(db, request));
     },
     close() {
-      closing ??= pool.end();
+      closing ??= writer.idle().then(() => pool.end());
       return closing;
     },
   };

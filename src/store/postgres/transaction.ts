@@ -1,6 +1,7 @@
 /**
- * One store method = one transaction. Transactions that append events raise the NOTIFY
- * that wakes every replica's watchers.
+ * Store transactions. One transaction may hold the work of several store calls (the
+ * group writer, group-commit.ts); transactions that append events raise the NOTIFY that
+ * wakes every replica's watchers.
  *
  * Writers run in parallel: there is no fleet-wide lock. Two transactions wait for each
  * other only over what they share: one call's row, one provider call id (apply.ts,
@@ -19,7 +20,8 @@ import type { Db } from "./queries.js";
 export interface TransactionHooks {
   /**
    * Test-only: runs with the transaction still open, after its work and NOTIFY, just
-   * before COMMIT; lets a test hold a writer open to reproduce commit-order races.
+   * before COMMIT, once per store call the transaction holds; lets a test hold a writer
+   * open to reproduce commit-order races.
    */
   readonly beforeCommit?: (tx: { method: string; events: readonly EventRecord[] }) => Promise<void>;
 }
@@ -44,19 +46,44 @@ export interface TransactionSpec<T> {
   readonly appended?: (result: T) => readonly EventRecord[];
 }
 
+/** One store call's share of a transaction: what it does and what it appends. */
+export interface TransactionWork<T> {
+  readonly spec: TransactionSpec<T>;
+  readonly work: (db: Db) => Promise<T>;
+}
+
+/**
+ * Thrown when the connection failed once COMMIT was sent: the server may have committed.
+ * (An error the server answered, a SQLSTATE, means it rolled back.)
+ */
+export class CommitUncertain extends Error {
+  override readonly name = "CommitUncertain";
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /** SQLSTATE deadlock_detected: the server rolled this transaction back to free another. */
 const DEADLOCK_DETECTED = "40P01";
 
-function isDeadlock(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === DEADLOCK_DETECTED;
+function sqlState(err: unknown): unknown {
+  return typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
 }
 
-async function attempt<T>(
+function isDeadlock(err: unknown): boolean {
+  return sqlState(err) === DEADLOCK_DETECTED;
+}
+
+/**
+ * Runs every item's work, in order, in one transaction on one connection, and commits
+ * once; returns their results in order. Any failure rolls back all of them. An error
+ * from COMMIT itself comes wrapped in CommitUncertain: the server may have committed.
+ */
+export function runTransaction(
   pool: pg.Pool,
   hooks: TransactionOptions,
-  spec: TransactionSpec<T>,
-  work: (db: Db) => Promise<T>,
-): Promise<T> {
+  items: ReadonlyArray<TransactionWork<unknown>>,
+): Promise<unknown[]> {
   const idleMs = Math.max(0, Math.floor(hooks.idleInTransactionTimeoutMs ?? 5_000));
   return withClient(pool, async (client, markBroken) => {
     // Isolation explicit: every re-read after a row lock must see what the writer that
@@ -67,32 +94,49 @@ async function attempt<T>(
     await client.query(
       `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}`,
     );
+    let committing = false;
     try {
-      const result = await work(client);
-      const events = spec.appended?.(result) ?? [];
-      const last = events.at(-1);
-      if (last !== undefined) {
-        // Transactional: delivered to listeners only if and when this commits. The payload
-        // is only a hint (the highest sequence); listeners read the events themselves.
-        await client.query("SELECT pg_notify($1, $2)", [EVENTS_CHANNEL, String(last.sequence)]);
+      const results: unknown[] = [];
+      const appended: Array<{ method: string; events: readonly EventRecord[] }> = [];
+      let last: number | undefined;
+      for (const item of items) {
+        const result = await item.work(client);
+        results.push(result);
+        const events = item.spec.appended?.(result) ?? [];
+        appended.push({ method: item.spec.method, events });
+        for (const e of events) last = Math.max(last ?? e.sequence, e.sequence);
       }
-      await hooks.beforeCommit?.({ method: spec.method, events });
-      await client.query("COMMIT");
-      return result;
+      // Transactional: delivered to listeners only if and when this commits. The payload
+      // is only a hint (the highest sequence); listeners read the events themselves.
+      // Without the test hook it rides in COMMIT's round trip (a whole number, no quoting).
+      const notify =
+        last === undefined ? "" : `SELECT pg_notify(${client.escapeLiteral(EVENTS_CHANNEL)}, '${String(last)}'); `;
+      if (hooks.beforeCommit !== undefined) {
+        if (notify !== "") await client.query(notify);
+        for (const a of appended) await hooks.beforeCommit(a);
+        committing = true;
+        await client.query("COMMIT");
+      } else {
+        committing = true;
+        await client.query(`${notify}COMMIT`);
+      }
+      return results;
     } catch (err) {
       await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
         // The connection is unusable; the pool must not hand it out again.
         markBroken(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
       });
-      throw err;
+      const answered = typeof sqlState(err) === "string" && String(sqlState(err)).length === 5;
+      throw committing && !answered ? new CommitUncertain(err) : err;
     }
   });
 }
 
 /**
- * Runs `work` in one transaction. A deadlock is retried: without a global lock, two
- * webhook batches naming the same calls in opposite orders can lock each other's rows,
- * and the server then aborts one of them whole; run again, it finds the other's changes.
+ * Runs `work` in a transaction of its own. A deadlock is retried: without a global lock,
+ * two webhook batches naming the same calls in opposite orders can lock each other's
+ * rows, and the server then aborts one of them whole; run again, it finds the other's
+ * changes.
  */
 export async function inTransaction<T>(
   pool: pg.Pool,
@@ -101,11 +145,13 @@ export async function inTransaction<T>(
   work: (db: Db) => Promise<T>,
 ): Promise<T> {
   const attempts = Math.max(1, Math.floor(hooks.deadlockAttempts ?? 3));
+  const item = { spec, work } as TransactionWork<unknown>;
   for (let i = 1; ; i++) {
     try {
-      return await attempt(pool, hooks, spec, work);
+      const [result] = await runTransaction(pool, hooks, [item]);
+      return result as T;
     } catch (err) {
-      if (i >= attempts || !isDeadlock(err)) throw err;
+      if (i >= attempts || !isDeadlock(err)) throw err instanceof CommitUncertain ? err.cause : err;
     }
   }
 }

@@ -1,0 +1,136 @@
+/**
+ * Group commit for PostgreSQL: the writer of the process. Each store write used to be a
+ * transaction of its own: a BEGIN, a COMMIT and a WAL flush each, on its own pooled
+ * connection. Instead, writes submitted while the event loop is busy queue up and run
+ * together in one transaction once the loop has nothing else to do this turn
+ * (setImmediate), or as soon as `maxItems` wait: one BEGIN, one NOTIFY, one COMMIT and
+ * one flush for the group. Up to `maxGroups` groups run at once, each on its own
+ * connection, so a group waiting on a row lock another replica holds does not stall
+ * the process's other writes (and a test can hold one open while another commits).
+ *
+ * Items run one after another in submission order, so each sees the ones before it
+ * (limits count exactly; an idempotency key used by an earlier item is a replay). Every
+ * caller's promise settles after the COMMIT that holds its item: nothing is acknowledged
+ * before it is durable, and a Send's PENDING row is durable before its provider is asked.
+ *
+ * No savepoint per item (two round trips each): when a group fails before COMMIT (an
+ * item threw, a deadlock), it is rolled back whole and each of its items runs again in
+ * a transaction of its own, as before group commit, so only the item at fault fails.
+ * When the connection dies after COMMIT was sent, nobody knows whether the group
+ * committed: every item gets the error rather than a second, possibly double, run.
+ */
+import type pg from "pg";
+import type { Db } from "./queries.js";
+import {
+  CommitUncertain,
+  type TransactionOptions,
+  type TransactionSpec,
+  type TransactionWork,
+  inTransaction,
+  runTransaction,
+} from "./transaction.js";
+
+export interface GroupCommitOptions {
+  /** Start a group at once when this many items wait. Default 64. */
+  readonly maxItems?: number;
+  /** Groups running at once, each holding one pooled connection. Default 4. */
+  readonly maxGroups?: number;
+  /** Test and diagnostics hook: after each group COMMIT, with the number of items it held. */
+  readonly onCommit?: (items: number) => void;
+}
+
+interface Item extends TransactionWork<unknown> {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface GroupWriter {
+  /** Runs `work` in the next group; settles after the COMMIT that holds it. */
+  submit<T>(spec: TransactionSpec<T>, work: (db: Db) => Promise<T>): Promise<T>;
+  /** Settles once nothing is queued or running (before the pool closes). */
+  idle(): Promise<void>;
+}
+
+export function createGroupWriter(
+  pool: pg.Pool,
+  hooks: TransactionOptions,
+  options: GroupCommitOptions = {},
+): GroupWriter {
+  const maxItems = Math.max(1, Math.floor(options.maxItems ?? 64));
+  const maxGroups = Math.max(1, Math.floor(options.maxGroups ?? 4));
+  const queue: Item[] = [];
+  let running = 0;
+  let scheduled = false;
+  let idleWaiters: Array<() => void> = [];
+
+  async function alone(item: Item): Promise<void> {
+    try {
+      item.resolve(await inTransaction(pool, hooks, item.spec, item.work));
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+
+  async function run(group: readonly Item[]): Promise<void> {
+    const [first] = group;
+    if (group.length === 1 && first !== undefined) {
+      await alone(first);
+      options.onCommit?.(1);
+      return;
+    }
+    let results: unknown[];
+    try {
+      results = await runTransaction(pool, hooks, group);
+    } catch (err) {
+      if (err instanceof CommitUncertain) {
+        for (const item of group) item.reject(err.cause);
+        return;
+      }
+      await Promise.all(group.map(alone));
+      return;
+    }
+    options.onCommit?.(group.length);
+    for (const [i, item] of group.entries()) item.resolve(results[i]);
+  }
+
+  function pump(): void {
+    scheduled = false;
+    while (queue.length > 0 && running < maxGroups) {
+      running++;
+      void run(queue.splice(0, maxItems)).finally(() => {
+        running--;
+        if (queue.length > 0) schedule();
+        else if (running === 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      });
+    }
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
+  }
+
+  return {
+    submit<T>(spec: TransactionSpec<T>, work: (db: Db) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({
+          spec: spec as TransactionSpec<unknown>,
+          work,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
+        if (queue.length >= maxItems && running < maxGroups) pump();
+        else schedule();
+      });
+    },
+    idle() {
+      if (queue.length === 0 && running === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

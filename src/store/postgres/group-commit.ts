@@ -13,9 +13,13 @@
  * caller's promise settles after the COMMIT that holds its item: nothing is acknowledged
  * before it is durable, and a Send's PENDING row is durable before its provider is asked.
  *
- * No savepoint per item (two round trips each): when a group fails before COMMIT (an
- * item threw, a deadlock), it is rolled back whole and each of its items runs again in
- * a transaction of its own, as before group commit, so only the item at fault fails.
+ * No savepoint per item (two round trips each): when an item fails (it threw, a statement
+ * of it failed, the server aborted it to break a deadlock), the group is rolled back
+ * whole and run again in submission order: the items before it as a group, the item
+ * alone in a transaction of its own (as before group commit, with its deadlock retries),
+ * the items after it as a group. Only the item at fault fails, and each item still sees
+ * exactly the ones submitted before it. A failure outside any item (BEGIN, COMMIT) reruns
+ * every item alone, in order.
  * When the connection dies after COMMIT was sent, nobody knows whether the group
  * committed: every item gets the error rather than a second, possibly double, run.
  */
@@ -23,6 +27,7 @@ import type pg from "pg";
 import type { Db } from "./queries.js";
 import {
   CommitUncertain,
+  ItemFailed,
   type TransactionOptions,
   type TransactionSpec,
   type TransactionWork,
@@ -64,18 +69,21 @@ export function createGroupWriter(
   let idleWaiters: Array<() => void> = [];
 
   async function alone(item: Item): Promise<void> {
+    let result: unknown;
     try {
-      item.resolve(await inTransaction(pool, hooks, item.spec, item.work));
+      result = await inTransaction(pool, hooks, item.spec, item.work);
     } catch (err) {
       item.reject(err);
+      return;
     }
+    options.onCommit?.(1);
+    item.resolve(result);
   }
 
   async function run(group: readonly Item[]): Promise<void> {
     const [first] = group;
-    if (group.length === 1 && first !== undefined) {
-      await alone(first);
-      options.onCommit?.(1);
+    if (group.length <= 1) {
+      if (first !== undefined) await alone(first);
       return;
     }
     let results: unknown[];
@@ -86,7 +94,14 @@ export function createGroupWriter(
         for (const item of group) item.reject(err.cause);
         return;
       }
-      await Promise.all(group.map(alone));
+      const failed = err instanceof ItemFailed ? group[err.index] : undefined;
+      if (err instanceof ItemFailed && failed !== undefined) {
+        await run(group.slice(0, err.index));
+        await alone(failed);
+        await run(group.slice(err.index + 1));
+        return;
+      }
+      for (const item of group) await alone(item);
       return;
     }
     options.onCommit?.(group.length);

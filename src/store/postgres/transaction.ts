@@ -63,6 +63,17 @@ export class CommitUncertain extends Error {
   }
 }
 
+/** One item's work failed (it threw, or a statement of it did); `index` is its place in the transaction. */
+export class ItemFailed extends Error {
+  override readonly name = "ItemFailed";
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /** SQLSTATE deadlock_detected: the server rolled this transaction back to free another. */
 const DEADLOCK_DETECTED = "40P01";
 
@@ -76,8 +87,9 @@ function isDeadlock(err: unknown): boolean {
 
 /**
  * Runs every item's work, in order, in one transaction on one connection, and commits
- * once; returns their results in order. Any failure rolls back all of them. An error
- * from COMMIT itself comes wrapped in CommitUncertain: the server may have committed.
+ * once; returns their results in order. Any failure rolls back all of them. An item's
+ * failure comes wrapped in ItemFailed; a lost connection once COMMIT was sent, in
+ * CommitUncertain.
  */
 export function runTransaction(
   pool: pg.Pool,
@@ -99,8 +111,10 @@ export function runTransaction(
       const results: unknown[] = [];
       const appended: Array<{ method: string; events: readonly EventRecord[] }> = [];
       let last: number | undefined;
-      for (const item of items) {
-        const result = await item.work(client);
+      for (const [index, item] of items.entries()) {
+        const result = await item.work(client).catch((err: unknown) => {
+          throw new ItemFailed(index, err);
+        });
         results.push(result);
         const events = item.spec.appended?.(result) ?? [];
         appended.push({ method: item.spec.method, events });
@@ -151,7 +165,8 @@ export async function inTransaction<T>(
       const [result] = await runTransaction(pool, hooks, [item]);
       return result as T;
     } catch (err) {
-      if (i >= attempts || !isDeadlock(err)) throw err instanceof CommitUncertain ? err.cause : err;
+      const cause = err instanceof CommitUncertain || err instanceof ItemFailed ? err.cause : err;
+      if (i >= attempts || !isDeadlock(cause)) throw cause;
     }
   }
 }

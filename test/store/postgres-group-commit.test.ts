@@ -1,0 +1,176 @@
+/**
+ * Group commit on PostgreSQL (src/store/postgres/group-commit.ts): writes submitted
+ * together share one transaction, in submission order; every promise settles after the
+ * COMMIT that holds it; a failing item fails alone. Group membership is observed through
+ * the onCommit hook and a held COMMIT, never through timing.
+ */
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { CallState, FailureReason } from "../../src/core/model.js";
+import type { InboundEvent } from "../../src/core/provider.js";
+import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
+import type { PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
+import { LimitExceeded, type NewCall } from "../../src/store/store.js";
+import { testKeyring } from "../support/keyring.js";
+import { adminQuery, createTestDatabase, describePostgres, type TestDatabase } from "../support/postgres.js";
+
+const NOW = 1_700_000_000_000;
+
+function newCall(callId: string, extra: Partial<NewCall> = {}): NewCall {
+  return {
+    callId,
+    provider: "sandbox",
+    phoneMasked: "+86138****0000",
+    playTimes: 1,
+    clientReference: `ref-${callId}`,
+    metadata: {},
+    idempotencyKey: "",
+    requestHash: "k1:h",
+    nowMs: NOW,
+    ...extra,
+  };
+}
+
+function push(callId: string, key: string, state: CallState, providerCode = ""): InboundEvent {
+  return {
+    dedupeKey: key,
+    providerCallId: "",
+    callId,
+    state,
+    failureReason: FailureReason.UNSPECIFIED,
+    providerCode,
+    providerText: "",
+    occurredAtMs: undefined,
+  };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describePostgres("postgres group commit", () => {
+  let db: TestDatabase;
+  let groups: number[];
+  const open: PostgresStore[] = [];
+  const openStore = async (options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
+    const store = await createPostgresStore({
+      connectionString: db.url,
+      keyring: testKeyring(),
+      ...options,
+      groupCommit: { onCommit: (n) => groups.push(n), ...options.groupCommit },
+    });
+    open.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    groups = [];
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+    await db.drop();
+  });
+
+  it("commits concurrent writes together and settles none of them before that COMMIT", async () => {
+    const hold = { reached: deferred(), release: deferred() };
+    const store = await openStore({
+      async beforeCommit({ method }) {
+        if (method !== "createCall") return;
+        hold.reached.resolve();
+        await hold.release.promise;
+      },
+    });
+    const settled: string[] = [];
+    const writes = ["a", "b", "c"].map((id) => store.createCall(newCall(id)).then(() => settled.push(id)));
+    await hold.reached.promise;
+    // Their transaction is open, just before COMMIT: nothing acknowledged yet.
+    expect(settled).toEqual([]);
+    const outside = await adminQuery<{ n: number }>("SELECT COUNT(*)::int AS n FROM calls", [], db.url);
+    expect(outside).toEqual([{ n: 0 }]);
+    hold.release.resolve();
+    await Promise.all(writes);
+    expect(groups).toEqual([3]);
+    expect(settled.sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("counts limits exactly inside one group: of five Sends at a limit of three, the first three pass", async () => {
+    const store = await openStore();
+    const limits = [{ key: "n:x", max: 3, windowMs: 60_000, reason: "NUMBER_HOURLY_LIMIT", metadata: {} }];
+    const results = await Promise.allSettled(
+      ["a", "b", "c", "d", "e"].map((id) => store.createCall(newCall(id, { limits }))),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected"]);
+    for (const r of results.slice(3)) {
+      expect(r.status === "rejected" && r.reason instanceof LimitExceeded).toBe(true);
+    }
+    // The three before the refusal still share one commit.
+    expect(groups).toEqual([3]);
+    expect(await store.getCall("d")).toBeUndefined();
+    expect(await store.getCall("c")).toMatchObject({ state: CallState.PENDING });
+  });
+
+  it("answers a key reused inside one group as a replay of the first", async () => {
+    const store = await openStore();
+    const [first, second] = await Promise.all([
+      store.createCall(newCall("k1", { idempotencyKey: "same" })),
+      store.createCall(newCall("k2", { idempotencyKey: "same" })),
+    ]);
+    expect(groups).toEqual([2]);
+    expect(first.created).toBe(true);
+    expect(second).toMatchObject({ created: false, call: { callId: "k1" } });
+  });
+
+  it("one failing item fails alone; the others in its group commit, in order", async () => {
+    const seed = await openStore();
+    await Promise.all(["one", "two"].map((id) => seed.createCall(newCall(id))));
+    // A real SQL error raised by the server in the middle of an item, after that item
+    // already inserted an event.
+    await adminQuery(
+      `CREATE FUNCTION fail_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.provider_code = 'boom' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`,
+      [],
+      db.url,
+    );
+    await adminQuery("CREATE TRIGGER fail_boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail_boom()", [], db.url);
+    groups = [];
+
+    const results = await Promise.allSettled([
+      seed.ingest("sandbox", [push("one", "1d", CallState.DIALING)], NOW + 1),
+      seed.ingest("sandbox", [push("two", "2d", CallState.DIALING), push("two", "2r", CallState.RINGING, "boom")], NOW + 1),
+      seed.recordSendResult("nobody", { kind: "rejected", reason: FailureReason.UNKNOWN, providerCode: "", providerText: "" }, NOW + 1),
+      seed.createCall(newCall("three")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(String(results[1]?.status === "rejected" && results[1].reason)).toMatch(/injected failure/);
+    // Rerun in order: the items before each failure as a group (here one), each failing
+    // item alone (no commit), the rest after it.
+    expect(groups).toEqual([1, 1]);
+
+    expect(await seed.getCall("one")).toMatchObject({ state: CallState.DIALING });
+    // Nothing of the failed batch: not its first event, not its dedupe rows.
+    expect(await seed.getCall("two")).toMatchObject({ state: CallState.PENDING });
+    expect(await seed.listEvents({ callId: "two" }, 0, 10)).toEqual([]);
+    expect(await seed.getCall("three")).toMatchObject({ state: CallState.PENDING });
+    const keys = await adminQuery<{ dedupe_key: string }>("SELECT dedupe_key FROM inbound ORDER BY dedupe_key", [], db.url);
+    expect(keys.map((k) => k.dedupe_key)).toEqual(["1d"]);
+  });
+
+  it("runs a full queue at once, in groups of at most maxItems", async () => {
+    const store = await openStore({ groupCommit: { maxItems: 2 } });
+    await Promise.all(["a", "b", "c", "d", "e"].map((id) => store.createCall(newCall(id))));
+    expect(groups.sort()).toEqual([1, 2, 2]);
+  });
+
+  it("settles every pending write before close", async () => {
+    const store = await openStore();
+    const pending = store.createCall(newCall("late"));
+    await store.close();
+    await expect(pending).resolves.toMatchObject({ created: true });
+    const reopened = await openStore();
+    expect(await reopened.getCall("late")).toMatchObject({ state: CallState.PENDING });
+  });
+});

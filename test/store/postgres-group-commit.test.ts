@@ -60,7 +60,8 @@ describePostgres("postgres group commit", () => {
       connectionString: db.url,
       keyring: testKeyring(),
       ...options,
-      groupCommit: { onCommit: (n) => groups.push(n), ...options.groupCommit },
+      // One group at a time unless a test says otherwise, so group shapes are exact.
+      groupCommit: { maxGroups: 1, onCommit: (n) => groups.push(n), ...options.groupCommit },
     });
     open.push(store);
     return store;
@@ -162,7 +163,59 @@ describePostgres("postgres group commit", () => {
   it("runs a full queue at once, in groups of at most maxItems", async () => {
     const store = await openStore({ groupCommit: { maxItems: 2 } });
     await Promise.all(["a", "b", "c", "d", "e"].map((id) => store.createCall(newCall(id))));
-    expect(groups.sort()).toEqual([1, 2, 2]);
+    expect(groups).toEqual([2, 2, 1]);
+  });
+
+  it("spreads what waits over the free connections", async () => {
+    const store = await openStore({ groupCommit: { maxGroups: 4 } });
+    await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((id) => store.createCall(newCall(id))));
+    expect(groups).toEqual([2, 2, 2, 2]);
+  });
+
+  it("records several Send answers as one batch, each with its own events and parked pushes", async () => {
+    const store = await openStore();
+    await Promise.all(["a", "b", "c"].map((id) => store.createCall(newCall(id))));
+    // A callback for b's provider id arrives before b's answer names it: parked.
+    const early = { ...push("", "pb-dialing", CallState.DIALING), callId: undefined, providerCallId: "pc-b" };
+    expect(await store.ingest("sandbox", [early], NOW + 1)).toMatchObject({ parked: 1 });
+    groups = [];
+    const accepted = (pc: string) => ({ kind: "accepted" as const, providerCallId: pc, providerCode: "0", providerText: "" });
+    const [a, b, c] = await Promise.all([
+      store.recordSendResult("a", accepted("pc-a"), NOW + 2),
+      store.recordSendResult("b", accepted("pc-b"), NOW + 2),
+      store.recordSendResult("c", { kind: "rejected", reason: FailureReason.UNKNOWN, providerCode: "9", providerText: "" }, NOW + 2),
+    ]);
+    expect(groups).toEqual([3]);
+    expect(a?.events.map((e) => [e.callId, e.state])).toEqual([["a", CallState.ACCEPTED]]);
+    expect(b?.events.map((e) => [e.callId, e.state])).toEqual([
+      ["b", CallState.ACCEPTED],
+      ["b", CallState.DIALING],
+    ]);
+    expect(c?.events.map((e) => [e.callId, e.state])).toEqual([["c", CallState.FAILED]]);
+    expect(b?.call).toMatchObject({ state: CallState.DIALING, providerCallId: "pc-b" });
+    expect(await store.getCall("a")).toMatchObject({ state: CallState.ACCEPTED, providerCallId: "pc-a" });
+    expect((await store.listAttempts("c")).map((t) => t.outcome)).toEqual(["rejected"]);
+    // The adopted push now points at its event.
+    const rows = await adminQuery<{ disposition: string; applied: boolean }>(
+      "SELECT disposition, applied_sequence IS NOT NULL AS applied FROM inbound WHERE dedupe_key = 'pb-dialing'",
+      [],
+      db.url,
+    );
+    expect(rows).toEqual([{ disposition: "applied", applied: true }]);
+  });
+
+  it("a batch with an answer for an unknown call fails that answer alone", async () => {
+    const store = await openStore();
+    await Promise.all(["a", "b"].map((id) => store.createCall(newCall(id))));
+    const accepted = (pc: string) => ({ kind: "accepted" as const, providerCallId: pc, providerCode: "0", providerText: "" });
+    const results = await Promise.allSettled([
+      store.recordSendResult("a", accepted("pc-a"), NOW + 2),
+      store.recordSendResult("nobody", accepted("pc-x"), NOW + 2),
+      store.recordSendResult("b", accepted("pc-b"), NOW + 2),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await store.getCall("a")).toMatchObject({ state: CallState.ACCEPTED });
+    expect(await store.getCall("b")).toMatchObject({ state: CallState.ACCEPTED });
   });
 
   it("settles every pending write before close", async () => {

@@ -9,14 +9,19 @@ import type { EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
 import * as q from "./queries.js";
 import { detailColumns, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
+import { fitsOneStatement, writePlan } from "./write-plan.js";
 
-/** The rows, each with its attempts (oldest first). */
-async function withAttempts(db: q.Db, rows: readonly q.RoutedCallRow[]): Promise<LoadedCall[]> {
+type AttemptKey = Awaited<ReturnType<typeof q.attemptsOf>>[number];
+
+/** The rows, each with its attempts (oldest first); `loaded`: the attempts, already read. */
+export async function withAttempts(
+  db: q.Db,
+  rows: readonly q.RoutedCallRow[],
+  loaded?: readonly AttemptKey[],
+): Promise<LoadedCall[]> {
   const attempts = new Map<string, AttemptRef[]>();
-  for (const a of await q.attemptsOf(
-    db,
-    rows.map((r) => r.call_id),
-  )) {
+  const all = loaded === undefined ? await q.attemptsOf(db, rows.map((r) => r.call_id)) : [...loaded].sort(byAttempt);
+  for (const a of all) {
     const list = attempts.get(a.call_id) ?? [];
     list.push({ attempt: a.attempt, provider: a.provider, providerCallId: a.provider_call_id });
     attempts.set(a.call_id, list);
@@ -26,6 +31,10 @@ async function withAttempts(db: q.Db, rows: readonly q.RoutedCallRow[]): Promise
     route: row.route == null ? undefined : (row.route as CallRoute),
     attempts: attempts.get(row.call_id) ?? [],
   }));
+}
+
+function byAttempt(x: AttemptKey, y: AttemptKey): number {
+  return x.call_id === y.call_id ? x.attempt - y.attempt : x.call_id < y.call_id ? -1 : 1;
 }
 
 export async function lockCallsFor(
@@ -60,9 +69,15 @@ export async function loadParked(
 /**
  * Executes a plan's writes; returns the appended events in sequence order. Every inbound
  * row the plan settles already exists (inserted parked before planning), so its
- * disposition is one UPDATE for all.
+ * disposition is an UPDATE. One statement for the plans that fit it (write-plan.ts).
  */
 export async function executeWrites(db: q.Db, writes: Writes, nowMs: number): Promise<EventRecord[]> {
+  if (fitsOneStatement(writes)) return (await writePlan(db, writes, nowMs)).map(toEventRecord);
+  return executeStepwise(db, writes, nowMs);
+}
+
+/** Statement by statement, in the order writes.ts lists: for plans that write a row twice. */
+async function executeStepwise(db: q.Db, writes: Writes, nowMs: number): Promise<EventRecord[]> {
   const events: EventRecord[] = [];
   for (const e of writes.events) {
     const row = await q.insertEvent(db, {

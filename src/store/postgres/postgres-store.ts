@@ -16,7 +16,6 @@ import {
   type LimitRule,
   type NewCall,
   type SendResult,
-  type SendResultOptions,
   type StartFallbackOptions,
   type Store,
   limitKeys,
@@ -24,10 +23,9 @@ import {
   pruneBefore,
   retryAfter,
 } from "../store.js";
-import { type CallRoute, echoFor } from "../../core/attempts.js";
-import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
-import type { ParkedPush } from "../plan/writes.js";
-import { executeWrites, loadParked, mustLockCall } from "./plan-io.js";
+import type { CallRoute, } from "../../core/attempts.js";
+import { planFallbackStart, } from "../plan/ingest-plan.js";
+import { executeWrites, mustLockCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
@@ -39,7 +37,8 @@ import * as q from "./queries.js";
 import { readEvents } from "./read-events.js";
 import { toAttemptRecord } from "../attempt-rows.js";
 import { type CallRow, storable, toCallRecord } from "./rows.js";
-import type { TransactionOptions } from "./transaction.js";
+import { batchOf, type TransactionOptions } from "./transaction.js";
+import { answersBatchable, insertPlainCalls, isPlainCall, recordSendResults, type SendAnswer } from "./send-batch.js";
 import { createGroupWriter, type GroupCommitOptions } from "./group-commit.js";
 import { checkVerification, insertVerification } from "./verifications.js";
 
@@ -112,32 +111,16 @@ function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallR
   };
 }
 
-async function recordSendResult(
-  db: q.Db,
-  callId: string,
-  result: SendResult,
-  nowMs: number,
-  options: SendResultOptions = {},
-): Promise<Applied> {
-  if (result.kind === "accepted") {
-    // Before the call's row lock, in the order ingest takes them (queries.ts).
-    const provider = (await q.callById(db, callId))?.provider;
-    if (provider !== undefined) await q.lockProviderCallIds(db, provider, [result.providerCallId]);
-  }
-  const loaded = await mustLockCall(db, callId);
-  const { call } = loaded;
-  let holder: string | undefined;
-  let parked: ParkedPush[] = [];
-  if (result.kind === "accepted") {
-    const id = result.providerCallId || call.providerCallId;
-    if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
-      holder = (await q.callByProviderCallId(db, call.provider, result.providerCallId))?.call_id;
-    }
-    parked = await loadParked(db, call.provider, id === "" ? [] : [id], [echoFor(call.callId, call.attempt)]);
-  }
-  const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
-  const events = await executeWrites(db, writes, nowMs);
-  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events };
+function created(row: CallRow): CreateCallResult {
+  return { created: true, call: toCallRecord(row) };
+}
+
+/** Several answers in one pass when they share no call or new provider id; else one by one. */
+async function recordAnswers(db: q.Db, answers: readonly SendAnswer[]): Promise<Applied[]> {
+  if (answersBatchable(answers)) return recordSendResults(db, answers);
+  const applied: Applied[] = [];
+  for (const answer of answers) applied.push(...(await recordSendResults(db, [answer])));
+  return applied;
 }
 
 /** Throws LimitExceeded, writing nothing, when a rule would be exceeded at `nowMs` (keys locked by the caller). */
@@ -200,7 +183,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     pool,
     createCall(call) {
-      return writer.submit({ method: "createCall" }, (db) => createCall(db, options.keyring, call));
+      if (!isPlainCall(call)) return writer.submit({ method: "createCall" }, (db) => createCall(db, options.keyring, call));
+      return writer.submit(
+        { method: "createCall" },
+        async (db) => (await insertPlainCalls(db, [call])).map(created)[0] as CreateCallResult,
+        batchOf("plain-call", call, async (db, calls: readonly NewCall[]) => (await insertPlainCalls(db, calls)).map(created)),
+      );
     },
     recordSendResult(callId, answer, nowMs, attemptOptions) {
       const spec = { method: "recordSendResult", appended: (r: Applied) => r.events };
@@ -214,7 +202,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
               providerText: storable(answer.providerText),
             }
           : { ...answer, providerCode: storable(answer.providerCode), providerText: storable(answer.providerText) };
-      return writer.submit(spec, (db) => recordSendResult(db, callId, result, nowMs, attemptOptions));
+      const item: SendAnswer = { callId, result, nowMs, options: attemptOptions ?? {} };
+      return writer.submit(
+        spec,
+        async (db) => (await recordSendResults(db, [item]))[0] as Applied,
+        batchOf("send-answer", item, recordAnswers),
+      );
     },
     async recordAmbiguous(callId, attempt, detail) {
       await writer.submit({ method: "recordAmbiguous" }, (db) =>

@@ -46,10 +46,28 @@ export interface TransactionSpec<T> {
   readonly appended?: (result: T) => readonly EventRecord[];
 }
 
+/**
+ * Items of one kind that can run together: consecutive items of a transaction with the
+ * same key run as one call of `run` (fewer round trips), with their inputs in order.
+ */
+export interface Batch<T> {
+  readonly key: string;
+  readonly input: unknown;
+  /** Returns one result per input, in order; a throw fails all of them. */
+  readonly run: (db: Db, inputs: readonly unknown[]) => Promise<readonly T[]>;
+}
+
+/** A Batch whose inputs are typed; the one place its inputs are cast back. */
+export function batchOf<I, T>(key: string, input: I, run: (db: Db, inputs: readonly I[]) => Promise<readonly T[]>): Batch<T> {
+  return { key, input, run: (db, inputs) => run(db, inputs as readonly I[]) };
+}
+
 /** One store call's share of a transaction: what it does and what it appends. */
 export interface TransactionWork<T> {
   readonly spec: TransactionSpec<T>;
+  /** Runs this item alone. */
   readonly work: (db: Db) => Promise<T>;
+  readonly batch?: Batch<T> | undefined;
 }
 
 /**
@@ -63,12 +81,16 @@ export class CommitUncertain extends Error {
   }
 }
 
-/** One item's work failed (it threw, or a statement of it did); `index` is its place in the transaction. */
+/**
+ * An item's work failed (it threw, or a statement of it did): the `count` items from
+ * `index` on, which ran as one batch (1 when it ran alone).
+ */
 export class ItemFailed extends Error {
   override readonly name = "ItemFailed";
   constructor(
     readonly index: number,
     override readonly cause: unknown,
+    readonly count = 1,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
@@ -83,6 +105,14 @@ function sqlState(err: unknown): unknown {
 
 function isDeadlock(err: unknown): boolean {
   return sqlState(err) === DEADLOCK_DETECTED;
+}
+
+/** The items from `index` that run together: consecutive ones of the same batch key. */
+function batchAt(items: ReadonlyArray<TransactionWork<unknown>>, index: number): ReadonlyArray<TransactionWork<unknown>> {
+  const key = items[index]?.batch?.key;
+  let end = index + 1;
+  while (key !== undefined && end < items.length && items[end]?.batch?.key === key) end++;
+  return items.slice(index, end);
 }
 
 /**
@@ -111,14 +141,27 @@ export function runTransaction(
       const results: unknown[] = [];
       const appended: Array<{ method: string; events: readonly EventRecord[] }> = [];
       let last: number | undefined;
-      for (const [index, item] of items.entries()) {
-        const result = await item.work(client).catch((err: unknown) => {
-          throw new ItemFailed(index, err);
-        });
-        results.push(result);
-        const events = item.spec.appended?.(result) ?? [];
-        appended.push({ method: item.spec.method, events });
-        for (const e of events) last = Math.max(last ?? e.sequence, e.sequence);
+      for (let index = 0; index < items.length; ) {
+        const run = batchAt(items, index);
+        const [first] = run;
+        const batch = first?.batch;
+        let out: readonly unknown[];
+        try {
+          out =
+            run.length > 1 && batch !== undefined
+              ? await batch.run(client, run.map((r) => r.batch?.input))
+              : [await (first as TransactionWork<unknown>).work(client)];
+        } catch (err) {
+          throw new ItemFailed(index, err, run.length);
+        }
+        for (const [j, item] of run.entries()) {
+          const result = out[j];
+          results.push(result);
+          const events = item.spec.appended?.(result) ?? [];
+          appended.push({ method: item.spec.method, events });
+          for (const e of events) last = Math.max(last ?? e.sequence, e.sequence);
+        }
+        index += run.length;
       }
       // Transactional: delivered to listeners only if and when this commits. The payload
       // is only a hint (the highest sequence); listeners read the events themselves.

@@ -1,0 +1,155 @@
+/**
+ * A plan's writes (src/store/plan/writes.ts) in one statement, one round trip: every
+ * table's rows go as parallel arrays (unnest), one data-modifying CTE per kind of write.
+ * A Send's answer, a callback or a Kingsoft batch thus writes in one statement where it
+ * took one per event, call, attempt and fallback.
+ *
+ * The CTEs run on one snapshot and cannot see each other's rows, so the statement
+ * serves only plans whose writes never touch one row twice: each call moved once (the
+ * planner's promise), and no attempt both started, answered or given a provider id in the
+ * same plan. Any other plan goes statement by statement (plan-io.ts). Events are inserted
+ * in plan order, so their sequences are drawn in that order; an inbound row's applied
+ * sequence is looked up by the event's rank among them.
+ */
+import type { Writes } from "../plan/writes.js";
+import { EVENT_COLUMNS, type Db } from "./queries.js";
+import { detailColumns, type EventRow } from "./rows.js";
+
+const WRITE_PLAN_SQL = `
+WITH ev AS (
+  INSERT INTO events (call_id, client_reference, state, failure_reason, provider, provider_call_id,
+    provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional, tenant, attempt,
+    continues, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
+  SELECT call_id, client_reference, state, failure_reason, provider, provider_call_id,
+    provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional, tenant, attempt,
+    continues, pressed_key, duration_seconds, answered_at_ms, ended_at_ms
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::bigint[], $10::bigint[], $11::boolean[], $12::text[], $13::int[], $14::boolean[],
+    $15::text[], $16::int[], $17::bigint[], $18::bigint[])
+    WITH ORDINALITY AS u(call_id, client_reference, state, failure_reason, provider, provider_call_id,
+      provider_code, provider_text, occurred_at_ms, recorded_at_ms, provisional, tenant, attempt,
+      continues, pressed_key, duration_seconds, answered_at_ms, ended_at_ms, i)
+  ORDER BY i
+  RETURNING ${EVENT_COLUMNS}
+),
+ranked AS (SELECT sequence, (row_number() OVER (ORDER BY sequence))::int - 1 AS idx FROM ev),
+moved AS (
+  UPDATE calls SET state = u.state, failure_reason = u.failure_reason,
+    reason_provisional = u.reason_provisional, continues = u.continues,
+    provider_call_id = u.provider_call_id, attempt = u.attempt, provider = u.provider,
+    updated_at_ms = u.updated_at_ms,
+    sealed_request = CASE WHEN u.state IN (6, 7) AND NOT u.continues THEN NULL ELSE calls.sealed_request END
+  FROM unnest($19::text[], $20::int[], $21::int[], $22::boolean[], $23::boolean[], $24::text[],
+    $25::int[], $26::text[], $27::bigint[])
+    AS u(call_id, state, failure_reason, reason_provisional, continues, provider_call_id, attempt,
+      provider, updated_at_ms)
+  WHERE calls.call_id = u.call_id
+),
+started AS (
+  INSERT INTO attempts (call_id, attempt, provider, started_at_ms)
+  SELECT call_id, attempt, provider, $49 FROM unnest($28::text[], $29::int[], $30::text[])
+    AS u(call_id, attempt, provider)
+),
+answered AS (
+  UPDATE attempts SET outcome = u.outcome,
+    provider_call_id = CASE WHEN u.provider_call_id <> '' THEN u.provider_call_id ELSE attempts.provider_call_id END,
+    failure_reason = u.failure_reason, provider_code = u.provider_code,
+    provider_text = u.provider_text, ended_at_ms = u.ended_at_ms
+  FROM unnest($31::text[], $32::int[], $33::text[], $34::text[], $35::int[], $36::text[],
+    $37::text[], $38::bigint[])
+    AS u(call_id, attempt, outcome, provider_call_id, failure_reason, provider_code, provider_text, ended_at_ms)
+  WHERE attempts.call_id = u.call_id AND attempts.attempt = u.attempt
+),
+revealed AS (
+  UPDATE attempts SET provider_call_id = u.provider_call_id
+  FROM unnest($39::text[], $40::int[], $41::text[]) AS u(call_id, attempt, provider_call_id)
+  WHERE attempts.call_id = u.call_id AND attempts.attempt = u.attempt AND attempts.provider_call_id = ''
+),
+decided AS (
+  INSERT INTO fallbacks (call_id, attempt, decided_at_ms)
+  SELECT call_id, attempt, $49 FROM unnest($42::text[], $43::int[]) AS u(call_id, attempt)
+  ON CONFLICT (call_id) DO NOTHING
+),
+settled AS (
+  UPDATE inbound SET disposition = u.disposition, call_id = u.call_id, applied_sequence = r.sequence
+  FROM unnest($44::text[], $45::text[], $46::text[], $47::text[], $48::int[])
+    AS u(provider, dedupe_key, disposition, call_id, event_index)
+    LEFT JOIN ranked r ON r.idx = u.event_index
+  WHERE inbound.provider = u.provider AND inbound.dedupe_key = u.dedupe_key
+)
+SELECT * FROM ev ORDER BY sequence`;
+
+/** Whether one statement can carry the plan: no row written twice (see above). */
+export function fitsOneStatement(writes: Writes): boolean {
+  const calls = new Set(writes.calls.map((c) => c.callId));
+  if (calls.size !== writes.calls.length) return false;
+  const attempts = new Set<string>();
+  const lists = [writes.newAttempts, writes.attemptAnswers, writes.attemptProviderCallIds];
+  for (const list of lists) {
+    for (const a of list) {
+      const key = `${a.callId}\u0000${a.attempt}`;
+      if (attempts.has(key)) return false;
+      attempts.add(key);
+    }
+  }
+  return true;
+}
+
+/** Runs the plan's writes (fitsOneStatement must hold); returns the events in sequence order. */
+export async function writePlan(db: Db, writes: Writes, nowMs: number): Promise<EventRow[]> {
+  const ev = writes.events.map((e) => ({ e, d: detailColumns(e.details) }));
+  const answers = writes.attemptAnswers;
+  const inbound = writes.inbound.filter((w) => !(w.received && w.disposition === "parked"));
+  const { rows } = await db.query<EventRow>(WRITE_PLAN_SQL, [
+    ev.map(({ e }) => e.callId),
+    ev.map(({ e }) => e.clientReference),
+    ev.map(({ e }) => e.state),
+    ev.map(({ e }) => e.failureReason),
+    ev.map(({ e }) => e.provider),
+    ev.map(({ e }) => e.providerCallId),
+    ev.map(({ e }) => e.providerCode),
+    ev.map(({ e }) => e.providerText),
+    ev.map(({ e }) => e.occurredAtMs ?? null),
+    ev.map(({ e }) => e.recordedAtMs),
+    ev.map(({ e }) => e.provisional),
+    ev.map(({ e }) => e.tenant),
+    ev.map(({ e }) => e.attempt),
+    ev.map(({ e }) => e.continues),
+    ev.map(({ d }) => d.pressed_key),
+    ev.map(({ d }) => d.duration_seconds),
+    ev.map(({ d }) => d.answered_at_ms),
+    ev.map(({ d }) => d.ended_at_ms),
+    writes.calls.map((c) => c.callId),
+    writes.calls.map((c) => c.state),
+    writes.calls.map((c) => c.failureReason),
+    writes.calls.map((c) => c.reasonProvisional),
+    writes.calls.map((c) => c.continues),
+    writes.calls.map((c) => c.providerCallId),
+    writes.calls.map((c) => c.attempt),
+    writes.calls.map((c) => c.provider),
+    writes.calls.map((c) => c.updatedAtMs),
+    writes.newAttempts.map((a) => a.callId),
+    writes.newAttempts.map((a) => a.attempt),
+    writes.newAttempts.map((a) => a.provider),
+    answers.map((a) => a.callId),
+    answers.map((a) => a.attempt),
+    answers.map((a) => a.outcome),
+    answers.map((a) => a.providerCallId),
+    answers.map((a) => a.failureReason),
+    answers.map((a) => a.providerCode),
+    answers.map((a) => a.providerText),
+    answers.map((a) => a.endedAtMs),
+    writes.attemptProviderCallIds.map((a) => a.callId),
+    writes.attemptProviderCallIds.map((a) => a.attempt),
+    writes.attemptProviderCallIds.map((a) => a.providerCallId),
+    writes.fallbacks.map((f) => f.callId),
+    writes.fallbacks.map((f) => f.attempt),
+    inbound.map((w) => w.provider),
+    inbound.map((w) => w.push.dedupeKey),
+    inbound.map((w) => w.disposition),
+    inbound.map((w) => w.callId),
+    inbound.map((w) => w.eventIndex ?? null),
+    nowMs,
+  ]);
+  return rows;
+}

@@ -8,8 +8,9 @@
  * connection, so a group waiting on a row lock another replica holds does not stall
  * the process's other writes (and a test can hold one open while another commits).
  *
- * Items run one after another in submission order, so each sees the ones before it
- * (limits count exactly; an idempotency key used by an earlier item is a replay). Every
+ * Items run one after another in submission order (but see batched()), so each sees the
+ * ones before it (limits count exactly; an idempotency key used by an earlier item is a
+ * replay). Every
  * caller's promise settles after the COMMIT that holds its item: nothing is acknowledged
  * before it is durable, and a Send's PENDING row is durable before its provider is asked.
  *
@@ -84,6 +85,28 @@ export function createGroupWriter(
     item.resolve(result);
   }
 
+  /**
+   * Items of one batch kind moved next to the first of them, so they run as one batch;
+   * every other item keeps its place, and each kind its items' order. Any order is
+   * correct here: every item of a group was submitted before the group started and is
+   * answered after its COMMIT, so they are concurrent and no caller can tell.
+   */
+  function batched(items: readonly Item[]): Item[] {
+    const runs: Item[][] = [];
+    const byKey = new Map<string, Item[]>();
+    for (const item of items) {
+      const key = item.batch?.key;
+      const open = key === undefined ? undefined : byKey.get(key);
+      if (open !== undefined) open.push(item);
+      else {
+        const run = [item];
+        runs.push(run);
+        if (key !== undefined) byKey.set(key, run);
+      }
+    }
+    return runs.flat();
+  }
+
   async function run(group: readonly Item[]): Promise<void> {
     const [first] = group;
     if (group.length <= 1) {
@@ -119,7 +142,7 @@ export function createGroupWriter(
       // groups of 4 side by side, each still one commit.
       const size = Math.min(maxItems, Math.ceil(queue.length / (maxGroups - running)));
       running++;
-      void run(queue.splice(0, size)).finally(() => {
+      void run(batched(queue.splice(0, size))).finally(() => {
         running--;
         if (queue.length > 0) schedule();
         else if (running === 0) {

@@ -218,6 +218,33 @@ describePostgres("postgres group commit", () => {
     expect(await store.getCall("b")).toMatchObject({ state: CallState.ACCEPTED });
   });
 
+  it("stores several webhook requests as one batch, each answered with what its own pushes did", async () => {
+    const store = await openStore();
+    await Promise.all(["a", "b", "c"].map((id) => store.createCall(newCall(id))));
+    const accepted = (pc: string) => ({ kind: "accepted" as const, providerCallId: pc, providerCode: "0", providerText: "" });
+    await Promise.all(["a", "b", "c"].map((id) => store.recordSendResult(id, accepted(`pc-${id}`), NOW + 1)));
+    groups = [];
+    const byPc = (pc: string, key: string, state: CallState) => ({ ...push("", key, state), callId: undefined, providerCallId: pc });
+    const [a, b, c, again, unknown] = await Promise.all([
+      store.ingest("sandbox", [byPc("pc-a", "a-ring", CallState.RINGING)], NOW + 2),
+      store.ingest("sandbox", [byPc("pc-b", "b-ans", CallState.ANSWERED), byPc("pc-b", "b-ring", CallState.RINGING)], NOW + 2),
+      store.ingest("sandbox", [push("c", "c-dial", CallState.DIALING)], NOW + 2),
+      store.ingest("sandbox", [byPc("pc-x", "a-ring", CallState.RINGING)], NOW + 2),
+      store.ingest("sandbox", [byPc("pc-nobody", "n-ring", CallState.RINGING)], NOW + 2),
+    ]);
+    expect(groups).toEqual([5]);
+    expect(a).toMatchObject({ duplicates: 0, stale: 0, parked: 0 });
+    expect(a?.appended.map((e) => [e.callId, e.state])).toEqual([["a", CallState.RINGING]]);
+    // RINGING after ANSWERED in one request: kept for audit, not applied.
+    expect(b).toMatchObject({ duplicates: 0, stale: 1, parked: 0 });
+    expect(b?.appended.map((e) => [e.callId, e.state])).toEqual([["b", CallState.ANSWERED]]);
+    expect(c?.appended.map((e) => [e.callId, e.state])).toEqual([["c", CallState.DIALING]]);
+    // The same dedupe key as an earlier request of the batch: a duplicate, nothing stored.
+    expect(again).toEqual({ appended: [], duplicates: 1, stale: 0, parked: 0 });
+    expect(unknown).toEqual({ appended: [], duplicates: 0, stale: 0, parked: 1 });
+    expect(await store.getCall("b")).toMatchObject({ state: CallState.ANSWERED });
+  });
+
   it("settles every pending write before close", async () => {
     const store = await openStore();
     const pending = store.createCall(newCall("late"));

@@ -29,6 +29,7 @@ import { executeWrites, mustLockCall } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { ingest } from "./ingest.js";
+import { type IngestRequest, ingestMany } from "./ingest-batch.js";
 import { keyLegacyFingerprints } from "./legacy-fingerprints.js";
 import * as lifecycle from "./lifecycle.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
@@ -247,7 +248,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     ingest(provider, events, nowMs) {
       const spec = { method: "ingest", appended: (r: { appended: readonly EventRecord[] }) => r.appended };
-      return writer.submit(spec, (db) => ingest(db, provider, events, nowMs));
+      const request: IngestRequest = { provider, pushes: events, nowMs };
+      return writer.submit(
+        spec,
+        (db) => ingest(db, provider, events, nowMs),
+        batchOf(`ingest:${provider}`, request, ingestMany),
+      );
     },
     async getCall(callId) {
       const row = await q.callById(pool, callId);

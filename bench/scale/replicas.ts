@@ -1,0 +1,345 @@
+/**
+ * Two replicas on one PostgreSQL database (bench/README.md, "PostgreSQL"):
+ *
+ *   1. callbacks across replicas: sandbox callbacks POSTed open loop at --rate for
+ *      --seconds into replica A's webhook port, each for a call a client watches
+ *      (WatchStatus) on replica B; latency from each POST's scheduled time to the event
+ *      at the client (A commits, NOTIFY wakes B's listener, B reads and delivers).
+ *      Target: the rate held, p99 ≤ 30 ms.
+ *   2. Send throughput (h2load, as bench/run.ts): the SQLite server alone, one PostgreSQL
+ *      replica alone, then both replicas at once (one h2load each, the same load per
+ *      replica). Targets: one replica's rate ≥ 0.5 × SQLite's, two ≥ 1.6 × one.
+ *
+ *   npx tsx bench/scale/replicas.ts [--rounds 1] [--rate 1000] [--seconds 5] [--connections 10]
+ *       [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
+ *
+ * Processes: this orchestrator; the replicas (replica.ts, each its own process, from
+ * dist/); the watching client (watchers.ts) and the callback generator (load.ts); h2load.
+ * Each round gets a fresh database (bench/postgres.ts), dropped after.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import pg from "pg";
+import { CallState, SendRequestSchema, SendResponseSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
+import { type H2loadResult, h2loadVersion, runH2load } from "../h2load.js";
+import { ADMIN_URL_SHOWN, postgresProblem, withBenchDatabase } from "../postgres.js";
+import { grpcFrame, grpcUnaryMessage, probe } from "../probe.js";
+import { build } from "./build.js";
+import { Child } from "./ipc.js";
+import type { Item, OpenLoopResult } from "./load.js";
+import type { ReplicaSetup } from "./replica.js";
+import type { WatchedCall } from "./server.js";
+import type { Arrivals } from "./watchers.js";
+
+const TARGETS = { rate: 1000, p99Ms: 30, perReplica: 0.5, twoOverOne: 1.6 } as const;
+const SEND = "/voicecode.v1.VoiceCode/Send";
+const GRPC_HEADERS = { "content-type": "application/grpc", te: "trailers" } as const;
+
+interface Options {
+  rounds: number;
+  rate: number;
+  seconds: number;
+  connections: number;
+  duration: number;
+  warmup: number;
+  clients: number;
+  streams: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "1" },
+      rate: { type: "string", default: "1000" },
+      seconds: { type: "string", default: "5" },
+      connections: { type: "string", default: "10" },
+      duration: { type: "string", default: "5" },
+      warmup: { type: "string", default: "2" },
+      clients: { type: "string", default: "4" },
+      streams: { type: "string", default: "32" },
+    },
+  });
+  const n = (name: keyof typeof values) => {
+    const x = Number(values[name]);
+    if (!Number.isInteger(x) || x < 1) throw new Error(`--${name} must be a positive integer, not ${values[name]}`);
+    return x;
+  };
+  return {
+    rounds: n("rounds"),
+    rate: n("rate"),
+    seconds: n("seconds"),
+    connections: n("connections"),
+    duration: n("duration"),
+    warmup: n("warmup"),
+    clients: n("clients"),
+    streams: n("streams"),
+  };
+}
+
+interface Latency {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly achievedPerSec: number;
+  readonly delivered: number;
+  readonly offered: number;
+  readonly failedPosts: number;
+  readonly generatorLagMs: number;
+}
+
+interface Round {
+  latency: Latency;
+  sqlite: number;
+  one: number;
+  two: { a: number; b: number };
+  load: number[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function stopAll(children: readonly Child[]): Promise<void> {
+  for (const c of children) {
+    await c.call("stop").catch(() => undefined);
+    await c.stop().catch(() => c.kill());
+  }
+}
+
+async function startReplica(args: { databaseUrl?: string; dir: string }): Promise<{ child: Child; setup: ReplicaSetup }> {
+  const child = Child.start("./replica.ts", []);
+  try {
+    return { child, setup: await child.call<ReplicaSetup>("setup", args) };
+  } catch (err) {
+    child.kill();
+    throw err;
+  }
+}
+
+const sandboxBody = (c: WatchedCall) =>
+  JSON.stringify({ callId: c.providerCallId, userData: c.callId, event: "ringing", code: "180", text: "Ringing", timestamp: new Date().toISOString() });
+
+/** Part 1: callbacks into replica A, each watched on replica B. */
+async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, bSetup: ReplicaSetup, log: (s: string) => void): Promise<Latency> {
+  const offered = o.rate * o.seconds;
+  log(`placing ${offered} calls on replica A…`);
+  const calls = await a.call<WatchedCall[]>("place", { n: offered, concurrency: 32 });
+  const internal = await b.call<number>("subscribers");
+  const watchers = Child.start("./watchers.ts", []);
+  const load = Child.start("./load.ts", []);
+  try {
+    await watchers.call("open", { port: process.env.WATCH_ON_A ? aSetup.grpcPort : bSetup.grpcPort, connections: o.connections, calls });
+    // Every watch subscribed on B (after its first read): the streams are open.
+    while (!process.env.WATCH_ON_A && (await b.call<number>("subscribers")) - internal < calls.length) await sleep(50);
+    if (process.env.WATCH_ON_A) await sleep(3000);
+    const opening = await watchers.call<Arrivals>("arrivals");
+    if (opening.ended > 0) throw new Error(`${opening.ended} streams ended early: ${opening.errors.join("; ")}`);
+    await watchers.call("resetArrivals");
+    const items: Item[] = calls.map((c) => ({ key: c.callId, body: sandboxBody(c) }));
+    const sent = await load.call<OpenLoopResult>("openLoop", { url: aSetup.sandboxUrl, rate: o.rate, items });
+    let arrivals = await watchers.call<Arrivals>("arrivals");
+    for (let i = 0; i < 100 && Object.keys(arrivals.first).length < sent.ok; i++) {
+      await sleep(50);
+      arrivals = await watchers.call<Arrivals>("arrivals");
+    }
+    const latencies: number[] = [];
+    let lastArrival = sent.firstMs;
+    for (const item of items) {
+      const at = arrivals.first[item.key];
+      const scheduled = sent.scheduled[item.key];
+      if (at === undefined || scheduled === undefined) continue;
+      latencies.push(at - scheduled);
+      lastArrival = Math.max(lastArrival, at);
+    }
+    latencies.sort((x, y) => x - y);
+    const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
+    const latency: Latency = {
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1) ?? Number.NaN,
+      achievedPerSec: latencies.length / (windowMs / 1000),
+      delivered: latencies.length,
+      offered,
+      failedPosts: sent.failed,
+      generatorLagMs: sent.maxLagMs,
+    };
+    log(
+      `callbacks A → watcher on B at ${o.rate}/s: delivered ${latency.delivered}/${offered}, p50 ${latency.p50Ms.toFixed(2)} ms, ` +
+        `p99 ${latency.p99Ms.toFixed(2)} ms, ${latency.achievedPerSec.toFixed(0)}/s`,
+    );
+    await watchers.call("close").catch(() => undefined);
+    return latency;
+  } finally {
+    await watchers.stop().catch(() => watchers.kill());
+    await load.stop().catch(() => load.kill());
+  }
+}
+
+/** One Send through node:http2, checked: grpc-status 0 and an ACCEPTED call. */
+async function probeSend(port: number, body: Buffer): Promise<void> {
+  const response = await probe(`http://127.0.0.1:${port}`, SEND, GRPC_HEADERS, body);
+  const message = fromBinary(SendResponseSchema, grpcUnaryMessage(response));
+  if (message.state !== CallState.ACCEPTED) throw new Error(`Send answered state ${CallState[message.state]}`);
+}
+
+/** h2load Sends at the given replicas at once, one h2load each; the probes before and after. */
+async function sends(o: Options, dir: string, ports: readonly number[], tag: string): Promise<H2loadResult[]> {
+  const body = grpcFrame(toBinary(SendRequestSchema, create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "replicas" })));
+  const bodyFile = join(dir, "send.body");
+  writeFileSync(bodyFile, body);
+  for (const port of ports) await probeSend(port, body);
+  const results = await Promise.all(
+    ports.map((port, i) =>
+      runH2load({
+        url: `http://127.0.0.1:${port}${SEND}`,
+        bodyFile,
+        headers: Object.entries(GRPC_HEADERS).map(([k, v]) => `${k}: ${v}`),
+        clients: o.clients,
+        streams: o.streams,
+        warmupSeconds: o.warmup,
+        durationSeconds: o.duration,
+        logFile: join(dir, `${tag}-${i}.log`),
+      }),
+    ),
+  );
+  for (const port of ports) await probeSend(port, body);
+  for (const r of results) {
+    if (r.failed > 0 || r.status2xx === 0) throw new Error(`${tag}: h2load reports ${r.failed} failed requests, ${r.status2xx} 2xx`);
+  }
+  return results;
+}
+
+/**
+ * h2load sees HTTP 200 even for a gRPC error, so the database is asked too: there are at
+ * least as many accepted calls as h2load counted successes, and no more calls without
+ * their answer than requests h2load cut off in flight when it stopped (`inFlight`).
+ */
+async function checkSends(databaseUrl: string, succeeded: number, inFlight: number, tag: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ accepted: string; other: string }>(
+      `SELECT COUNT(*) FILTER (WHERE state = ${CallState.ACCEPTED}) AS accepted,
+              COUNT(*) FILTER (WHERE state <> ${CallState.ACCEPTED}) AS other FROM calls WHERE client_reference = 'replicas'`,
+    );
+    const accepted = Number(rows[0]?.accepted ?? 0);
+    const other = Number(rows[0]?.other ?? 0);
+    if (other > inFlight || accepted < succeeded) {
+      throw new Error(`${tag}: ${accepted} accepted and ${other} other calls for ${succeeded} successful Sends`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function runRound(o: Options, dir: string, log: (s: string) => void): Promise<Round> {
+  const loads: number[] = [loadavg()[0] ?? 0];
+  // SQLite, one server: the per-replica baseline, measured in the same round.
+  let sqlite: number;
+  {
+    const { child, setup } = await startReplica({ dir: mkdtempSync(join(dir, "sqlite-")) });
+    try {
+      const [r] = await sends(o, dir, [setup.grpcPort], "sqlite");
+      sqlite = r?.reqPerSec ?? Number.NaN;
+      log(`Send, SQLite server: ${sqlite.toFixed(0)} req/s`);
+    } finally {
+      await stopAll([child]);
+    }
+  }
+  loads.push(loadavg()[0] ?? 0);
+  return withBenchDatabase(async (databaseUrl) => {
+    const a = await startReplica({ databaseUrl, dir });
+    const b = await startReplica({ databaseUrl, dir }).catch(async (err: unknown) => {
+      await stopAll([a.child]);
+      throw err;
+    });
+    try {
+      const latency = await callbacks(o, a.child, a.setup, b.child, b.setup, log);
+      loads.push(loadavg()[0] ?? 0);
+      const [one] = await sends(o, dir, [a.setup.grpcPort], "one");
+      if (one === undefined) throw new Error("no h2load result");
+      log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s`);
+      loads.push(loadavg()[0] ?? 0);
+      const [ta, tb] = await sends(o, dir, [a.setup.grpcPort, b.setup.grpcPort], "two");
+      if (ta === undefined || tb === undefined) throw new Error("no h2load result");
+      log(`Send, two PostgreSQL replicas: ${ta.reqPerSec.toFixed(0)} + ${tb.reqPerSec.toFixed(0)} req/s`);
+      loads.push(loadavg()[0] ?? 0);
+      await checkSends(databaseUrl, one.status2xx + ta.status2xx + tb.status2xx, 3 * o.clients * o.streams, "PostgreSQL Sends");
+      return { latency, sqlite, one: one.reqPerSec, two: { a: ta.reqPerSec, b: tb.reqPerSec }, load: loads };
+    } finally {
+      await stopAll([a.child, b.child]);
+    }
+  });
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+function spread(values: readonly number[], digits: number): string {
+  const text = median(values).toFixed(digits);
+  return values.length < 2 ? text : `${text} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+}
+const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
+
+function report(o: Options, rounds: readonly Round[]): string {
+  const held = rounds.map((r) => r.latency.achievedPerSec);
+  const p99 = rounds.map((r) => r.latency.p99Ms);
+  const perReplica = rounds.map((r) => r.one / r.sqlite);
+  const twoOverOne = rounds.map((r) => (r.two.a + r.two.b) / r.one);
+  const lines = [
+    "| case | figure | target | result |",
+    "|---|---:|---:|---|",
+    `| callbacks into A, watched on B, offered ${o.rate}/s for ${o.seconds} s: achieved /s | ${spread(held, 0)} | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(held) >= o.rate * 0.99 && rounds.every((r) => r.latency.delivered === r.latency.offered))} |`,
+    `| … POST → event at the client on B, p50 / p99 / max (ms) | ${spread(rounds.map((r) => r.latency.p50Ms), 2)} / ${spread(p99, 2)} / ${spread(rounds.map((r) => r.latency.maxMs), 1)} | p99 ≤ ${TARGETS.p99Ms} | ${verdict(median(p99) <= TARGETS.p99Ms)} |`,
+    `| Send, SQLite server (req/s) | ${spread(rounds.map((r) => r.sqlite), 0)} | | |`,
+    `| Send, one PostgreSQL replica (req/s) | ${spread(rounds.map((r) => r.one), 0)} | | |`,
+    `| Send, two PostgreSQL replicas (req/s, A + B) | ${spread(rounds.map((r) => r.two.a + r.two.b), 0)} | | |`,
+    `| one PostgreSQL replica ÷ SQLite | ${spread(perReplica, 2)} | ≥ ${TARGETS.perReplica} | ${verdict(median(perReplica) >= TARGETS.perReplica)} |`,
+    `| two replicas ÷ one | ${spread(twoOverOne, 2)} | ≥ ${TARGETS.twoOverOne} | ${verdict(median(twoOverOne) >= TARGETS.twoOverOne)} |`,
+    "",
+    `Callback POSTs not answered 200: ${rounds.reduce((n, r) => n + r.latency.failedPosts, 0)}; the generator's worst lag behind its schedule: ${spread(rounds.map((r) => r.latency.generatorLagMs), 1)} ms.`,
+    `1-minute load average at the start of each part: ${rounds.map((r) => r.load.map((l) => l.toFixed(1)).join(" / ")).join("; ")}.`,
+  ];
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const h2load = h2loadVersion();
+  if (h2load === undefined) {
+    console.error("h2load not found: apt-get install nghttp2-client (or set H2LOAD)");
+    process.exitCode = 1;
+    return;
+  }
+  const problem = await postgresProblem();
+  if (problem !== undefined) {
+    console.error(`PostgreSQL at ${ADMIN_URL_SHOWN} is unreachable (${problem})`);
+    process.exitCode = 1;
+    return;
+  }
+  build();
+  const cpu = cpus();
+  console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${h2load}; ${JSON.stringify(o)}\n`);
+  const dir = mkdtempSync(join(tmpdir(), "voicecode-bench-replicas-"));
+  const rounds: Round[] = [];
+  try {
+    for (let r = 1; r <= o.rounds; r++) rounds.push(await runRound(o, dir, (s) => console.error(`round ${r}  ${s}`)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(report(o, rounds));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

@@ -134,10 +134,9 @@ async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, b
   const watchers = Child.start("./watchers.ts", []);
   const load = Child.start("./load.ts", []);
   try {
-    await watchers.call("open", { port: process.env.WATCH_ON_A ? aSetup.grpcPort : bSetup.grpcPort, connections: o.connections, calls });
+    await watchers.call("open", { port: bSetup.grpcPort, connections: o.connections, calls });
     // Every watch subscribed on B (after its first read): the streams are open.
-    while (!process.env.WATCH_ON_A && (await b.call<number>("subscribers")) - internal < calls.length) await sleep(50);
-    if (process.env.WATCH_ON_A) await sleep(3000);
+    while ((await b.call<number>("subscribers")) - internal < calls.length) await sleep(50);
     const opening = await watchers.call<Arrivals>("arrivals");
     if (opening.ended > 0) throw new Error(`${opening.ended} streams ended early: ${opening.errors.join("; ")}`);
     await watchers.call("resetArrivals");

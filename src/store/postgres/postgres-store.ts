@@ -3,7 +3,9 @@
  * the SQLite engine, with every cross-replica guarantee enforced by the database (unique
  * constraints for dedupe and idempotency, row and provider-call-id locks for writers of
  * one call, a snapshot horizon for reading sequences in commit order (visibility.ts),
- * NOTIFY for fan-out).
+ * NOTIFY for fan-out). Writes go through the process's group writer (group-commit.ts):
+ * concurrent ones share a transaction, and Sends' and webhooks' writes of one kind run as
+ * batches (send-batch.ts, ingest-batch.ts). Lifecycle sweeps keep transactions of their own.
  */
 import type pg from "pg";
 import { CallState, FailureReason, type EventRecord } from "../../core/model.js";

@@ -5,7 +5,7 @@
 import type { CallRoute } from "../../core/attempts.js";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
-import { detailColumns, toCallRecord, toEventRecord, toInboundEvent, type InboundRow } from "./rows.js";
+import { detailColumns, insertedEventRecord, toCallRecord, toInboundEvent, type InboundRow } from "./rows.js";
 import type { LoadedCallRow, Statements } from "./statements.js";
 
 export function toLoadedCall(row: LoadedCallRow): LoadedCall {
@@ -53,7 +53,7 @@ export function loadParked(
 /** Executes a plan's writes; returns the appended events in sequence order. */
 export function executeWrites(st: Statements, writes: Writes, nowMs: number): EventRecord[] {
   const events = writes.events.map((e) => {
-    const row = st.insertEvent.get({
+    const inserted = st.insertEvent.run({
       call_id: e.callId,
       tenant: e.tenant,
       client_reference: e.clientReference,
@@ -70,8 +70,7 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
       continues: e.continues ? 1 : 0,
       ...detailColumns(e.details),
     });
-    if (row === undefined) throw new Error("sqlite store: event insert returned no row");
-    return toEventRecord(row);
+    return insertedEventRecord(e, Number(inserted.lastInsertRowid));
   });
   for (const call of writes.calls) writeCall(st, call);
   for (const a of writes.newAttempts) st.insertAttempt.run(a.callId, a.attempt, a.provider, nowMs);

@@ -221,15 +221,15 @@ export function prepareStatements(db: Database.Database) {
     callRoute: db.prepare<[string], { route: string | null; sealed_request: string | null }>(
       `SELECT route, sealed_request FROM calls WHERE call_id = ?`,
     ),
-    insertEvent: db.prepare<InsertEventParams, EventRow>(
+    // No RETURNING: the sequence is the rowid (lastInsertRowid), the rest is what was written.
+    insertEvent: db.prepare<InsertEventParams>(
       `INSERT INTO events (call_id, tenant, client_reference, state, failure_reason, provider,
          provider_call_id, provider_code, provider_text, occurred_at_ms, recorded_at_ms,
          provisional, attempt, continues, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
        VALUES (@call_id, @tenant, @client_reference, @state, @failure_reason, @provider,
          @provider_call_id, @provider_code, @provider_text, @occurred_at_ms, @recorded_at_ms,
          @provisional, @attempt, @continues, @pressed_key, @duration_seconds, @answered_at_ms,
-         @ended_at_ms)
-       RETURNING *`,
+         @ended_at_ms)`,
     ),
     // Inserted as parked; the disposition is settled once the push has been matched.
     insertInbound: db.prepare<InsertInboundParams>(

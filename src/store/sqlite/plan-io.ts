@@ -53,23 +53,27 @@ export function loadParked(
 /** Executes a plan's writes; returns the appended events in sequence order. */
 export function executeWrites(st: Statements, writes: Writes, nowMs: number): EventRecord[] {
   const events = writes.events.map((e) => {
-    const inserted = st.insertEvent.run({
-      call_id: e.callId,
-      tenant: e.tenant,
-      client_reference: e.clientReference,
-      state: e.state,
-      failure_reason: e.failureReason,
-      provider: e.provider,
-      provider_call_id: e.providerCallId,
-      provider_code: e.providerCode,
-      provider_text: e.providerText,
-      occurred_at_ms: e.occurredAtMs ?? null,
-      recorded_at_ms: e.recordedAtMs,
-      provisional: e.provisional ? 1 : 0,
-      attempt: e.attempt,
-      continues: e.continues ? 1 : 0,
-      ...detailColumns(e.details),
-    });
+    const details = detailColumns(e.details);
+    const inserted = st.insertEvent.run(
+      e.callId,
+      e.tenant,
+      e.clientReference,
+      e.state,
+      e.failureReason,
+      e.provider,
+      e.providerCallId,
+      e.providerCode,
+      e.providerText,
+      e.occurredAtMs ?? null,
+      e.recordedAtMs,
+      e.provisional ? 1 : 0,
+      e.attempt,
+      e.continues ? 1 : 0,
+      details.pressed_key,
+      details.duration_seconds,
+      details.answered_at_ms,
+      details.ended_at_ms,
+    );
     return insertedEventRecord(e, Number(inserted.lastInsertRowid));
   });
   for (const call of writes.calls) writeCall(st, call);
@@ -102,37 +106,45 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
     }
     // Deduped by the caller against the store and the batch: a conflict here is a bug,
     // and throws.
-    st.insertSettledInbound.run({
-      provider: w.provider,
-      dedupe_key: w.push.dedupeKey,
-      provider_call_id: w.push.providerCallId,
-      call_id_hint: w.push.callId ?? null,
-      state: w.push.state,
-      failure_reason: w.push.failureReason,
-      provider_code: w.push.providerCode,
-      provider_text: w.push.providerText,
-      occurred_at_ms: w.push.occurredAtMs ?? null,
-      provisional: w.push.provisional === true ? 1 : 0,
-      disposition: w.disposition,
-      call_id: w.callId,
-      applied_sequence: applied,
-      received_at_ms: nowMs,
-      ...detailColumns(w.push.details),
-    });
+    const push = w.push;
+    const details = detailColumns(push.details);
+    st.insertSettledInbound.run(
+      w.provider,
+      push.dedupeKey,
+      push.providerCallId,
+      push.callId ?? null,
+      push.state,
+      push.failureReason,
+      push.providerCode,
+      push.providerText,
+      push.occurredAtMs ?? null,
+      push.provisional === true ? 1 : 0,
+      w.disposition,
+      w.callId,
+      applied,
+      nowMs,
+      details.pressed_key,
+      details.duration_seconds,
+      details.answered_at_ms,
+      details.ended_at_ms,
+    );
   }
   return events;
 }
 
 function writeCall(st: Statements, call: CallRecord): void {
-  st.writeCall.run({
-    call_id: call.callId,
-    state: call.state,
-    failure_reason: call.failureReason,
-    reason_provisional: call.reasonProvisional ? 1 : 0,
-    continues: call.continues ? 1 : 0,
-    provider_call_id: call.providerCallId,
-    attempt: call.attempt,
-    provider: call.provider,
-    now_ms: call.updatedAtMs,
-  });
+  const continues = call.continues ? 1 : 0;
+  st.writeCall.run(
+    call.state,
+    call.failureReason,
+    call.reasonProvisional ? 1 : 0,
+    continues,
+    call.providerCallId,
+    call.attempt,
+    call.provider,
+    call.updatedAtMs,
+    call.state,
+    continues,
+    call.callId,
+  );
 }

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { CallState, FailureReason } from "../src/core/model.js";
 import type { InboundEvent } from "../src/core/provider.js";
 import { createKeyring } from "../src/secrets/keyring.js";
+import { ulid } from "../src/core/ulid.js";
 import { createSqliteStore } from "../src/store/sqlite/index.js";
 
 const { values } = parseArgs({
@@ -30,7 +31,8 @@ const dir = mkdtempSync(join(tmpdir(), "voicecode-store-ingest-"));
 const store = createSqliteStore({ path: join(dir, "db.sqlite"), keyring: createKeyring(randomBytes(32)) });
 try {
   const now = Date.now();
-  const ids = Array.from({ length: calls }, (_, i) => ({ callId: `c${String(i).padStart(8, "0")}`, providerCallId: `pc${i}` }));
+  // ULIDs and random provider ids, as in production: index inserts land on random pages.
+  const ids = Array.from({ length: calls }, () => ({ callId: ulid(), providerCallId: randomBytes(11).toString("hex") }));
   for (let i = 0; i < calls; i += 256) {
     await Promise.all(
       ids.slice(i, i + 256).map(async ({ callId, providerCallId }) => {

@@ -50,8 +50,17 @@ export function loadParked(
   );
 }
 
-/** Executes a plan's writes; returns the appended events in sequence order. */
-export function executeWrites(st: Statements, writes: Writes, nowMs: number): EventRecord[] {
+/**
+ * Executes a plan's writes; returns the appended events in sequence order. `loaded`: the
+ * calls as the plan found them, when the caller has them at hand (a call whose attempt,
+ * provider and provider id did not change gets the narrower update).
+ */
+export function executeWrites(
+  st: Statements,
+  writes: Writes,
+  nowMs: number,
+  loaded?: ReadonlyMap<string, CallRecord>,
+): EventRecord[] {
   const events = writes.events.map((e) => {
     const details = detailColumns(e.details);
     const inserted = st.insertEvent.run(
@@ -76,7 +85,7 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
     );
     return insertedEventRecord(e, Number(inserted.lastInsertRowid));
   });
-  for (const call of writes.calls) writeCall(st, call);
+  for (const call of writes.calls) writeCall(st, call, loaded?.get(call.callId));
   for (const a of writes.newAttempts) st.insertAttempt.run(a.callId, a.attempt, a.provider, nowMs);
   for (const a of writes.attemptAnswers) {
     st.setAttemptAnswer.run({
@@ -132,12 +141,22 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
   return events;
 }
 
-function writeCall(st: Statements, call: CallRecord): void {
+function writeCall(st: Statements, call: CallRecord, before: CallRecord | undefined): void {
   const continues = call.continues ? 1 : 0;
+  const provisional = call.reasonProvisional ? 1 : 0;
+  if (
+    before !== undefined &&
+    before.attempt === call.attempt &&
+    before.provider === call.provider &&
+    before.providerCallId === call.providerCallId
+  ) {
+    st.moveCall.run(call.state, call.failureReason, provisional, continues, call.updatedAtMs, call.state, continues, call.callId);
+    return;
+  }
   st.writeCall.run(
     call.state,
     call.failureReason,
-    call.reasonProvisional ? 1 : 0,
+    provisional,
     continues,
     call.providerCallId,
     call.attempt,

@@ -120,6 +120,18 @@ export type WriteCallArgs = [
   call_id: string,
 ];
 
+/** writeCall without the attempt, provider and provider id. */
+export type MoveCallArgs = [
+  state: number,
+  failure_reason: number,
+  reason_provisional: number,
+  continues: number,
+  updated_at_ms: number,
+  state_again: number,
+  continues_again: number,
+  call_id: string,
+];
+
 /** A push settled in the change that received it. */
 export type InsertSettledInboundArgs = [
   provider: string,
@@ -179,6 +191,14 @@ export function prepareStatements(db: Database.Database) {
     writeCall: db.prepare<WriteCallArgs>(
       `UPDATE calls SET state = ?, failure_reason = ?, reason_provisional = ?, continues = ?,
          provider_call_id = ?, attempt = ?, provider = ?, updated_at_ms = ?,
+         sealed_request = CASE WHEN ? IN (6, 7) AND ? = 0 THEN NULL ELSE sealed_request END
+       WHERE call_id = ?`,
+    ),
+    // The same for a call whose attempt, provider and provider id stayed: leaving those
+    // columns out of the SET spares the provider-id index its delete and re-insert.
+    moveCall: db.prepare<MoveCallArgs>(
+      `UPDATE calls SET state = ?, failure_reason = ?, reason_provisional = ?, continues = ?,
+         updated_at_ms = ?,
          sealed_request = CASE WHEN ? IN (6, 7) AND ? = 0 THEN NULL ELSE sealed_request END
        WHERE call_id = ?`,
     ),

@@ -8,6 +8,11 @@
  * Single: sandbox callbacks, one report per POST, `--concurrency` in flight, each a new
  * event of a distinct call. Batches: Kingsoft status reports, `--batch` per POST, 4 in
  * flight. Each server runs in a child process (this file, forked); the load runs here.
+ *
+ * Besides events/s, each case reports events per CPU-second of the server's process
+ * (process.cpuUsage() in the child, read over IPC before and after the case): on a machine
+ * shared with other jobs the wall-clock rates swing with whatever else runs, the CPU cost
+ * of an event much less.
  */
 import { fork } from "node:child_process";
 import { once } from "node:events";
@@ -157,6 +162,16 @@ function kingsoftBatches(calls: readonly Placed[], size: number): string[] {
 interface Figures {
   readonly single: number;
   readonly batch: number;
+  /** Events per CPU-second of the server process. */
+  readonly singleCpu: number;
+  readonly batchCpu: number;
+}
+
+/** The child's CPU time so far, in µs (user + system). */
+async function cpuOf(child: ReturnType<typeof fork>): Promise<number> {
+  child.send("cpu");
+  const [usage] = (await once(child, "message")) as [NodeJS.CpuUsage];
+  return usage.user + usage.system;
 }
 
 async function measure(mode: "real" | "bare", o: { single: number; batches: number; batch: number; concurrency: number }): Promise<Figures> {
@@ -170,9 +185,17 @@ async function measure(mode: "real" | "bare", o: { single: number; batches: numb
     const kingsoftCalls = mode === "real" ? ready.kingsoftCalls : fake(o.batches * o.batch, "k");
     const singles = calls.map(sandboxBody);
     const batches = kingsoftBatches(kingsoftCalls, o.batch);
+    const cpu0 = await cpuOf(child);
     const single = singles.length / (await closedLoop(ready.sandboxUrl, singles, o.concurrency));
+    const cpu1 = await cpuOf(child);
     const batch = (batches.length * o.batch) / (await closedLoop(ready.kingsoftUrl, batches, 4));
-    return { single, batch };
+    const cpu2 = await cpuOf(child);
+    return {
+      single,
+      batch,
+      singleCpu: singles.length / ((cpu1 - cpu0) / 1e6),
+      batchCpu: (batches.length * o.batch) / ((cpu2 - cpu1) / 1e6),
+    };
   } finally {
     child.kill("SIGTERM");
     await once(child, "exit");
@@ -207,7 +230,8 @@ async function main(): Promise<void> {
     const real = await measure("real", o);
     process.stderr.write(
       `round ${r + 1}: single ${real.single.toFixed(0)} vs bare ${bare.single.toFixed(0)} /s; ` +
-        `batch ${real.batch.toFixed(0)} vs bare ${bare.batch.toFixed(0)} events/s\n`,
+        `batch ${real.batch.toFixed(0)} vs bare ${bare.batch.toFixed(0)} events/s; per server CPU-second: ` +
+        `single ${real.singleCpu.toFixed(0)} vs ${bare.singleCpu.toFixed(0)}, batch ${real.batchCpu.toFixed(0)} vs ${bare.batchCpu.toFixed(0)}\n`,
     );
     rounds.push({ real, bare });
   }
@@ -223,6 +247,8 @@ async function main(): Promise<void> {
       "|---|---:|---:|---:|---:|",
       row(`single callbacks (${o.concurrency} in flight)`, (f) => f.single, "≥ 1.0"),
       row(`Kingsoft batches of ${o.batch}, events (4 in flight)`, (f) => f.batch, "≥ 0.5"),
+      row("single callbacks per server CPU-second", (f) => f.singleCpu, "(reference)"),
+      row("Kingsoft batch events per server CPU-second", (f) => f.batchCpu, "(reference)"),
     ].join("\n")}\n`,
   );
 }
@@ -233,6 +259,9 @@ if (process.argv[2] === "--server") {
   const ready = mode === "real" ? await startReal(dir, Number(single), Number(kingsoft)) : await startBare(dir);
   // An orderly exit, so a --cpu-prof given in BENCH_CHILD_ARGS gets written.
   process.on("SIGTERM", () => process.exit(0));
+  process.on("message", (m) => {
+    if (m === "cpu") process.send?.(process.cpuUsage());
+  });
   process.send?.(ready);
 } else {
   await main();

@@ -96,6 +96,8 @@ export function describeNotifyStoreContract(name: string, open: () => Promise<St
         [CallState.COMPLETED, "1", 19, NOW + 10_000, NOW + 30_000],
       ]);
       expect(result.appended[1]).toMatchObject({ pressedKey: "1", durationSeconds: 19 });
+      // What ingest answers is what a reader gets later, details included.
+      expect(result.appended).toEqual(events.slice(1));
     });
 
     it("keeps them through parking: a report that arrives before the Send answer", async () => {

@@ -69,17 +69,18 @@ function eventsForReport(report: StatusReport): InboundEvent[] {
   const code = String(report.ErrCode);
   const extId = report.ExtId === undefined || report.ExtId === null ? "" : String(report.ExtId);
   const desc = report.ErrDesc === undefined || report.ErrDesc === null ? "" : String(report.ErrDesc);
-  const base = {
-    providerCallId: report.CallId,
-    callId: extId === "" ? undefined : extId,
-    providerCode: code,
-    // ErrDesc only, and redacted: it is free carrier text that may quote the callee.
-    providerText: redactReportText(desc),
-  };
+  const callId = extId === "" ? undefined : extId;
+  // ErrDesc only, and redacted: it is free carrier text that may quote the callee.
+  const providerText = redactReportText(desc);
+  // Each event spelled out rather than spread from a shared base: `{ ...base, ... }` cost
+  // ~10 µs a report here (bench/README.md, ingest), five times the rest of this parser.
   const events: InboundEvent[] = [];
   if (answered(report.AnswerTime)) {
     events.push({
-      ...base,
+      providerCallId: report.CallId,
+      callId,
+      providerCode: code,
+      providerText,
       dedupeKey: `${report.CallId}:answered`,
       state: CallState.ANSWERED,
       failureReason: FailureReason.UNSPECIFIED,
@@ -90,7 +91,10 @@ function eventsForReport(report: StatusReport): InboundEvent[] {
     report.Status === "SUCCESS" ? { state: CallState.COMPLETED, reason: FailureReason.UNSPECIFIED } : receiptOutcome(code, desc);
   const endedAtMs = parseReportTime(report.EndTime);
   events.push({
-    ...base,
+    providerCallId: report.CallId,
+    callId,
+    providerCode: code,
+    providerText,
     dedupeKey: `${report.CallId}:${report.Status}:${code}`,
     state: outcome.state,
     failureReason: outcome.reason,

@@ -34,6 +34,7 @@ export function ingest(
   const echoes = mayAdopt(calls, keys);
   const parked = echoes.length === 0 ? [] : loadParked(st, provider, keys.providerCallIds, echoes);
   const plan = planIngest({ provider, pushes, seen, calls, parked, nowMs });
-  const appended = executeWrites(st, plan.writes, nowMs);
+  const before = new Map(calls.map((c) => [c.call.callId, c.call] as const));
+  const appended = executeWrites(st, plan.writes, nowMs, before);
   return { appended, duplicates: plan.duplicates, stale: plan.stale, parked: plan.parked };
 }

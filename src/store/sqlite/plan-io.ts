@@ -5,7 +5,7 @@
 import type { CallRoute } from "../../core/attempts.js";
 import type { CallRecord, EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
-import { detailColumns, toCallRecord, toEventRecord, toInboundEvent, type InboundRow } from "./rows.js";
+import { detailColumns, insertedEventRecord, toCallRecord, toInboundEvent, type InboundRow } from "./rows.js";
 import type { LoadedCallRow, Statements } from "./statements.js";
 
 export function toLoadedCall(row: LoadedCallRow): LoadedCall {
@@ -50,30 +50,42 @@ export function loadParked(
   );
 }
 
-/** Executes a plan's writes; returns the appended events in sequence order. */
-export function executeWrites(st: Statements, writes: Writes, nowMs: number): EventRecord[] {
+/**
+ * Executes a plan's writes; returns the appended events in sequence order. `loaded`: the
+ * calls as the plan found them, when the caller has them at hand (a call whose attempt,
+ * provider and provider id did not change gets the narrower update).
+ */
+export function executeWrites(
+  st: Statements,
+  writes: Writes,
+  nowMs: number,
+  loaded?: ReadonlyMap<string, CallRecord>,
+): EventRecord[] {
   const events = writes.events.map((e) => {
-    const row = st.insertEvent.get({
-      call_id: e.callId,
-      tenant: e.tenant,
-      client_reference: e.clientReference,
-      state: e.state,
-      failure_reason: e.failureReason,
-      provider: e.provider,
-      provider_call_id: e.providerCallId,
-      provider_code: e.providerCode,
-      provider_text: e.providerText,
-      occurred_at_ms: e.occurredAtMs ?? null,
-      recorded_at_ms: e.recordedAtMs,
-      provisional: e.provisional ? 1 : 0,
-      attempt: e.attempt,
-      continues: e.continues ? 1 : 0,
-      ...detailColumns(e.details),
-    });
-    if (row === undefined) throw new Error("sqlite store: event insert returned no row");
-    return toEventRecord(row);
+    const details = detailColumns(e.details);
+    const inserted = st.insertEvent.run(
+      e.callId,
+      e.tenant,
+      e.clientReference,
+      e.state,
+      e.failureReason,
+      e.provider,
+      e.providerCallId,
+      e.providerCode,
+      e.providerText,
+      e.occurredAtMs ?? null,
+      e.recordedAtMs,
+      e.provisional ? 1 : 0,
+      e.attempt,
+      e.continues ? 1 : 0,
+      details.pressed_key,
+      details.duration_seconds,
+      details.answered_at_ms,
+      details.ended_at_ms,
+    );
+    return insertedEventRecord(e, Number(inserted.lastInsertRowid));
   });
-  for (const call of writes.calls) writeCall(st, call);
+  for (const call of writes.calls) writeCall(st, call, loaded?.get(call.callId));
   for (const a of writes.newAttempts) st.insertAttempt.run(a.callId, a.attempt, a.provider, nowMs);
   for (const a of writes.attemptAnswers) {
     st.setAttemptAnswer.run({
@@ -103,37 +115,55 @@ export function executeWrites(st: Statements, writes: Writes, nowMs: number): Ev
     }
     // Deduped by the caller against the store and the batch: a conflict here is a bug,
     // and throws.
-    st.insertSettledInbound.run({
-      provider: w.provider,
-      dedupe_key: w.push.dedupeKey,
-      provider_call_id: w.push.providerCallId,
-      call_id_hint: w.push.callId ?? null,
-      state: w.push.state,
-      failure_reason: w.push.failureReason,
-      provider_code: w.push.providerCode,
-      provider_text: w.push.providerText,
-      occurred_at_ms: w.push.occurredAtMs ?? null,
-      provisional: w.push.provisional === true ? 1 : 0,
-      disposition: w.disposition,
-      call_id: w.callId,
-      applied_sequence: applied,
-      received_at_ms: nowMs,
-      ...detailColumns(w.push.details),
-    });
+    const push = w.push;
+    const details = detailColumns(push.details);
+    st.insertSettledInbound.run(
+      w.provider,
+      push.dedupeKey,
+      push.providerCallId,
+      push.callId ?? null,
+      push.state,
+      push.failureReason,
+      push.providerCode,
+      push.providerText,
+      push.occurredAtMs ?? null,
+      push.provisional === true ? 1 : 0,
+      w.disposition,
+      w.callId,
+      applied,
+      nowMs,
+      details.pressed_key,
+      details.duration_seconds,
+      details.answered_at_ms,
+      details.ended_at_ms,
+    );
   }
   return events;
 }
 
-function writeCall(st: Statements, call: CallRecord): void {
-  st.writeCall.run({
-    call_id: call.callId,
-    state: call.state,
-    failure_reason: call.failureReason,
-    reason_provisional: call.reasonProvisional ? 1 : 0,
-    continues: call.continues ? 1 : 0,
-    provider_call_id: call.providerCallId,
-    attempt: call.attempt,
-    provider: call.provider,
-    now_ms: call.updatedAtMs,
-  });
+function writeCall(st: Statements, call: CallRecord, before: CallRecord | undefined): void {
+  const continues = call.continues ? 1 : 0;
+  const provisional = call.reasonProvisional ? 1 : 0;
+  if (
+    before !== undefined &&
+    before.attempt === call.attempt &&
+    before.provider === call.provider &&
+    before.providerCallId === call.providerCallId
+  ) {
+    st.moveCall.run(call.state, call.failureReason, provisional, continues, call.updatedAtMs, call.state, continues, call.callId);
+    return;
+  }
+  st.writeCall.run(
+    call.state,
+    call.failureReason,
+    provisional,
+    continues,
+    call.providerCallId,
+    call.attempt,
+    call.provider,
+    call.updatedAtMs,
+    call.state,
+    continues,
+    call.callId,
+  );
 }

@@ -8,10 +8,11 @@ import {
   type CallState,
   type EventRecord,
   type FailureReason,
-  type VerificationState,
+  VerificationState,
   toCallKind,
 } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
+import type { EventWrite } from "../plan/writes.js";
 
 export interface CallRow {
   call_id: string;
@@ -137,6 +138,32 @@ export function toEventRecord(row: EventRow): EventRecord {
     continues: row.continues === 1,
     verification: row.verification as VerificationState,
     ...detailsOf(row),
+  };
+}
+
+/**
+ * The record of an event row just inserted from `write`, as toEventRecord would read it
+ * back: reading the row again (RETURNING *) cost more than the insert itself.
+ */
+export function insertedEventRecord(write: EventWrite, sequence: number): EventRecord {
+  return {
+    sequence,
+    callId: write.callId,
+    tenant: write.tenant,
+    clientReference: write.clientReference,
+    state: write.state,
+    failureReason: write.failureReason,
+    provider: write.provider,
+    providerCallId: write.providerCallId,
+    providerCode: write.providerCode,
+    providerText: write.providerText,
+    occurredAtMs: write.occurredAtMs,
+    recordedAtMs: write.recordedAtMs,
+    provisional: write.provisional,
+    attempt: write.attempt,
+    continues: write.continues,
+    verification: VerificationState.UNSPECIFIED,
+    ...detailsOf(detailColumns(write.details)),
   };
 }
 

@@ -6,7 +6,6 @@
  *    the store in the transaction that records the call, so concurrent Sends on any
  *    number of replicas let exactly the allowed count through (see LimitRule).
  */
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Keyring } from "../secrets/keyring.js";
 import type { LimitExceeded, LimitRule } from "../store/store.js";
 import { VoiceCodeError } from "./errors.js";
@@ -65,14 +64,21 @@ export function numberLimitReason(windowMs: number): string {
   return "NUMBER_DAILY_LIMIT";
 }
 
-/** PERMISSION_DENIED when the destination policy forbids `e164`; undefined when allowed. */
-export function checkDestination(e164: string, limits: LimitsConfig): VoiceCodeError | undefined {
+/** A validated number as Send and Notify hold it (src/core/phone.ts parsed it once). */
+export interface DestinationNumber {
+  readonly phoneNumber: string;
+  readonly countryCallingCode: string;
+}
+
+/** PERMISSION_DENIED when the destination policy forbids the number; undefined when allowed. */
+export function checkDestination(phone: DestinationNumber, limits: LimitsConfig): VoiceCodeError | undefined {
+  const e164 = phone.phoneNumber;
   if (limits.allowedCountries !== "any") {
-    const country = parsePhoneNumberFromString(e164)?.countryCallingCode;
-    if (country === undefined || !limits.allowedCountries.includes(country)) {
+    const country = phone.countryCallingCode;
+    if (!limits.allowedCountries.includes(country)) {
       return new VoiceCodeError("PERMISSION_DENIED", "phone_number: calls to this country are not allowed", {
         field: "phone_number",
-        detail: { reason: "DESTINATION_COUNTRY_NOT_ALLOWED", metadata: { countryCode: country ?? "" } },
+        detail: { reason: "DESTINATION_COUNTRY_NOT_ALLOWED", metadata: { countryCode: country } },
       });
     }
   }

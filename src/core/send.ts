@@ -76,6 +76,7 @@ export interface CallStart {
   readonly templateName: string;
   readonly input: {
     readonly phoneNumber: string;
+    readonly countryCallingCode: string;
     readonly provider: string;
     readonly playTimes: number;
     readonly clientReference: string;
@@ -101,7 +102,7 @@ export async function startCall(
 ): Promise<{ readonly call: CallRecord; readonly replay: boolean; readonly nowMs: number }> {
   const { tenant } = caller;
   const { input, placed } = start;
-  const denied = checkDestination(input.phoneNumber, deps.limits);
+  const denied = checkDestination(input, deps.limits);
   if (denied !== undefined) throw refused(deps, caller, denied);
   const plan = deps.router.plan(input.provider, { callId: "", ...placed });
   const first = plan.guarded ? await deps.router.acquire(plan.providers) : { provider: plan.providers[0], skipped: [] };
@@ -115,7 +116,7 @@ export async function startCall(
 
   const callId = deps.newCallId();
   const nowMs = deps.now();
-  const phoneMasked = maskPhone(input.phoneNumber);
+  const phoneMasked = maskPhone(input.phoneNumber, input.countryCallingCode);
   const log = deps.logger.child({ ...caller.logBindings, tenant, callId, phone: phoneMasked, kind: start.kind });
   // A notification never falls back on its outcome: that would need its template
   // parameters kept until the call ends, and they are never stored.

@@ -18,6 +18,8 @@ export const NOTIFY_LIMITS = {
 
 export interface ValidNotify {
   readonly phoneNumber: string;
+  /** The number's country calling code, from the one parse of it. */
+  readonly countryCallingCode: string;
   readonly templateName: string;
   /** Never logged, never stored. */
   readonly templateParams: Readonly<Record<string, string>>;
@@ -36,7 +38,7 @@ const DIGITS = /^[0-9]+$/;
 
 /** Checks every field of a Notify; throws INVALID_ARGUMENT naming the first bad field. */
 export function validateNotify(request: NotifyRequest): ValidNotify {
-  const phoneNumber = checkPhoneNumber(request.phoneNumber);
+  const phone = checkPhoneNumber(request.phoneNumber);
 
   if (request.templateName === "") throw invalidArgument("template_name", "is required");
   checkLength("template_name", request.templateName, NOTIFY_LIMITS.templateNameChars);
@@ -69,7 +71,8 @@ export function validateNotify(request: NotifyRequest): ValidNotify {
   checkMetadata(request.metadata);
 
   return {
-    phoneNumber,
+    phoneNumber: phone.number,
+    countryCallingCode: phone.countryCallingCode,
     templateName: request.templateName,
     templateParams: { ...request.templateParams },
     collectKeyPress: request.collectKeyPress,

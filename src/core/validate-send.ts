@@ -1,6 +1,6 @@
 import { OutcomeFallback, type SendRequest } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { invalidArgument } from "./errors.js";
-import { parseE164 } from "./phone.js";
+import { type E164, parseE164Number } from "./phone.js";
 import { CLIENT_REFERENCE_MAX_CHARS, checkClientReference, checkLength, checkNoNul } from "./validate-fields.js";
 
 /** Defaults and bounds of a Send, with units where they have one. */
@@ -16,6 +16,8 @@ export const SEND_LIMITS = {
 
 export interface ValidSend {
   readonly phoneNumber: string;
+  /** The number's country calling code, from the one parse of it. */
+  readonly countryCallingCode: string;
   readonly code: string;
   readonly playTimes: number;
   /** Empty: let routing pick. */
@@ -29,14 +31,14 @@ const DIGITS = /^[0-9]+$/;
 // Printable ASCII without spaces: these strings end up in logs' neighbourhood and URLs.
 const TOKEN = /^[\x21-\x7e]+$/;
 
-/** E.164 with "+", or INVALID_ARGUMENT on phone_number. */
-export function checkPhoneNumber(value: string): string {
+/** E.164 with "+" and its country calling code, or INVALID_ARGUMENT on phone_number. */
+export function checkPhoneNumber(value: string): E164 {
   if (value === "") throw invalidArgument("phone_number", "is required");
-  const phoneNumber = parseE164(value);
-  if (phoneNumber === undefined) {
+  const phone = parseE164Number(value);
+  if (phone === undefined) {
     throw invalidArgument("phone_number", "must be a valid E.164 number such as +8613711112222");
   }
-  return phoneNumber;
+  return phone;
 }
 
 export function checkIdempotencyKey(value: string): void {
@@ -62,7 +64,7 @@ export function checkMetadata(metadata: Readonly<Record<string, string>>): void 
 
 /** Checks every field of a Send; throws INVALID_ARGUMENT naming the first bad field. */
 export function validateSend(request: SendRequest): ValidSend {
-  const phoneNumber = checkPhoneNumber(request.phoneNumber);
+  const phone = checkPhoneNumber(request.phoneNumber);
 
   const { codeDigits, playTimes: plays } = SEND_LIMITS;
   if (request.code === "") throw invalidArgument("code", "is required");
@@ -85,7 +87,8 @@ export function validateSend(request: SendRequest): ValidSend {
   }
 
   return {
-    phoneNumber,
+    phoneNumber: phone.number,
+    countryCallingCode: phone.countryCallingCode,
     code: request.code,
     playTimes,
     provider: request.provider,

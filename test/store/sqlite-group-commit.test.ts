@@ -14,6 +14,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CallState, FailureReason } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
+import { createGroupWriter } from "../../src/store/sqlite/group-commit.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import { LimitExceeded, type NewCall, type Store } from "../../src/store/store.js";
 import { testKeyring } from "../support/keyring.js";
@@ -133,6 +134,29 @@ describe("sqlite group commit", () => {
     const check = new Database(file);
     expect(check.prepare("SELECT dedupe_key FROM inbound ORDER BY dedupe_key").pluck().all()).toEqual(["1d"]);
     check.close();
+  });
+
+  it("keeps the savepoints' journal in memory, and still undoes one item of a group past its 64 KiB spill size", async () => {
+    const db = new Database(file);
+    db.exec("CREATE TABLE t (n INTEGER, pad TEXT)");
+    const writer = createGroupWriter(db, { onCommit: (n) => groups.push(n) });
+    // 0 = default (a temporary file), 2 = memory.
+    expect(db.pragma("temp_store", { simple: true })).toBe(2);
+    const insert = db.prepare("INSERT INTO t VALUES (?, ?)");
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, n) =>
+        writer.submit(() => {
+          insert.run(n, "x".repeat(1000));
+          if (n === 150) throw new Error("item 150 fails after its insert");
+        }),
+      ),
+    );
+    expect(groups).toEqual([200]);
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(1);
+    const kept = db.prepare("SELECT n FROM t ORDER BY n").pluck().all();
+    db.close();
+    expect(kept).toHaveLength(199);
+    expect(kept).not.toContain(150);
   });
 
   it("runs a full queue at once, in groups of at most maxItems", async () => {

@@ -26,7 +26,7 @@ import {
 import { echoFor } from "../../core/attempts.js";
 import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
 import type { ParkedPush } from "../plan/writes.js";
-import { executeWrites, loadParked, mustLoadCall } from "./plan-io.js";
+import { executeWrites, mustLoadCall, toParked } from "./plan-io.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { sameFingerprint } from "../fingerprints.js";
 import { openDatabase, type SqliteDatabaseOptions } from "./database.js";
@@ -71,7 +71,7 @@ function createCall(
   }
   const rules = call.limits ?? [];
   enforceLimits(st, rules, call.nowMs);
-  const inserted = st.insertCall.run({
+  const inserted = st.insertCall.get({
     call_id: call.callId,
     kind: call.kind ?? "verification",
     template_name: call.templateName ?? "",
@@ -88,12 +88,10 @@ function createCall(
     sealed_request: call.sealedRequest ?? null,
     now_ms: call.nowMs,
   });
-  if (inserted.changes === 1) {
+  if (inserted !== undefined) {
     st.insertAttempt.run(call.callId, 1, call.provider, call.nowMs);
     logLimits(st, rules, call.nowMs);
-    const row = st.callById.get(call.callId);
-    if (row === undefined) throw new Error(`sqlite store: call ${call.callId} vanished after insert`);
-    const created = toCallRecord(row);
+    const created = toCallRecord(inserted);
     // Verification hook (src/store/sqlite/verifications.ts): stored, and older codes of
     // the same reference superseded, in the transaction that records the call.
     if (call.verification !== undefined) insertVerification(vs, created, call.verification);
@@ -129,7 +127,10 @@ function recordSendResult(
     if (result.providerCallId !== "" && result.providerCallId !== call.providerCallId) {
       holder = st.callByProviderCallId.get(call.provider, result.providerCallId)?.call_id;
     }
-    parked = loadParked(st, call.provider, id === "" ? [] : [id], [echoFor(call.callId, call.attempt)]);
+    // One call's pushes: the single-call statement, with no JSON lists to build and unpack.
+    parked = toParked(
+      st.parkedFor.all({ provider: call.provider, provider_call_id: id, call_id: echoFor(call.callId, call.attempt) }),
+    );
   }
   const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
   const events = executeWrites(st, writes, nowMs);

@@ -211,15 +211,17 @@ export function prepareStatements(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // Conflict target is the idempotency index only: a clashing call_id is a bug and
-    // must throw, not silently return someone else's call.
-    insertCall: db.prepare<InsertCallParams>(
+    // must throw, not silently return someone else's call. Returns the new row (nothing
+    // on a conflict), so the store need not read back what it has just written.
+    insertCall: db.prepare<InsertCallParams, CallRow>(
       `INSERT INTO calls (call_id, kind, template_name, tenant, provider, phone_masked, play_times,
          client_reference, idempotency_key, request_hash, metadata, state, failure_reason, route,
          sealed_request, created_at_ms, updated_at_ms)
        VALUES (@call_id, @kind, @template_name, @tenant, @provider, @phone_masked, @play_times,
          @client_reference, @idempotency_key, @request_hash, @metadata, @state, 0, @route,
          @sealed_request, @now_ms, @now_ms)
-       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
+       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
+       RETURNING ${CALL_COLUMNS}`,
     ),
     callById: db.prepare<[string], CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE call_id = ?`),
     callByIdempotencyKey: db.prepare<[string, string], CallRow>(

@@ -430,6 +430,7 @@ function report(cases: readonly Case[], rounds: readonly Map<string, Measurement
   ratio("B / C  (grpc-js ÷ connect-node gRPC, no-op)", "B", "C");
   ratio("D-get / B  (real read path ÷ no-op grpc-js)", "D-get", "B");
   ratio("E / D-get  (Connect JSON ÷ gRPC, same read)", "E", "D-get");
+  ratio("D-send / B  (Send ÷ no-op grpc-js)", "D-send", "B");
   ratio("D-send / D-get  (write ÷ read)", "D-send", "D-get");
   ratio("P-get / D-get  (PostgreSQL ÷ SQLite, read)", "P-get", "D-get");
   ratio("P-send / D-send  (PostgreSQL ÷ SQLite, Send)", "P-send", "D-send");

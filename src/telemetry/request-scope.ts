@@ -63,9 +63,10 @@ export function startRequest(start: RequestStart): RequestScope {
   const given = start.header("x-request-id");
   const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
   const parent = propagation.extract(ROOT_CONTEXT, start.header, getter);
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(start.name, { kind: SpanKind.SERVER, attributes: { ...start.attributes, "request.id": requestId } }, parent);
+  // Attributes only for a span that records: with tracing off, every RPC and stream open
+  // would build the object for nothing.
+  const span = trace.getTracer(TRACER_NAME).startSpan(start.name, { kind: SpanKind.SERVER }, parent);
+  if (span.isRecording()) span.setAttributes({ ...start.attributes, "request.id": requestId });
   const spanContext = span.spanContext();
   const logBindings: LogBindings = isSpanContextValid(spanContext)
     ? { request_id: requestId, trace_id: spanContext.traceId }

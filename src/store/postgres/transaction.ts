@@ -11,7 +11,7 @@
  * replica's watchers back, so store transactions never wait on anything but the
  * database and the server ends one that goes idle (idleInTransactionTimeoutMs).
  */
-import type pg from "pg";
+import pg from "pg";
 import type { EventRecord } from "../../core/model.js";
 import { EVENTS_CHANNEL } from "./constants.js";
 import { withClient } from "./pool.js";
@@ -72,7 +72,8 @@ export interface TransactionWork<T> {
 
 /**
  * Thrown when the connection failed once COMMIT was sent: the server may have committed.
- * (An error the server answered, a SQLSTATE, means it rolled back.)
+ * (Only an error the server answered about the transaction itself means it rolled back:
+ * see rolledBack.)
  */
 export class CommitUncertain extends Error {
   override readonly name = "CommitUncertain";
@@ -101,6 +102,18 @@ const DEADLOCK_DETECTED = "40P01";
 
 function sqlState(err: unknown): unknown {
   return typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+}
+
+/**
+ * Whether a failed COMMIT certainly did not apply: the server itself answered with an
+ * error (a serialization failure, a deferred constraint). Not a socket error, and not the
+ * SQLSTATEs a server or a pooler sends about a connection that is going away (class 08:
+ * PgBouncer's "server conn crashed?" is 08P01; class 57: a backend terminated around the
+ * commit, 57P01/57P02): those may come after the commit record is on disk.
+ */
+function rolledBack(err: unknown): boolean {
+  if (!(err instanceof pg.DatabaseError) || typeof err.code !== "string") return false;
+  return !err.code.startsWith("08") && !err.code.startsWith("57");
 }
 
 function isDeadlock(err: unknown): boolean {
@@ -183,8 +196,7 @@ export function runTransaction(
         // The connection is unusable; the pool must not hand it out again.
         markBroken(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
       });
-      const answered = typeof sqlState(err) === "string" && String(sqlState(err)).length === 5;
-      throw committing && !answered ? new CommitUncertain(err) : err;
+      throw committing && !rolledBack(err) ? new CommitUncertain(err) : err;
     }
   });
 }

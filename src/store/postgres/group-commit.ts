@@ -27,7 +27,7 @@
  * When the connection dies after COMMIT was sent, nobody knows whether the group
  * committed: every item gets the error rather than a second, possibly double, run.
  */
-import type pg from "pg";
+import pg from "pg";
 import type { Db } from "./queries.js";
 import {
   type Batch,
@@ -107,7 +107,8 @@ export function createGroupWriter(
     return runs.flat();
   }
 
-  async function run(group: readonly Item[]): Promise<void> {
+  /** `again`: this group already failed once to reach the server (see below). */
+  async function run(group: readonly Item[], again = false): Promise<void> {
     const [first] = group;
     if (group.length <= 1) {
       if (first !== undefined) await alone(first);
@@ -127,6 +128,15 @@ export function createGroupWriter(
         await run(group.slice(err.index + err.count));
         return;
       }
+      if (!(err instanceof pg.DatabaseError)) {
+        // No connection, or it broke before COMMIT (CommitUncertain is above): nothing of
+        // the group committed and no item is at fault. Once more as a group, then the error
+        // for all: one by one, each item would wait out the pool's connect timeout again.
+        if (!again) await run(group, true);
+        else for (const item of group) item.reject(err);
+        return;
+      }
+      // The server refused the group (BEGIN, or COMMIT rolled back): each item alone.
       for (const item of group) await alone(item);
       return;
     }

@@ -8,9 +8,10 @@
  * connection, so a group waiting on a row lock another replica holds does not stall
  * the process's other writes (and a test can hold one open while another commits).
  *
- * Items run one after another in submission order (but see batched()), so each sees the
- * ones before it (limits count exactly; an idempotency key used by an earlier item is a
- * replay). Every
+ * Items run one after another in group order (submission order, except that batched()
+ * moves items of one kind together, which no caller can observe: they were all in flight
+ * at once), so each sees the ones before it (limits count exactly; an idempotency key used
+ * by an earlier item is a replay). Every
  * caller's promise settles after the COMMIT that holds its item: nothing is acknowledged
  * before it is durable, and a Send's PENDING row is durable before its provider is asked.
  *

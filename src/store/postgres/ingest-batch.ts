@@ -13,12 +13,12 @@
  */
 import type { EventRecord } from "../../core/model.js";
 import type { InboundEvent } from "../../core/provider.js";
-import { ingestKeys, mayAdopt, planIngest } from "../plan/ingest-plan.js";
+import { ingestKeys, planIngest } from "../plan/ingest-plan.js";
 import type { IngestResult } from "../store.js";
-import { ingest } from "./ingest.js";
-import { executeWrites, loadParked, lockCallsFor } from "./plan-io.js";
-import * as q from "./queries.js";
-import { detailColumns, storablePush } from "./rows.js";
+import { claimPushes, ingest } from "./ingest.js";
+import { executeWrites } from "./plan-io.js";
+import type * as q from "./queries.js";
+import { storablePush } from "./rows.js";
 
 export interface IngestRequest {
   readonly provider: string;
@@ -57,31 +57,7 @@ export async function ingestMany(db: q.Db, requests: readonly IngestRequest[]): 
   const nowMs = Math.max(...requests.map((r) => r.nowMs));
   const owned = requests.flatMap((r, owner) => r.pushes.map((p) => ({ owner, push: storablePush(p) })));
   const pushes = owned.map((o) => o.push);
-  await q.lockProviderCallIds(
-    db,
-    provider,
-    pushes.map((p) => p.providerCallId),
-  );
-  const fresh = await q.insertInboundBatch(
-    db,
-    pushes.map((push) => ({
-      provider,
-      dedupe_key: push.dedupeKey,
-      provider_call_id: push.providerCallId,
-      call_id_hint: push.callId ?? null,
-      state: push.state,
-      failure_reason: push.failureReason,
-      provider_code: push.providerCode,
-      provider_text: push.providerText,
-      occurred_at_ms: push.occurredAtMs ?? null,
-      provisional: push.provisional === true,
-      received_at_ms: nowMs,
-      ...detailColumns(push.details),
-    })),
-  );
-  const seen = new Set(pushes.map((p) => p.dedupeKey).filter((k) => !fresh.has(k)));
-  const keys = ingestKeys(pushes.filter((p) => fresh.has(p.dedupeKey)));
-  const calls = await lockCallsFor(db, provider, keys.callIds, keys.providerCallIds);
+  const { seen, calls, parked } = await claimPushes(db, provider, pushes, nowMs);
   // Which request names each call; two naming one: the split below would be a guess.
   const ownerOf = new Map<string, number>();
   requests.forEach((r, owner) => {
@@ -95,10 +71,6 @@ export async function ingestMany(db: q.Db, requests: readonly IngestRequest[]): 
       ownerOf.set(c.call.callId, owner);
     }
   });
-  const echoes = mayAdopt(calls, keys);
-  const parked = (echoes.length === 0 ? [] : await loadParked(db, provider, keys.providerCallIds, echoes)).filter(
-    (p) => !fresh.has(p.push.dedupeKey),
-  );
   const plan = planIngest({ provider, pushes, seen, calls, parked, nowMs });
   const appended = await executeWrites(db, plan.writes, nowMs);
 

@@ -19,6 +19,29 @@ export async function ingest(
 ): Promise<IngestResult> {
   if (pushes.length === 0) return { appended: [], duplicates: 0, stale: 0, parked: 0 };
   const storable = pushes.map(storablePush);
+  const { seen, calls, parked } = await claimPushes(db, provider, storable, nowMs);
+  const plan = planIngest({ provider, pushes: storable, seen, calls, parked, nowMs });
+  const appended = await executeWrites(db, plan.writes, nowMs);
+  return { appended, duplicates: plan.duplicates, stale: plan.stale, parked: plan.parked };
+}
+
+/**
+ * The loading half of an ingest, for `storable` pushes of one provider received at
+ * `nowMs`: their locks and dedupe rows taken, and what the planner needs besides them.
+ * Shared by one request's ingest and a batch of requests (ingest-batch.ts).
+ */
+export async function claimPushes(
+  db: q.Db,
+  provider: string,
+  storable: readonly InboundEvent[],
+  nowMs: number,
+): Promise<{
+  /** Keys received before (by this or another replica): duplicates. */
+  readonly seen: ReadonlySet<string>;
+  readonly calls: Awaited<ReturnType<typeof lockCallsFor>>;
+  /** Older parked pushes the calls may adopt (this batch's own are the planner's already). */
+  readonly parked: Awaited<ReturnType<typeof loadParked>>;
+}> {
   // Before any row lock, in one sorted order (queries.ts).
   await q.lockProviderCallIds(
     db,
@@ -48,11 +71,8 @@ export async function ingest(
   const keys = ingestKeys(storable.filter((p) => fresh.has(p.dedupeKey)));
   const calls = await lockCallsFor(db, provider, keys.callIds, keys.providerCallIds);
   const echoes = mayAdopt(calls, keys);
-  // The batch's own pushes are parked rows already; the planner has them, so only older ones.
   const parked = (echoes.length === 0 ? [] : await loadParked(db, provider, keys.providerCallIds, echoes)).filter(
     (p) => !fresh.has(p.push.dedupeKey),
   );
-  const plan = planIngest({ provider, pushes: storable, seen, calls, parked, nowMs });
-  const appended = await executeWrites(db, plan.writes, nowMs);
-  return { appended, duplicates: plan.duplicates, stale: plan.stale, parked: plan.parked };
+  return { seen, calls, parked };
 }

@@ -3,7 +3,6 @@
  * with the caller (src/telemetry/request-scope.ts), not in async context. A stream's
  * x-request-id goes out with its first message, or with its status.
  */
-import { Writable } from "node:stream";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -14,15 +13,10 @@ import { grpcServiceDefinition } from "../../src/api/grpc/service-definition.js"
 import { createLogger } from "../../src/logger.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { type GrpcJsClient, createGrpcJsClient } from "../support/grpc-js-client.js";
+import { jsonLogLines } from "../support/log-lines.js";
 import { type Carrier, createCarrier, testConfig } from "../support/test-server.js";
 
-const lines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    for (const line of chunk.toString("utf8").split("\n")) if (line !== "") lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { sink, lines } = jsonLogLines();
 let carrier: Carrier;
 let server: RunningServer;
 

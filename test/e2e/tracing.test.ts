@@ -3,7 +3,6 @@
  * the parent of its store and provider spans; a webhook's span is the parent of its store
  * spans; x-request-id comes back in the response and is on the request's log lines.
  */
-import { Writable } from "node:stream";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -15,6 +14,7 @@ import { grpcServiceDefinition } from "../../src/api/grpc/service-definition.js"
 import { createLogger } from "../../src/logger.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { jsonLogLines } from "../support/log-lines.js";
 import { type Carrier, createCarrier, testConfig } from "../support/test-server.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -22,13 +22,7 @@ const PARENT_SPAN = "00f067aa0ba902b7";
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_SPAN}-01`;
 
 const exporter = new InMemorySpanExporter();
-const lines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    for (const line of chunk.toString("utf8").split("\n")) if (line !== "") lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { sink, lines } = jsonLogLines();
 let carrier: Carrier;
 let server: RunningServer;
 

@@ -15,12 +15,16 @@ export interface Item {
 export interface OpenLoopResult {
   /** key → scheduled wall-clock send time (latency is measured from it). */
   readonly scheduled: Record<string, number>;
+  /** key → wall-clock time its answer (200 or not) was read in full. */
+  readonly answered: Record<string, number>;
   readonly ok: number;
   readonly failed: number;
   readonly firstMs: number;
   readonly lastMs: number;
   /** The generator's own lag: how late the last request left its schedule. */
   readonly maxLagMs: number;
+  /** Connections the agent opened in all (warm: the pool). */
+  readonly connections: number;
 }
 
 export interface ClosedLoopResult {
@@ -45,10 +49,36 @@ function post(agent: Agent, url: URL, body: string): Promise<number> {
   });
 }
 
-async function openLoop(args: { url: string; rate: number; items: readonly Item[] }): Promise<OpenLoopResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+function warmUp(agent: Agent, url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "GET", agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve());
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * `connections`: a fixed pool of keep-alive connections, all opened before the clock
+ * starts (as wrk2 does); a request that finds every one busy waits for one, and that wait
+ * counts (latency is from the schedule). 0: cold, up to 256 connections opened on demand
+ * during the run. A busy Node server accepts one new connection per event-loop turn
+ * (strace: one accept4 per epoll_wait), so a cold run's first seconds measure that.
+ */
+async function openLoop(args: { url: string; rate: number; items: readonly Item[]; connections: number }): Promise<OpenLoopResult> {
+  const warm = args.connections > 0;
+  const agent = new Agent({ keepAlive: true, maxSockets: warm ? args.connections : 256 });
   const url = new URL(args.url);
+  if (warm) {
+    // A GET is answered 405 at once and leaves its connection open for the next request.
+    await Promise.all(Array.from({ length: args.connections }, () => warmUp(agent, url)));
+    const open = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+    if (open !== args.connections) throw new Error(`warm-up opened ${open} of ${args.connections} connections`);
+  }
   const scheduled: Record<string, number> = {};
+  const answered: Record<string, number> = {};
   let ok = 0;
   let failed = 0;
   let maxLagMs = 0;
@@ -66,6 +96,7 @@ async function openLoop(args: { url: string; rate: number; items: readonly Item[
         maxLagMs = Math.max(maxLagMs, now - at);
         pending.push(
           post(agent, url, item.body).then((status) => {
+            answered[item.key] = wallMs();
             if (status === 200) ok++;
             else failed++;
           }),
@@ -78,8 +109,9 @@ async function openLoop(args: { url: string; rate: number; items: readonly Item[
     setTimeout(tick, 20);
   });
   await Promise.all(pending);
+  const connections = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
   agent.destroy();
-  return { scheduled, ok, failed, firstMs: startMs, lastMs: startMs + (args.items.length - 1) * interval, maxLagMs };
+  return { connections, scheduled, answered, ok, failed, firstMs: startMs, lastMs: startMs + (args.items.length - 1) * interval, maxLagMs };
 }
 
 async function closedLoop(args: { url: string; concurrency: number; bodies: readonly string[] }): Promise<ClosedLoopResult> {

@@ -11,7 +11,7 @@
  *      replica). Targets: one replica's rate ≥ 0.5 × SQLite's, two ≥ 1.6 × one.
  *
  *   npx tsx bench/scale/replicas.ts [--rounds 1] [--rate 1000] [--seconds 5] [--connections 10]
- *       [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
+ *       [--webhook-connections 32] [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
  *
  * Processes: this orchestrator; the replicas (replica.ts, each its own process, from
  * dist/); the watching client (watchers.ts) and the callback generator (load.ts); h2load.
@@ -43,6 +43,7 @@ interface Options {
   rate: number;
   seconds: number;
   connections: number;
+  webhookConnections: number;
   duration: number;
   warmup: number;
   clients: number;
@@ -56,6 +57,7 @@ function parseOptions(): Options {
       rate: { type: "string", default: "1000" },
       seconds: { type: "string", default: "5" },
       connections: { type: "string", default: "10" },
+      "webhook-connections": { type: "string", default: "32" },
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "2" },
       clients: { type: "string", default: "4" },
@@ -72,6 +74,7 @@ function parseOptions(): Options {
     rate: n("rate"),
     seconds: n("seconds"),
     connections: n("connections"),
+    webhookConnections: n("webhook-connections"),
     duration: n("duration"),
     warmup: n("warmup"),
     clients: n("clients"),
@@ -141,7 +144,7 @@ async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, b
     if (opening.ended > 0) throw new Error(`${opening.ended} streams ended early: ${opening.errors.join("; ")}`);
     await watchers.call("resetArrivals");
     const items: Item[] = calls.map((c) => ({ key: c.callId, body: sandboxBody(c) }));
-    const sent = await load.call<OpenLoopResult>("openLoop", { url: aSetup.sandboxUrl, rate: o.rate, items });
+    const sent = await load.call<OpenLoopResult>("openLoop", { url: aSetup.sandboxUrl, rate: o.rate, items, connections: o.webhookConnections });
     let arrivals = await watchers.call<Arrivals>("arrivals");
     for (let i = 0; i < 100 && Object.keys(arrivals.first).length < sent.ok; i++) {
       await sleep(50);

@@ -4,12 +4,13 @@
  * target. See bench/README.md ("Scale").
  *
  *   npx tsx bench/scale/run.ts [--rounds 1] [--streams 10000] [--connections 10]
- *       [--rate 1000] [--seconds 5] [--ingest-concurrency 16] [--batch 200] [--batch-events 10000]
+ *       [--rate 1000] [--seconds 5] [--webhook-connections 32] [--ingest-concurrency 16]
+ *       [--batch 200] [--batch-events 10000]
  *
  * Processes: this orchestrator; one server at a time (server.ts: stream-bare, real,
  * sqlite-bare); the watching client (watchers.ts); the load generator (load.ts).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -38,6 +39,7 @@ interface Options {
   ingestConcurrency: number;
   batch: number;
   batchEvents: number;
+  webhookConnections: number;
 }
 
 function parseOptions(): Options {
@@ -51,6 +53,7 @@ function parseOptions(): Options {
       "ingest-concurrency": { type: "string", default: "16" },
       batch: { type: "string", default: "200" },
       "batch-events": { type: "string", default: "10000" },
+      "webhook-connections": { type: "string", default: "32" },
     },
   });
   const n = (name: string, v: string) => {
@@ -67,6 +70,7 @@ function parseOptions(): Options {
     ingestConcurrency: n("ingest-concurrency", values["ingest-concurrency"]),
     batch: n("batch", values.batch),
     batchEvents: n("batch-events", values["batch-events"]),
+    webhookConnections: n("webhook-connections", values["webhook-connections"]),
   };
   if (o.rate * o.seconds > o.streams) throw new Error("--rate × --seconds callbacks need as many watched calls: raise --streams");
   return o;
@@ -82,6 +86,12 @@ interface LatencyFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Scheduled send → the webhook's answer read by the load generator (p50 / p99). */
+  readonly ackP50Ms: number;
+  readonly ackP99Ms: number;
+  /** The answer → the event at the watching client (p50 / p99); negative when the event wins. */
+  readonly fanoutP50Ms: number;
+  readonly fanoutP99Ms: number;
   readonly achievedPerSec: number;
   readonly delivered: number;
   readonly offered: number;
@@ -93,11 +103,53 @@ interface Round {
   bare?: StreamFigures;
   real?: StreamFigures;
   latency?: LatencyFigures;
+  /** The same callbacks with no connection open beforehand (reported, not judged). */
+  coldLatency?: LatencyFigures;
   single?: { real: number; bare: number };
   batch?: { real: number; bare: number };
   /** The bare server's own commits: a callback's event can't reach a watcher before its commit's sync. */
   commitFloor?: { p50Ms: number; p99Ms: number };
   stalls?: Stalls;
+}
+
+function latencyFigures(o: Options, items: readonly Item[], sent: OpenLoopResult, arrivals: Arrivals, label: string): LatencyFigures {
+  const latencies: number[] = [];
+  const acks: number[] = [];
+  const fanouts: number[] = [];
+  const rows: string[] = [];
+  let lastArrival = sent.firstMs;
+  for (const item of items) {
+    const at = arrivals.first[item.key];
+    const scheduled = sent.scheduled[item.key];
+    if (at === undefined || scheduled === undefined) continue;
+    latencies.push(at - scheduled);
+    const answeredAt = sent.answered[item.key];
+    if (answeredAt !== undefined) {
+      acks.push(answeredAt - scheduled);
+      fanouts.push(at - answeredAt);
+      rows.push(`${(scheduled - sent.firstMs).toFixed(1)}\t${(answeredAt - scheduled).toFixed(2)}\t${(at - answeredAt).toFixed(2)}`);
+    }
+    lastArrival = Math.max(lastArrival, at);
+  }
+  // BENCH_LATENCY_FILE=path: every callback's (sent offset, POST → answer, answer → event), to see when a tail happened.
+  const file = process.env.BENCH_LATENCY_FILE;
+  if (file !== undefined) writeFileSync(`${file}.${label}.tsv`, `sent_ms\tack_ms\tfanout_ms\n${rows.join("\n")}\n`);
+  for (const list of [latencies, acks, fanouts]) list.sort((a, b) => a - b);
+  const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
+  return {
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.at(-1) ?? Number.NaN,
+    ackP50Ms: percentile(acks, 50),
+    ackP99Ms: percentile(acks, 99),
+    fanoutP50Ms: percentile(fanouts, 50),
+    fanoutP99Ms: percentile(fanouts, 99),
+    achievedPerSec: latencies.length / (windowMs / 1000),
+    delivered: latencies.length,
+    offered: items.length,
+    failedPosts: sent.failed,
+    generatorLagMs: sent.maxLagMs,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -206,45 +258,38 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
         }
 
         // Callbacks into watched calls, open loop: POST → the event at the watching client.
+        // Warm: a fixed pool of webhook connections opened first; cold (when there are
+        // calls left for it): connections opened on demand during the run.
         const offered = o.rate * o.seconds;
-        const items: Item[] = setup.calls.slice(0, offered).map((c) => ({ key: c.callId, body: sandboxBody(c, "ringing", "180", "Ringing") }));
-        await watchers.call("resetArrivals");
-        await server.call("stallsStart");
-        const sent = await load.call<OpenLoopResult>("openLoop", { url: setup.sandboxUrl, rate: o.rate, items });
-        let arrivals = await watchers.call<Arrivals>("arrivals");
-        for (let i = 0; i < 40 && Object.keys(arrivals.first).length < sent.ok; i++) {
-          await sleep(50);
-          arrivals = await watchers.call<Arrivals>("arrivals");
-        }
-        const stalls = await server.call<Stalls>("stallsStop");
-        round.stalls = stalls;
-        const latencies: number[] = [];
-        let lastArrival = sent.firstMs;
-        for (const item of items) {
-          const at = arrivals.first[item.key];
-          const scheduled = sent.scheduled[item.key];
-          if (at === undefined || scheduled === undefined) continue;
-          latencies.push(at - scheduled);
-          lastArrival = Math.max(lastArrival, at);
-        }
-        latencies.sort((a, b) => a - b);
-        const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
-        round.latency = {
-          p50Ms: percentile(latencies, 50),
-          p99Ms: percentile(latencies, 99),
-          maxMs: latencies.at(-1) ?? Number.NaN,
-          achievedPerSec: latencies.length / (windowMs / 1000),
-          delivered: latencies.length,
-          offered,
-          failedPosts: sent.failed,
-          generatorLagMs: sent.maxLagMs,
+        const sandboxUrl = setup.sandboxUrl;
+        const pass = async (calls: readonly WatchedCall[], connections: number, label: string) => {
+          const items: Item[] = calls.map((c) => ({ key: c.callId, body: sandboxBody(c, "ringing", "180", "Ringing") }));
+          await watchers.call("resetArrivals");
+          await server.call("stallsStart");
+          const sent = await load.call<OpenLoopResult>("openLoop", { url: sandboxUrl, rate: o.rate, items, connections });
+          let arrivals = await watchers.call<Arrivals>("arrivals");
+          for (let i = 0; i < 40 && Object.keys(arrivals.first).length < sent.ok; i++) {
+            await sleep(50);
+            arrivals = await watchers.call<Arrivals>("arrivals");
+          }
+          const stalls = await server.call<Stalls>("stallsStop");
+          const latency = latencyFigures(o, items, sent, arrivals, label);
+          log(
+            `callbacks at ${o.rate}/s, ${label} (${sent.connections} webhook connections): delivered ${latency.delivered}/${items.length}, ` +
+              `p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, ${latency.achievedPerSec.toFixed(0)}/s ` +
+              `(POST → answer p50/p99 ${latency.ackP50Ms.toFixed(2)}/${latency.ackP99Ms.toFixed(2)} ms, ` +
+              `answer → event ${latency.fanoutP50Ms.toFixed(2)}/${latency.fanoutP99Ms.toFixed(2)} ms); server loop delay ` +
+              `p50/p99/max ${stalls.loopDelayP50Ms.toFixed(1)}/${stalls.loopDelayP99Ms.toFixed(1)}/${stalls.loopDelayMaxMs.toFixed(1)} ms, ` +
+              `GC ${stalls.gcCount}× ${stalls.gcTotalMs.toFixed(0)} ms (max ${stalls.gcMaxMs.toFixed(1)} ms)`,
+          );
+          return { latency, stalls };
         };
-        log(
-          `callbacks at ${o.rate}/s: delivered ${latencies.length}/${offered}, p50 ${round.latency.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${round.latency.p99Ms.toFixed(2)} ms, ${round.latency.achievedPerSec.toFixed(0)}/s; server loop delay ` +
-            `p50/p99/max ${stalls.loopDelayP50Ms.toFixed(1)}/${stalls.loopDelayP99Ms.toFixed(1)}/${stalls.loopDelayMaxMs.toFixed(1)} ms, ` +
-            `GC ${stalls.gcCount}× ${stalls.gcTotalMs.toFixed(0)} ms (max ${stalls.gcMaxMs.toFixed(1)} ms)`,
-        );
+        const warm = await pass(setup.calls.slice(0, offered), o.webhookConnections, "warm");
+        round.latency = warm.latency;
+        round.stalls = warm.stalls;
+        if (setup.calls.length >= 2 * offered) {
+          round.coldLatency = (await pass(setup.calls.slice(offered, 2 * offered), 0, "cold")).latency;
+        }
         await watchers.call("close").catch(() => undefined);
         await watchers.stop();
 
@@ -314,8 +359,10 @@ function report(o: Options, rounds: readonly Round[]): string {
     `| ${o.streams} idle WatchStatus streams: server RSS per stream (KiB) | ${kb(pick((r) => r.real?.bytesPerStream))} | ${kb(pick((r) => r.bare?.bytesPerStream))} | ${spread(rssRatio, 2)} | ≤ ${TARGETS.rssPerStream} | ${verdict(median(rssRatio) <= TARGETS.rssPerStream)} |`,
     `| (heap per stream, KiB, for reference) | ${kb(pick((r) => r.real?.heapPerStream))} | ${kb(pick((r) => r.bare?.heapPerStream))} | | | |`,
     `| time to open ${o.streams} streams (ms) | ${spread(pick((r) => r.real?.openMs), 0)} | ${spread(pick((r) => r.bare?.openMs), 0)} | ${spread(openRatio, 2)} | ≤ ${TARGETS.openTime} | ${verdict(median(openRatio) <= TARGETS.openTime)} |`,
-    `| callbacks into watched calls, offered ${o.rate}/s for ${o.seconds} s: achieved /s | ${spread(achieved, 0)} | | | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(achieved) >= o.rate * 0.99 && rounds.every((r) => r.latency?.delivered === r.latency?.offered))} |`,
+    `| callbacks into watched calls, offered ${o.rate}/s for ${o.seconds} s over ${o.webhookConnections} open webhook connections: achieved /s | ${spread(achieved, 0)} | | | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(achieved) >= o.rate * 0.99 && rounds.every((r) => r.latency?.delivered === r.latency?.offered))} |`,
     `| … POST → event at the client, p50 / p99 / max (ms) | ${spread(pick((r) => r.latency?.p50Ms), 2)} / ${spread(p99, 2)} / ${spread(pick((r) => r.latency?.maxMs), 1)} | | | p99 ≤ ${TARGETS.p99Ms} | ${verdict(median(p99) <= TARGETS.p99Ms)} |`,
+    `| … POST → webhook answer, p50 / p99; answer → event at the client, p50 / p99 (ms) | ${spread(pick((r) => r.latency?.ackP50Ms), 2)} / ${spread(pick((r) => r.latency?.ackP99Ms), 2)}; ${spread(pick((r) => r.latency?.fanoutP50Ms), 2)} / ${spread(pick((r) => r.latency?.fanoutP99Ms), 2)} | | | | |`,
+    `| … cold: the same with no webhook connection open at the start (up to 256 opened on demand), p50 / p99 / max (ms) | ${spread(pick((r) => r.coldLatency?.p50Ms), 2)} / ${spread(pick((r) => r.coldLatency?.p99Ms), 2)} / ${spread(pick((r) => r.coldLatency?.maxMs), 1)} | | | (not judged) | |`,
     `| … the floor: one synchronous = FULL commit on this disk (bare server, same run), p50 / p99 (ms) | ${spread(pick((r) => r.commitFloor?.p50Ms), 2)} / ${spread(pick((r) => r.commitFloor?.p99Ms), 2)} | | | | |`,
     `| … the real server's event loop during the callbacks: delay p99 / max, GC pause max (ms) | ${spread(pick((r) => r.stalls?.loopDelayP99Ms), 1)} / ${spread(pick((r) => r.stalls?.loopDelayMaxMs), 1)}, ${spread(pick((r) => r.stalls?.gcMaxMs), 1)} | | | | |`,
     `| webhook ingest, single callbacks (callbacks/s, ${o.ingestConcurrency} in flight) | ${spread(pick((r) => r.single?.real), 0)} | ${spread(pick((r) => r.single?.bare), 0)} | ${spread(singleRatio, 2)} | ≥ ${TARGETS.singleIngest} | ${verdict(median(singleRatio) >= TARGETS.singleIngest)} |`,

@@ -22,6 +22,7 @@ import { DEFAULT_GRPC_SERVER_OPTIONS } from "../../src/api/grpc/server.js";
 import type { RunningServer } from "../../src/server.js";
 import { type KingsoftFake, startKingsoftFake } from "../../test/fakes/kingsoft.js";
 import { serve, wallMs } from "./ipc.js";
+import { phaseProfiler } from "./profile.js";
 import { type Stalls, watchStalls } from "./stalls.js";
 
 const HOST = "127.0.0.1";
@@ -234,6 +235,8 @@ const [mode, dir] = process.argv.slice(2);
 if (dir === undefined) throw new Error("args: stream-bare|real|sqlite-bare <scratch dir>");
 
 let stalls: ReturnType<typeof watchStalls> | undefined;
+// BENCH_PROFILE_DIR=dir: a CPU profile of each callbacks pass only (not the setup or the ingest runs).
+const profiler = process.env.BENCH_PROFILE_DIR === undefined ? undefined : phaseProfiler(process.env.BENCH_PROFILE_DIR);
 /** sqlite-bare: how long each request's transaction (one synchronous = FULL commit) took. */
 const commitMs: number[] = [];
 
@@ -250,10 +253,14 @@ serve({
     (globalThis as { gc?: () => void }).gc?.();
     return writeHeapSnapshot(args.path);
   },
-  stallsStart: () => {
+  stallsStart: async () => {
     stalls = watchStalls();
+    await profiler?.start();
   },
-  stallsStop: (): Stalls | undefined => stalls?.stop(),
+  stallsStop: async (): Promise<Stalls | undefined> => {
+    await profiler?.stop();
+    return stalls?.stop();
+  },
   /** The bare server's commit times since the last call, sorted (the disk's sync latency). */
   takeCommits: (): number[] => commitMs.splice(0).sort((a, b) => a - b),
   resetOpen: () => {

@@ -53,11 +53,10 @@ profile.samples.forEach((id, i) => {
 const top = Number(values.top);
 const show = (title: string, m: Map<string, number>) => {
   console.log(`\n${title} (of ${(all / 1000).toFixed(0)} ms sampled)`);
-  [...m]
-    .filter(([l]) => l.includes(values.match))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .forEach(([l, us]) => console.log(`${((100 * us) / all).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(1).padStart(8)} ms  ${l}`));
+  const rows = [...m].filter(([l]) => l.includes(values.match)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  for (const [l, us] of rows) {
+    console.log(`${((100 * us) / all).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(1).padStart(8)} ms  ${l}`);
+  }
 };
 show("self", self);
 show("total", total);

@@ -47,8 +47,9 @@ moved AS (
 ),
 started AS (
   INSERT INTO attempts (call_id, attempt, provider, started_at_ms)
-  SELECT call_id, attempt, provider, $49 FROM unnest($28::text[], $29::int[], $30::text[])
-    AS u(call_id, attempt, provider)
+  SELECT call_id, attempt, provider, started_at_ms
+  FROM unnest($28::text[], $29::int[], $30::text[], $49::bigint[])
+    AS u(call_id, attempt, provider, started_at_ms)
 ),
 answered AS (
   UPDATE attempts SET outcome = u.outcome,
@@ -67,7 +68,8 @@ revealed AS (
 ),
 decided AS (
   INSERT INTO fallbacks (call_id, attempt, decided_at_ms)
-  SELECT call_id, attempt, $49 FROM unnest($42::text[], $43::int[]) AS u(call_id, attempt)
+  SELECT call_id, attempt, decided_at_ms FROM unnest($42::text[], $43::int[], $50::bigint[])
+    AS u(call_id, attempt, decided_at_ms)
   ON CONFLICT (call_id) DO NOTHING
 ),
 settled AS (
@@ -95,61 +97,109 @@ export function fitsOneStatement(writes: Writes): boolean {
   return true;
 }
 
-/** Runs the plan's writes (fitsOneStatement must hold); returns the events in sequence order. */
-export async function writePlan(db: Db, writes: Writes, nowMs: number): Promise<EventRow[]> {
+/** A plan's writes with the time its new attempts and fallbacks carry. */
+export interface TimedWrites {
+  readonly writes: Writes;
+  readonly nowMs: number;
+}
+
+/**
+ * Several plans' writes as one: each inbound row's event index shifted past the events of
+ * the plans before it. The merged plan fits one statement only if no two plans touch one
+ * row (fitsOneStatement on the result says).
+ */
+export function mergeWrites(plans: readonly Writes[]): Writes {
+  if (plans.length === 1 && plans[0] !== undefined) return plans[0];
+  let offset = 0;
+  const inbound = plans.flatMap((p) => {
+    const shifted = p.inbound.map((w) => ({ ...w, eventIndex: w.eventIndex === undefined ? undefined : w.eventIndex + offset }));
+    offset += p.events.length;
+    return shifted;
+  });
+  return {
+    events: plans.flatMap((p) => p.events),
+    calls: plans.flatMap((p) => p.calls),
+    newAttempts: plans.flatMap((p) => p.newAttempts),
+    attemptAnswers: plans.flatMap((p) => p.attemptAnswers),
+    attemptProviderCallIds: plans.flatMap((p) => p.attemptProviderCallIds),
+    fallbacks: plans.flatMap((p) => p.fallbacks),
+    inbound,
+  };
+}
+
+/**
+ * Runs the writes of one or more plans in one statement (fitsOneStatement must hold for
+ * `merged`, their mergeWrites); returns the events in sequence order. Each plan's new
+ * attempts and fallbacks carry its own time, so Sends answered at different milliseconds
+ * still share the statement.
+ *
+ * A named statement: its text is constant (every list is an array parameter), so each
+ * pooled connection parses it once and PostgreSQL keeps its plan, instead of parsing and
+ * planning this nine-CTE statement on every write.
+ */
+export async function writePlans(db: Db, parts: readonly TimedWrites[], merged: Writes): Promise<EventRow[]> {
+  const writes = merged;
   const ev = writes.events.map((e) => ({ e, d: detailColumns(e.details) }));
   const answers = writes.attemptAnswers;
   const inbound = writes.inbound.filter((w) => !(w.received && w.disposition === "parked"));
-  const { rows } = await db.query<EventRow>(WRITE_PLAN_SQL, [
-    ev.map(({ e }) => e.callId),
-    ev.map(({ e }) => e.clientReference),
-    ev.map(({ e }) => e.state),
-    ev.map(({ e }) => e.failureReason),
-    ev.map(({ e }) => e.provider),
-    ev.map(({ e }) => e.providerCallId),
-    ev.map(({ e }) => e.providerCode),
-    ev.map(({ e }) => e.providerText),
-    ev.map(({ e }) => e.occurredAtMs ?? null),
-    ev.map(({ e }) => e.recordedAtMs),
-    ev.map(({ e }) => e.provisional),
-    ev.map(({ e }) => e.tenant),
-    ev.map(({ e }) => e.attempt),
-    ev.map(({ e }) => e.continues),
-    ev.map(({ d }) => d.pressed_key),
-    ev.map(({ d }) => d.duration_seconds),
-    ev.map(({ d }) => d.answered_at_ms),
-    ev.map(({ d }) => d.ended_at_ms),
-    writes.calls.map((c) => c.callId),
-    writes.calls.map((c) => c.state),
-    writes.calls.map((c) => c.failureReason),
-    writes.calls.map((c) => c.reasonProvisional),
-    writes.calls.map((c) => c.continues),
-    writes.calls.map((c) => c.providerCallId),
-    writes.calls.map((c) => c.attempt),
-    writes.calls.map((c) => c.provider),
-    writes.calls.map((c) => c.updatedAtMs),
-    writes.newAttempts.map((a) => a.callId),
-    writes.newAttempts.map((a) => a.attempt),
-    writes.newAttempts.map((a) => a.provider),
-    answers.map((a) => a.callId),
-    answers.map((a) => a.attempt),
-    answers.map((a) => a.outcome),
-    answers.map((a) => a.providerCallId),
-    answers.map((a) => a.failureReason),
-    answers.map((a) => a.providerCode),
-    answers.map((a) => a.providerText),
-    answers.map((a) => a.endedAtMs),
-    writes.attemptProviderCallIds.map((a) => a.callId),
-    writes.attemptProviderCallIds.map((a) => a.attempt),
-    writes.attemptProviderCallIds.map((a) => a.providerCallId),
-    writes.fallbacks.map((f) => f.callId),
-    writes.fallbacks.map((f) => f.attempt),
-    inbound.map((w) => w.provider),
-    inbound.map((w) => w.push.dedupeKey),
-    inbound.map((w) => w.disposition),
-    inbound.map((w) => w.callId),
-    inbound.map((w) => w.eventIndex ?? null),
-    nowMs,
-  ]);
+  const startedAt = parts.flatMap((p) => p.writes.newAttempts.map(() => p.nowMs));
+  const decidedAt = parts.flatMap((p) => p.writes.fallbacks.map(() => p.nowMs));
+  const { rows } = await db.query<EventRow>({
+    name: "voicecode_write_plan",
+    text: WRITE_PLAN_SQL,
+    values: [
+      ev.map(({ e }) => e.callId),
+      ev.map(({ e }) => e.clientReference),
+      ev.map(({ e }) => e.state),
+      ev.map(({ e }) => e.failureReason),
+      ev.map(({ e }) => e.provider),
+      ev.map(({ e }) => e.providerCallId),
+      ev.map(({ e }) => e.providerCode),
+      ev.map(({ e }) => e.providerText),
+      ev.map(({ e }) => e.occurredAtMs ?? null),
+      ev.map(({ e }) => e.recordedAtMs),
+      ev.map(({ e }) => e.provisional),
+      ev.map(({ e }) => e.tenant),
+      ev.map(({ e }) => e.attempt),
+      ev.map(({ e }) => e.continues),
+      ev.map(({ d }) => d.pressed_key),
+      ev.map(({ d }) => d.duration_seconds),
+      ev.map(({ d }) => d.answered_at_ms),
+      ev.map(({ d }) => d.ended_at_ms),
+      writes.calls.map((c) => c.callId),
+      writes.calls.map((c) => c.state),
+      writes.calls.map((c) => c.failureReason),
+      writes.calls.map((c) => c.reasonProvisional),
+      writes.calls.map((c) => c.continues),
+      writes.calls.map((c) => c.providerCallId),
+      writes.calls.map((c) => c.attempt),
+      writes.calls.map((c) => c.provider),
+      writes.calls.map((c) => c.updatedAtMs),
+      writes.newAttempts.map((a) => a.callId),
+      writes.newAttempts.map((a) => a.attempt),
+      writes.newAttempts.map((a) => a.provider),
+      answers.map((a) => a.callId),
+      answers.map((a) => a.attempt),
+      answers.map((a) => a.outcome),
+      answers.map((a) => a.providerCallId),
+      answers.map((a) => a.failureReason),
+      answers.map((a) => a.providerCode),
+      answers.map((a) => a.providerText),
+      answers.map((a) => a.endedAtMs),
+      writes.attemptProviderCallIds.map((a) => a.callId),
+      writes.attemptProviderCallIds.map((a) => a.attempt),
+      writes.attemptProviderCallIds.map((a) => a.providerCallId),
+      writes.fallbacks.map((f) => f.callId),
+      writes.fallbacks.map((f) => f.attempt),
+      inbound.map((w) => w.provider),
+      inbound.map((w) => w.push.dedupeKey),
+      inbound.map((w) => w.disposition),
+      inbound.map((w) => w.callId),
+      inbound.map((w) => w.eventIndex ?? null),
+      startedAt,
+      decidedAt,
+    ],
+  });
   return rows;
 }
+

@@ -195,6 +195,11 @@ describePostgres("postgres group commit", () => {
     expect(b?.call).toMatchObject({ state: CallState.DIALING, providerCallId: "pc-b" });
     expect(await store.getCall("a")).toMatchObject({ state: CallState.ACCEPTED, providerCallId: "pc-a" });
     expect((await store.listAttempts("c")).map((t) => t.outcome)).toEqual(["rejected"]);
+    // Each answer comes with its call's attempts as the batch left them: what a read finds.
+    for (const [id, applied] of [["a", a], ["b", b], ["c", c]] as const) {
+      expect(applied?.attempts).toBeDefined();
+      expect(applied?.attempts).toEqual(await store.listAttempts(id));
+    }
     // The adopted push now points at its event.
     const rows = await adminQuery<{ disposition: string; applied: boolean }>(
       "SELECT disposition, applied_sequence IS NOT NULL AS applied FROM inbound WHERE dedupe_key = 'pb-dialing'",

@@ -17,6 +17,8 @@ import type { ParkedPush, Writes } from "../plan/writes.js";
 import type { Applied, NewCall, SendResult, SendResultOptions } from "../store.js";
 import { PROVIDER_CALL_LOCK_NAMESPACE } from "./constants.js";
 import { executeAll, withAttempts } from "./plan-io.js";
+import { attemptsAfter } from "./write-plan.js";
+import { type AttemptRow, toAttemptRecord } from "../attempt-rows.js";
 import * as q from "./queries.js";
 import type { CallRow, InboundRow } from "./rows.js";
 import { toInboundEvent } from "./rows.js";
@@ -131,9 +133,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
   }
   const { rows: context } = await db.query<ContextRow>({
     name: "voicecode_answer_context",
-    text: `SELECT 'a' AS kind, jsonb_build_object('call_id', call_id, 'attempt', attempt, 'provider', provider,
-         'provider_call_id', provider_call_id) AS row
-       FROM attempts WHERE call_id = ANY($1::text[])
+    text: `SELECT 'a' AS kind, to_jsonb(attempts) AS row FROM attempts WHERE call_id = ANY($1::text[])
      UNION ALL
      SELECT 'h', jsonb_build_object('call_id', c.call_id, 'provider', c.provider, 'provider_call_id', c.provider_call_id)
        FROM calls c JOIN unnest($2::text[], $3::text[]) AS u(provider, pc)
@@ -156,7 +156,9 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
       parkedKeys.map((k) => k.echo),
     ],
   });
-  const attempts = context.filter((c) => c.kind === "a").map((c) => c.row as { call_id: string; attempt: number; provider: string; provider_call_id: string });
+  // Whole rows: with the plan's writes they are the call's attempts after this answer
+  // (attemptsAfter), which the Send's response lists, without reading them back.
+  const attempts = context.filter((c) => c.kind === "a").map((c) => c.row as unknown as AttemptRow);
   const holders = context.filter((c) => c.kind === "h").map((c) => c.row as { call_id: string; provider: string; provider_call_id: string });
   const parked = context
     .filter((c) => c.kind === "p")
@@ -197,6 +199,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     offset += plan.events.length;
     const call = plan.calls.find((c) => c.callId === callId) ?? loadedById.get(callId)?.call;
     if (call === undefined) throw new Error(`postgres store: unknown call ${callId}`);
-    return { call, events: mineEvents };
+    const after = attemptsAfter(attempts, plan, answers[i]?.nowMs ?? 0, callId).map(toAttemptRecord);
+    return { call, events: mineEvents, attempts: after };
   });
 }

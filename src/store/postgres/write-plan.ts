@@ -12,6 +12,7 @@
  * sequence is looked up by the event's rank among them.
  */
 import type { Writes } from "../plan/writes.js";
+import type { AttemptRow } from "../attempt-rows.js";
 import { EVENT_COLUMNS, type Db } from "./queries.js";
 import { detailColumns, type EventRow } from "./rows.js";
 
@@ -203,3 +204,43 @@ export async function writePlans(db: Db, parts: readonly TimedWrites[], merged: 
   return rows;
 }
 
+/**
+ * One call's attempt rows as the statement above leaves them: `rows` (the call's rows
+ * before it, read in the same transaction under the call's row lock) with the plan's
+ * started, answered and revealed attempts applied as those CTEs apply them. Lets a Send
+ * answer its attempts without reading back rows this transaction just wrote.
+ */
+export function attemptsAfter(rows: readonly AttemptRow[], writes: Writes, nowMs: number, callId: string): AttemptRow[] {
+  const byNumber = new Map<number, AttemptRow>(rows.filter((r) => r.call_id === callId).map((r) => [r.attempt, { ...r }]));
+  for (const a of writes.newAttempts) {
+    if (a.callId !== callId) continue;
+    byNumber.set(a.attempt, {
+      call_id: a.callId,
+      attempt: a.attempt,
+      provider: a.provider,
+      // The column defaults (migration 6).
+      provider_call_id: "",
+      outcome: "pending",
+      failure_reason: 0,
+      provider_code: "",
+      provider_text: "",
+      started_at_ms: nowMs,
+      ended_at_ms: null,
+    });
+  }
+  for (const a of writes.attemptAnswers) {
+    const row = a.callId === callId ? byNumber.get(a.attempt) : undefined;
+    if (row === undefined) continue;
+    row.outcome = a.outcome;
+    if (a.providerCallId !== "") row.provider_call_id = a.providerCallId;
+    row.failure_reason = a.failureReason;
+    row.provider_code = a.providerCode;
+    row.provider_text = a.providerText;
+    row.ended_at_ms = a.endedAtMs;
+  }
+  for (const a of writes.attemptProviderCallIds) {
+    const row = a.callId === callId ? byNumber.get(a.attempt) : undefined;
+    if (row !== undefined && row.provider_call_id === "") row.provider_call_id = a.providerCallId;
+  }
+  return [...byNumber.values()].sort((x, y) => x.attempt - y.attempt);
+}

@@ -38,7 +38,7 @@ export async function notify(deps: SendDeps, request: NotifyRequest, caller: Cal
     outcomeFallback: OutcomeFallback.DISABLED,
     fingerprint: (target) => notifyFingerprint(deps.keyring, input, target),
   });
-  return create(NotifyResponseSchema, await responseFields(deps, started.call, started.replay));
+  return create(NotifyResponseSchema, await responseFields(deps, started.call, started.replay, started.attempts));
 }
 
 /**

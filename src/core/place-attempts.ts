@@ -14,7 +14,7 @@ import { tracedProviderSend } from "../telemetry/traced.js";
 import { echoFor } from "./attempts.js";
 import { VoiceCodeError } from "./errors.js";
 import { type CoreMetrics, countFinishedCalls, providerOutcomeLabel } from "./metrics.js";
-import type { CallRecord } from "./model.js";
+import type { AttemptRecord, CallRecord } from "./model.js";
 import { type Provider, type ProviderNotifyRequest, type SendOutcome, placeRequest } from "./provider.js";
 
 export interface PlaceDeps {
@@ -54,7 +54,13 @@ export interface PlaceOptions {
   readonly log: Logger;
 }
 
-export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Promise<CallRecord> {
+/** Where the attempts left the call; `attempts` when the store answered with them (else read them). */
+export interface Placed {
+  readonly call: CallRecord;
+  readonly attempts?: readonly AttemptRecord[] | undefined;
+}
+
+export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Promise<Placed> {
   const { callId, request, log } = options;
   const tried = [...options.tried];
   let attempt = options.attempt;
@@ -74,7 +80,7 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
       await deps.store.recordAmbiguous(callId, attempt, outcome.detail, deps.now());
       const call = await deps.store.getCall(callId);
       if (call === undefined) throw new VoiceCodeError("INTERNAL", "internal error");
-      return call;
+      return { call };
     }
     let next: Provider | undefined;
     if (options.failover && mayFailOver(outcome)) {
@@ -91,11 +97,11 @@ export async function placeAttempts(deps: PlaceDeps, options: PlaceOptions): Pro
     countFinishedCalls(deps.metrics, applied.events);
     if (outcome.kind === "accepted") {
       log.info({ ...at, providerCallId: outcome.providerCallId }, "call accepted");
-      return applied.call;
+      return { call: applied.call, attempts: applied.attempts };
     }
     if (next === undefined) {
       log.info({ ...at, providerCode: outcome.providerCode }, "provider refused the call");
-      return applied.call;
+      return { call: applied.call, attempts: applied.attempts };
     }
     log.info({ ...at, providerCode: outcome.providerCode, next: next.name }, "provider placed no call; failing over");
     tried.push(next.name);

@@ -17,7 +17,7 @@ import type { Caller } from "./caller.js";
 import { VoiceCodeError } from "./errors.js";
 import { type LimitsConfig, checkDestination, limitError, limitRules } from "./limits.js";
 import type { CoreMetrics } from "./metrics.js";
-import type { CallKind, CallRecord } from "./model.js";
+import type { AttemptRecord, CallKind, CallRecord } from "./model.js";
 import { maskPhone } from "./phone.js";
 import { type PlaceDeps, type PlaceNotifyRequest, type PlaceRequest, placeAttempts } from "./place-attempts.js";
 import { attemptsToProto } from "./to-proto.js";
@@ -66,7 +66,7 @@ export async function send(deps: SendDeps, request: SendRequest, caller: Caller)
     // Verification hook: the keyed hash, recorded in createCall's transaction.
     verification: (callId, nowMs) => (verify === undefined ? undefined : newVerification(deps.keyring, verify, callId, nowMs)),
   });
-  const response = create(SendResponseSchema, await responseFields(deps, started.call, started.replay));
+  const response = create(SendResponseSchema, await responseFields(deps, started.call, started.replay, started.attempts));
   return started.replay ? response : withExpiry(response, verify, started.nowMs);
 }
 
@@ -99,7 +99,13 @@ export async function startCall(
   deps: SendDeps,
   caller: Caller,
   start: CallStart,
-): Promise<{ readonly call: CallRecord; readonly replay: boolean; readonly nowMs: number }> {
+): Promise<{
+  readonly call: CallRecord;
+  readonly replay: boolean;
+  readonly nowMs: number;
+  /** The call's attempts, when the store answered with them (undefined: responseFields reads them). */
+  readonly attempts?: readonly AttemptRecord[] | undefined;
+}> {
   const { tenant } = caller;
   const { input, placed } = start;
   const denied = checkDestination(input, deps.limits);
@@ -163,7 +169,7 @@ export async function startCall(
     return { call: created.call, replay: true, nowMs };
   }
   if (first.skipped.length > 0) log.info({ skipped: first.skipped }, "route: providers passed over");
-  const call = await placeAttempts(deps, {
+  const placedCall = await placeAttempts(deps, {
     callId,
     tenant,
     attempt: 1,
@@ -174,7 +180,7 @@ export async function startCall(
     request: placed,
     log,
   });
-  return { call, replay: false, nowMs };
+  return { call: placedCall.call, attempts: placedCall.attempts, replay: false, nowMs };
 }
 
 /** createCall, with a limit refusal turned into RESOURCE_EXHAUSTED (nothing was recorded). */
@@ -215,11 +221,19 @@ function callRoute(plan: RoutePlan, choice: OutcomeFallback, nowMs: number): Cal
 }
 
 /** The fields SendResponse and NotifyResponse share. */
-export async function responseFields(deps: SendDeps, call: CallRecord, replay: boolean) {
+export async function responseFields(
+  deps: SendDeps,
+  call: CallRecord,
+  replay: boolean,
+  attempts?: readonly AttemptRecord[],
+) {
   // A fresh Send's earlier attempts were all refusals (failover), and its current one is
   // what the call record says: no need to read the events (about 8% of a Send's CPU). A
   // replay may come back long after, when earlier attempts were calls of their own.
   const events = replay ? await deps.store.listEvents({ callId: call.callId }, 0, Number.MAX_SAFE_INTEGER) : [];
+  // The attempts as the answer's write left them, when the store returned them with it
+  // (PostgreSQL: a read less per Send, on a connection of its own); else read them.
+  const list = attempts ?? (await deps.store.listAttempts(call.callId));
   return {
     callId: call.callId,
     provider: call.provider,
@@ -227,7 +241,7 @@ export async function responseFields(deps: SendDeps, call: CallRecord, replay: b
     state: call.state,
     failureReason: call.failureReason,
     idempotentReplay: replay,
-    attempts: attemptsToProto(await deps.store.listAttempts(call.callId), events, replay ? undefined : call),
+    attempts: attemptsToProto(list, events, replay ? undefined : call),
   };
 }
 

@@ -112,6 +112,11 @@ export interface Applied {
   readonly call: CallRecord;
   /** Events appended by this change, in sequence order (may be empty). */
   readonly events: readonly EventRecord[];
+  /**
+   * The call's attempts as this change left them, oldest first, when the engine has them
+   * without another read (PostgreSQL's Send answers); undefined: ask listAttempts.
+   */
+  readonly attempts?: readonly AttemptRecord[] | undefined;
 }
 
 export interface IngestResult {

@@ -94,6 +94,23 @@ export function describeAttemptsContract(name: string, open: () => Promise<Store
       ]);
     });
 
+    it("answers a Send with the call's attempts as its write left them, when it returns them at all", async () => {
+      const ids = ["x", "y", "z"].map((k) => `${u}-call-${k}`);
+      for (const callId of ids) await store.createCall(newCall({ callId }));
+      const [x, y, z] = ids as [string, string, string];
+      // At once: PostgreSQL records them as one batch.
+      const first = await Promise.all([
+        store.recordSendResult(x, refused, NOW + 1, { attempt: 1, next: "beta" }),
+        store.recordSendResult(y, accepted(`${u}-pc-y`), NOW + 2, { attempt: 1 }),
+        store.recordSendResult(z, refused, NOW + 3, { attempt: 1 }),
+      ]);
+      for (const [i, applied] of first.entries()) {
+        if (applied.attempts !== undefined) expect(applied.attempts).toEqual(await store.listAttempts(ids[i] as string));
+      }
+      const second = await store.recordSendResult(x, accepted(`${u}-pc-x`), NOW + 4, { attempt: 2 });
+      if (second.attempts !== undefined) expect(second.attempts).toEqual(await store.listAttempts(x));
+    });
+
     it("refuses an answer for a superseded attempt, and keeps an ambiguous answer on its attempt", async () => {
       const call = newCall();
       await store.createCall(call);

@@ -166,10 +166,18 @@ describePostgres("postgres group commit", () => {
     expect(groups).toEqual([2, 2, 1]);
   });
 
-  it("spreads what waits over the free connections", async () => {
+  it("spreads what runs one by one over the free connections", async () => {
+    const store = await openStore({ groupCommit: { maxGroups: 4 } });
+    // An idempotency key makes createCall an item of its own (no batch).
+    const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    await Promise.all(ids.map((id) => store.createCall(newCall(id, { idempotencyKey: `key-${id}` }))));
+    expect(groups).toEqual([2, 2, 2, 2]);
+  });
+
+  it("keeps what batches in one group: a batch costs the same round trips for 2 items or 8", async () => {
     const store = await openStore({ groupCommit: { maxGroups: 4 } });
     await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((id) => store.createCall(newCall(id))));
-    expect(groups).toEqual([2, 2, 2, 2]);
+    expect(groups).toEqual([8]);
   });
 
   it("records several Send answers as one batch, each with its own events and parked pushes", async () => {
@@ -195,6 +203,11 @@ describePostgres("postgres group commit", () => {
     expect(b?.call).toMatchObject({ state: CallState.DIALING, providerCallId: "pc-b" });
     expect(await store.getCall("a")).toMatchObject({ state: CallState.ACCEPTED, providerCallId: "pc-a" });
     expect((await store.listAttempts("c")).map((t) => t.outcome)).toEqual(["rejected"]);
+    // Each answer comes with its call's attempts as the batch left them: what a read finds.
+    for (const [id, applied] of [["a", a], ["b", b], ["c", c]] as const) {
+      expect(applied?.attempts).toBeDefined();
+      expect(applied?.attempts).toEqual(await store.listAttempts(id));
+    }
     // The adopted push now points at its event.
     const rows = await adminQuery<{ disposition: string; applied: boolean }>(
       "SELECT disposition, applied_sequence IS NOT NULL AS applied FROM inbound WHERE dedupe_key = 'pb-dialing'",

@@ -148,10 +148,15 @@ export function createGroupWriter(
   function pump(): void {
     scheduled = false;
     while (queue.length > 0 && running < maxGroups) {
-      // Spread what waits over the free connections: a group runs its items one round
-      // trip after another, so one group of 16 takes about four times as long as four
-      // groups of 4 side by side, each still one commit.
-      const size = Math.min(maxItems, Math.ceil(queue.length / (maxGroups - running)));
+      // Items that run one by one (no batch) are spread over the free connections: a
+      // group runs them one round trip after another, so one group of 16 takes about
+      // four times as long as four groups of 4 side by side, each still one commit.
+      // When every waiting item batches, one group takes them all (up to maxItems): a
+      // batch costs the same few round trips for 2 items or 64, so splitting it would
+      // only multiply round trips (and their CPU, on both sides) per item.
+      const free = maxGroups - running;
+      const spread = queue.some((item) => item.batch === undefined);
+      const size = Math.min(maxItems, spread ? Math.ceil(queue.length / free) : queue.length);
       running++;
       void run(batched(queue.splice(0, size))).finally(() => {
         running--;

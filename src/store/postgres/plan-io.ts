@@ -9,7 +9,7 @@ import type { EventRecord } from "../../core/model.js";
 import type { AttemptRef, LoadedCall, ParkedPush, Writes } from "../plan/writes.js";
 import * as q from "./queries.js";
 import { detailColumns, toCallRecord, toEventRecord, toInboundEvent } from "./rows.js";
-import { fitsOneStatement, writePlan } from "./write-plan.js";
+import { type TimedWrites, fitsOneStatement, mergeWrites, writePlans } from "./write-plan.js";
 
 type AttemptKey = Awaited<ReturnType<typeof q.attemptsOf>>[number];
 
@@ -72,8 +72,25 @@ export async function loadParked(
  * disposition is an UPDATE. One statement for the plans that fit it (write-plan.ts).
  */
 export async function executeWrites(db: q.Db, writes: Writes, nowMs: number): Promise<EventRecord[]> {
-  if (fitsOneStatement(writes)) return (await writePlan(db, writes, nowMs)).map(toEventRecord);
-  return executeStepwise(db, writes, nowMs);
+  return executeAll(db, [{ writes, nowMs }]);
+}
+
+/**
+ * Executes several plans' writes in order (plans of a batch, each with its own time):
+ * in one statement when together they write no row twice, else plan by plan.
+ */
+export async function executeAll(db: q.Db, parts: readonly TimedWrites[]): Promise<EventRecord[]> {
+  const merged = mergeWrites(parts.map((p) => p.writes));
+  if (fitsOneStatement(merged)) return (await writePlans(db, parts, merged)).map(toEventRecord);
+  const events: EventRecord[] = [];
+  for (const part of parts) {
+    events.push(
+      ...(fitsOneStatement(part.writes)
+        ? (await writePlans(db, [part], part.writes)).map(toEventRecord)
+        : await executeStepwise(db, part.writes, part.nowMs)),
+    );
+  }
+  return events;
 }
 
 /** Statement by statement, in the order writes.ts lists: for plans that write a row twice. */

@@ -16,7 +16,9 @@ import { planSendResult } from "../plan/ingest-plan.js";
 import type { ParkedPush, Writes } from "../plan/writes.js";
 import type { Applied, NewCall, SendResult, SendResultOptions } from "../store.js";
 import { PROVIDER_CALL_LOCK_NAMESPACE } from "./constants.js";
-import { executeWrites, withAttempts } from "./plan-io.js";
+import { executeAll, withAttempts } from "./plan-io.js";
+import { attemptsAfter } from "./write-plan.js";
+import { type AttemptRow, toAttemptRecord } from "../attempt-rows.js";
 import * as q from "./queries.js";
 import type { CallRow, InboundRow } from "./rows.js";
 import { toInboundEvent } from "./rows.js";
@@ -29,8 +31,9 @@ export function isPlainCall(call: NewCall): boolean {
 /** Inserts plain calls (isPlainCall) with their first attempts, in one statement. */
 export async function insertPlainCalls(db: q.Db, calls: readonly NewCall[]): Promise<CallRow[]> {
   const col = <T>(f: (c: NewCall) => T): T[] => calls.map(f);
-  const { rows } = await db.query<CallRow>(
-    `WITH c AS (
+  const { rows } = await db.query<CallRow>({
+    name: "voicecode_insert_plain_calls",
+    text: `WITH c AS (
        INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
          idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
          created_at_ms, updated_at_ms, tenant, kind, template_name)
@@ -46,7 +49,7 @@ export async function insertPlainCalls(db: q.Db, calls: readonly NewCall[]): Pro
      a AS (INSERT INTO attempts (call_id, attempt, provider, started_at_ms)
        SELECT call_id, 1, provider, created_at_ms FROM c)
      SELECT * FROM c`,
-    [
+    values: [
       col((c) => c.callId),
       col((c) => c.provider),
       col((c) => c.phoneMasked),
@@ -61,7 +64,7 @@ export async function insertPlainCalls(db: q.Db, calls: readonly NewCall[]): Pro
       col((c) => c.kind ?? "verification"),
       col((c) => c.templateName ?? ""),
     ],
-  );
+  });
   const byId = new Map(rows.map((r) => [r.call_id, r]));
   return calls.map((c) => {
     const row = byId.get(c.callId);
@@ -102,18 +105,20 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     // the call's, read unlocked as the single path does. The inner ORDER BY fixes the
     // order in which the outer query takes the locks.
     accepted.sort((x, y) => (x.pc < y.pc ? -1 : x.pc > y.pc ? 1 : 0));
-    await db.query(
-      `SELECT pg_advisory_xact_lock($1, hashtext(s.provider || chr(31) || s.pc)) FROM (
+    await db.query({
+      name: "voicecode_answer_locks",
+      text: `SELECT pg_advisory_xact_lock($1, hashtext(s.provider || chr(31) || s.pc)) FROM (
          SELECT c.provider, u.pc FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(call_id, pc, i)
          JOIN calls c ON c.call_id = u.call_id ORDER BY u.i OFFSET 0) s`,
-      [PROVIDER_CALL_LOCK_NAMESPACE, accepted.map((a) => a.callId), accepted.map((a) => a.pc)],
-    );
+      values: [PROVIDER_CALL_LOCK_NAMESPACE, accepted.map((a) => a.callId), accepted.map((a) => a.pc)],
+    });
   }
   // Row locks in call id order, as ingest takes them (queries.ts lockCallsFor).
-  const { rows: locked } = await db.query<q.RoutedCallRow>(
-    `SELECT ${q.CALL_COLUMNS}, route FROM calls WHERE call_id = ANY($1::text[]) ORDER BY call_id FOR UPDATE`,
-    [answers.map((a) => a.callId)],
-  );
+  const { rows: locked } = await db.query<q.RoutedCallRow>({
+    name: "voicecode_answer_rows",
+    text: `SELECT ${q.CALL_COLUMNS}, route FROM calls WHERE call_id = ANY($1::text[]) ORDER BY call_id FOR UPDATE`,
+    values: [answers.map((a) => a.callId)],
+  });
   const byId = new Map(locked.map((r) => [r.call_id, r]));
   // Who holds each new provider id, and what is parked under it or the attempt's echo.
   const holderKeys: Array<{ provider: string; pc: string }> = [];
@@ -126,14 +131,13 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     if (pc !== "" && pc !== row.provider_call_id) holderKeys.push({ provider: row.provider, pc });
     parkedKeys.push({ provider: row.provider, pc: pc || row.provider_call_id, echo: echoFor(row.call_id, row.attempt) });
   }
-  const { rows: context } = await db.query<ContextRow>(
-    `SELECT 'a' AS kind, jsonb_build_object('call_id', call_id, 'attempt', attempt, 'provider', provider,
-         'provider_call_id', provider_call_id) AS row
-       FROM attempts WHERE call_id = ANY($1::text[])
+  const { rows: context } = await db.query<ContextRow>({
+    name: "voicecode_answer_context",
+    text: `SELECT 'a' AS kind, to_jsonb(attempts) AS row FROM attempts WHERE call_id = ANY($1::text[])
      UNION ALL
      SELECT 'h', jsonb_build_object('call_id', c.call_id, 'provider', c.provider, 'provider_call_id', c.provider_call_id)
        FROM calls c JOIN unnest($2::text[], $3::text[]) AS u(provider, pc)
-         ON c.provider = u.provider AND c.provider_call_id = u.pc AND u.pc <> ''
+         ON c.provider = u.provider AND c.provider_call_id = u.pc AND c.provider_call_id <> ''
      UNION ALL
      SELECT 'p', to_jsonb(i) FROM (
        SELECT inbound.* FROM inbound JOIN unnest($4::text[], $5::text[]) AS u(provider, pc)
@@ -143,7 +147,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
        SELECT inbound.* FROM inbound JOIN unnest($4::text[], $6::text[]) AS u(provider, echo)
          ON inbound.provider = u.provider AND inbound.call_id_hint = u.echo
        WHERE disposition = 'parked') i`,
-    [
+    values: [
       answers.map((a) => a.callId),
       holderKeys.map((k) => k.provider),
       holderKeys.map((k) => k.pc),
@@ -151,8 +155,10 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
       parkedKeys.map((k) => k.pc),
       parkedKeys.map((k) => k.echo),
     ],
-  );
-  const attempts = context.filter((c) => c.kind === "a").map((c) => c.row as { call_id: string; attempt: number; provider: string; provider_call_id: string });
+  });
+  // Whole rows: with the plan's writes they are the call's attempts after this answer
+  // (attemptsAfter), which the Send's response lists, without reading them back.
+  const attempts = context.filter((c) => c.kind === "a").map((c) => c.row as unknown as AttemptRow);
   const holders = context.filter((c) => c.kind === "h").map((c) => c.row as { call_id: string; provider: string; provider_call_id: string });
   const parked = context
     .filter((c) => c.kind === "p")
@@ -181,12 +187,11 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     }
     plans.push(planSendResult({ call, result: a.result, options: a.options, holder, parked: mine, nowMs: a.nowMs }));
   }
-  // Attempts started and fallbacks decided carry the write's time: one statement only
-  // when every answer has the same.
-  const nowMs = answers[0]?.nowMs ?? 0;
-  const events = answers.every((a) => a.nowMs === nowMs)
-    ? await executeWrites(db, mergeWrites(plans), nowMs)
-    : await executeEach(db, plans, answers);
+  // One statement for the whole batch; each answer's attempts and fallbacks carry its own time.
+  const events = await executeAll(
+    db,
+    plans.map((writes, i) => ({ writes, nowMs: answers[i]?.nowMs ?? 0 })),
+  );
   let offset = 0;
   return plans.map((plan, i) => {
     const callId = answers[i]?.callId ?? "";
@@ -194,31 +199,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     offset += plan.events.length;
     const call = plan.calls.find((c) => c.callId === callId) ?? loadedById.get(callId)?.call;
     if (call === undefined) throw new Error(`postgres store: unknown call ${callId}`);
-    return { call, events: mineEvents };
+    const after = attemptsAfter(attempts, plan, answers[i]?.nowMs ?? 0, callId).map(toAttemptRecord);
+    return { call, events: mineEvents, attempts: after };
   });
-}
-
-async function executeEach(db: q.Db, plans: readonly Writes[], answers: readonly SendAnswer[]) {
-  const events = [];
-  for (const [i, plan] of plans.entries()) events.push(...(await executeWrites(db, plan, answers[i]?.nowMs ?? 0)));
-  return events;
-}
-
-/** One plan out of several, each event index shifted past the plans before it. */
-function mergeWrites(plans: readonly Writes[]): Writes {
-  let offset = 0;
-  const inbound = plans.flatMap((p) => {
-    const shifted = p.inbound.map((w) => ({ ...w, eventIndex: w.eventIndex === undefined ? undefined : w.eventIndex + offset }));
-    offset += p.events.length;
-    return shifted;
-  });
-  return {
-    events: plans.flatMap((p) => p.events),
-    calls: plans.flatMap((p) => p.calls),
-    newAttempts: plans.flatMap((p) => p.newAttempts),
-    attemptAnswers: plans.flatMap((p) => p.attemptAnswers),
-    attemptProviderCallIds: plans.flatMap((p) => p.attemptProviderCallIds),
-    fallbacks: plans.flatMap((p) => p.fallbacks),
-    inbound,
-  };
 }

@@ -146,8 +146,14 @@ export function runTransaction(
     // snapshot at the first statement, and a writer would fail on rows changed meanwhile.
     // The timeout is SET LOCAL, in the same round trip, rather than a connection
     // parameter, which PgBouncer would refuse.
+    // Custom plans only: the batch statements are named (parsed once per connection), and
+    // a generic plan, made once for any array length, would be frozen at the table sizes
+    // of its sixth run: made on a new database's near-empty tables, it scans whole tables
+    // from then on until an ANALYZE (never, with autovacuum off). A custom plan sees each
+    // run's array lengths and the tables' current size.
     await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ` +
+        "SET LOCAL plan_cache_mode = force_custom_plan",
     );
     let committing = false;
     try {

@@ -3,7 +3,7 @@
  * 1 ms timer ran) and the garbage collector's pauses. A latency tail with long loop
  * delays and no long GC pauses was synchronous work (a commit's sync, a checkpoint).
  */
-import { type IntervalHistogram, PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
+import { type IntervalHistogram, PerformanceObserver, constants, monitorEventLoopDelay } from "node:perf_hooks";
 
 export interface Stalls {
   readonly loopDelayP50Ms: number;
@@ -12,6 +12,8 @@ export interface Stalls {
   readonly gcCount: number;
   readonly gcTotalMs: number;
   readonly gcMaxMs: number;
+  /** The longest pause of each kind of collection ("minor" scavenges, "major" mark-compacts, …). */
+  readonly gcMaxMsByKind: Readonly<Record<string, number>>;
 }
 
 export function watchStalls(): { stop(): Stalls } {
@@ -20,11 +22,14 @@ export function watchStalls(): { stop(): Stalls } {
   let gcCount = 0;
   let gcTotalMs = 0;
   let gcMaxMs = 0;
+  const gcMaxMsByKind: Record<string, number> = {};
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcCount++;
       gcTotalMs += entry.duration;
       gcMaxMs = Math.max(gcMaxMs, entry.duration);
+      const kind = gcKind((entry as { detail?: { kind?: number } }).detail?.kind);
+      gcMaxMsByKind[kind] = Math.max(gcMaxMsByKind[kind] ?? 0, entry.duration);
     }
   });
   observer.observe({ entryTypes: ["gc"] });
@@ -40,7 +45,23 @@ export function watchStalls(): { stop(): Stalls } {
         gcCount,
         gcTotalMs,
         gcMaxMs,
+        gcMaxMsByKind,
       };
     },
   };
+}
+
+function gcKind(kind: number | undefined): string {
+  switch (kind) {
+    case constants.NODE_PERFORMANCE_GC_MINOR:
+      return "minor";
+    case constants.NODE_PERFORMANCE_GC_MAJOR:
+      return "major";
+    case constants.NODE_PERFORMANCE_GC_INCREMENTAL:
+      return "incremental";
+    case constants.NODE_PERFORMANCE_GC_WEAKCB:
+      return "weakcb";
+    default:
+      return "other";
+  }
 }

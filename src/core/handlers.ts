@@ -18,6 +18,24 @@ import type {
   WatchStatusResponse,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 
+/** The response side of a stream, for a handler that pushes. */
+export interface ResponseSink<O> {
+  /** false: the transport's buffer is full; send more only after StreamControl.resume(). */
+  send(message: O): boolean;
+  /** Ends the stream normally. */
+  end(): void;
+  /** Ends the stream with the error's status. */
+  fail(err: unknown): void;
+}
+
+/** What the transport calls on a pushing handler. */
+export interface StreamControl {
+  /** The caller is gone: release everything; nothing more may be sent. */
+  cancel(): void;
+  /** The buffer drained after send() returned false. */
+  resume(): void;
+}
+
 export interface VoiceCodeHandlers {
   send(request: SendRequest, signal: AbortSignal, caller: Caller): Promise<SendResponse>;
   /** A template notification (or IVR) call, created exactly like a Send. */
@@ -29,6 +47,13 @@ export interface VoiceCodeHandlers {
    * UNAVAILABLE when the server drains; stops without error when `signal` aborts.
    */
   watchStatus(request: WatchStatusRequest, signal: AbortSignal, caller: Caller): AsyncIterable<WatchStatusResponse>;
+  /**
+   * The same stream for a transport that pushes (grpc-js): written to `sink`, with no
+   * promise or generator held while the watch is idle. Throws for an invalid request;
+   * otherwise ends through the sink exactly as watchStatus ends its iterable. Optional:
+   * a transport falls back to watchStatus without it.
+   */
+  pushWatchStatus?(request: WatchStatusRequest, caller: Caller, sink: ResponseSink<WatchStatusResponse>): StreamControl;
   /** Every outcome (NOT_FOUND included) is a CheckResult; only a malformed request throws. */
   check(request: CheckRequest, signal: AbortSignal, caller: Caller): Promise<CheckResponse>;
 }

@@ -1,9 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import {
-  GetCallResponseSchema,
-  WatchStatusResponseSchema,
-} from "../../gen/voicecode/v1/voicecode_pb.js";
+import { GetCallResponseSchema } from "../../gen/voicecode/v1/voicecode_pb.js";
 import type { Bus } from "../bus/bus.js";
 import { FALLBACK_DEFAULTS } from "../routing/parse-routes.js";
 import { type Router, createRouter } from "../routing/router.js";
@@ -12,6 +9,8 @@ import type { Store } from "../store/store.js";
 import { createDeadlines } from "../streams/deadlines.js";
 import { createWatchDrain } from "../streams/drain.js";
 import { watchEvents } from "../streams/watch-events.js";
+import { type WatchContext, openWatch } from "../streams/watch.js";
+import { StatusSink, toWatchResponse } from "./watch-status-sink.js";
 import { VoiceCodeError, notFound } from "./errors.js";
 import { FailureReason } from "./model.js";
 import type { VoiceCodeHandlers } from "./handlers.js";
@@ -91,8 +90,16 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
   const inFlight = new Set<Promise<unknown>>();
   // Thrown by drain(): one Set entry per open watch (its wake-up), not a signal each.
   const watchDrain = createWatchDrain();
-  // One timer for every watch waiting out a refine grace period.
-  const deadlines = createDeadlines(deps.now);
+  // What every watch shares, one object: a watch keeps only a reference to it.
+  const watchContext: WatchContext = {
+    store: deps.store,
+    bus: deps.bus,
+    drain: watchDrain,
+    refineGraceMs: options.refineGraceMs ?? 5_000,
+    now: deps.now,
+    // One timer for every watch waiting out a refine grace period.
+    deadlines: createDeadlines(deps.now),
+  };
 
   /** Draining refusal, in-flight tracking and the Send metrics, for Send and Notify alike. */
   async function counted<R extends Parameters<typeof sendOutcomeLabel>[0] & { readonly provider: string }>(
@@ -149,23 +156,18 @@ export function createVoiceCodeService(options: VoiceCodeServiceOptions): VoiceC
       const { target, afterSequence } = validateWatch(request, caller.tenant);
       metrics.watchOpened(caller.tenant);
       try {
-        const events = watchEvents({
-          store: deps.store,
-          bus: deps.bus,
-          target,
-          afterSequence,
-          signal,
-          drain: watchDrain,
-          refineGraceMs: options.refineGraceMs ?? 5_000,
-          now: deps.now,
-          deadlines,
-        });
-        for await (const event of events) {
-          yield create(WatchStatusResponseSchema, { event: eventToProto(event) });
+        for await (const event of watchEvents({ ...watchContext, target, afterSequence, signal })) {
+          yield toWatchResponse(event);
         }
       } finally {
         metrics.watchClosed(caller.tenant);
       }
+    },
+
+    pushWatchStatus(request, caller, sink) {
+      const { target, afterSequence } = validateWatch(request, caller.tenant);
+      metrics.watchOpened(caller.tenant);
+      return openWatch(watchContext, target, afterSequence, new StatusSink(sink, metrics, caller.tenant));
     },
 
     check(request, _signal, caller) {

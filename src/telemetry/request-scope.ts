@@ -56,12 +56,21 @@ const getter: TextMapGetter<(name: string) => string | undefined> = {
   get: (header, key) => header(key),
 };
 
+/**
+ * A random UUID as one flat string. Node builds randomUUID() by concatenation, a tree of
+ * ~13 cons strings (~450 B) that a stream keeps for as long as it is open (its request
+ * id waits for the first message or the trailers): the copy is ~60 B.
+ */
+function newRequestId(): string {
+  return Buffer.from(randomUUID(), "latin1").toString("latin1");
+}
+
 const direct = <T>(fn: () => T): T => fn();
 const same = <T>(source: AsyncIterable<T>): AsyncIterable<T> => source;
 
 export function startRequest(start: RequestStart): RequestScope {
   const given = start.header("x-request-id");
-  const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+  const requestId = given !== undefined && REQUEST_ID.test(given) ? given : newRequestId();
   const parent = propagation.extract(ROOT_CONTEXT, start.header, getter);
   // Attributes only for a span that records: with tracing off, every RPC and stream open
   // would build the object for nothing.

@@ -40,6 +40,39 @@ export type ServerStreamingImpl<I extends DescMethod["input"], O extends DescMet
   logBindings?: LogBindings,
 ) => AsyncIterable<Shape<O>>;
 
+/** The response side of a server stream, for a handler that pushes (see PushStreamingImpl). */
+export interface ResponseSink<O> {
+  /** false: grpc-js's buffer is over its mark; send more only after StreamControl.resume(). */
+  send(message: O): boolean;
+  /** Ends the call with OK. */
+  end(): void;
+  /** Ends the call with the error's status (after onError sees it). */
+  fail(err: unknown): void;
+}
+
+/** What the transport calls on a pushing handler. */
+export interface StreamControl {
+  /** The caller is gone (cancel, reset, dead connection): release everything; send nothing. */
+  cancel(): void;
+  /** The call drained after send() returned false. */
+  resume(): void;
+}
+
+/**
+ * A server-streaming handler that pushes instead of returning an iterable: no per-call
+ * AbortSignal and no pump awaiting the handler, so an idle stream holds only what the
+ * handler keeps (WatchStatus: 10 000 idle streams are a normal load). A throw from
+ * `push` ends the call with the error's status.
+ */
+export interface PushStreamingImpl<I extends DescMethod["input"], O extends DescMethod["output"]> {
+  readonly push: (
+    request: Shape<I>,
+    sink: ResponseSink<Shape<O>>,
+    metadata: Metadata,
+    logBindings?: LogBindings,
+  ) => StreamControl;
+}
+
 /** The method shapes of a generated service: `MethodsOf<typeof VoiceCode>`. */
 export type MethodsOf<T> = T extends GenService<infer S> ? S : never;
 
@@ -58,7 +91,7 @@ export type ServiceImpl<S extends GenServiceMethods> = {
   readonly [K in keyof S]: S[K]["methodKind"] extends "unary"
     ? UnaryImpl<S[K]["input"], S[K]["output"]>
     : S[K]["methodKind"] extends "server_streaming"
-      ? ServerStreamingImpl<S[K]["input"], S[K]["output"]>
+      ? ServerStreamingImpl<S[K]["input"], S[K]["output"]> | PushStreamingImpl<S[K]["input"], S[K]["output"]>
       : S[K]["methodKind"] extends "bidi_streaming"
         ? BidiStreamingImpl<S[K]["input"], S[K]["output"]>
         : never;
@@ -128,6 +161,10 @@ export function grpcImplementation<S extends GenServiceMethods>(
   const handlers: Record<string, UntypedHandleCall> = {};
   for (const method of service.methods) {
     const fn: unknown = (impl as Record<string, unknown>)[method.localName];
+    if (method.methodKind === "server_streaming" && isPush(fn)) {
+      handlers[method.localName] = pushStreaming(method, fn, onError, options);
+      continue;
+    }
     if (typeof fn !== "function") throw new Error(`no implementation for ${service.typeName}.${method.name}`);
     // `never`: the first parameter is a request or, for bidi, the request stream.
     const bound = fn.bind(impl) as (request: never, signal: AbortSignal, metadata: Metadata) => unknown;
@@ -253,20 +290,136 @@ function respond(
     (result) => {
       dispose();
       settled();
-      if (result === "completed" && !signal.aborted) call.end(unsent === undefined ? undefined : requestIdHeaders(unsent));
+      if (result === "completed" && !signal.aborted) endOk(call, unsent);
     },
     (err: unknown) => {
       dispose();
       onError(method, err);
       settled(err);
-      const status = toGrpcStatus(err);
-      const trailers = unsent === undefined ? undefined : requestIdHeaders(unsent);
-      if (trailers !== undefined) status.metadata?.merge(trailers);
-      // grpc-js's documented way to end a server stream with a status.
-      if (!signal.aborted) call.emit("error", { ...status, metadata: status.metadata ?? trailers });
+      if (!signal.aborted) endWithError(call, err, unsent);
     },
   );
 }
+
+type ResponseCall = ServerWritableStream<Message, Message> | ServerDuplexStream<Message, Message>;
+
+/** Ends a stream with OK; an x-request-id not sent yet goes in the trailers. */
+function endOk(call: ResponseCall, unsentRequestId: string | undefined): void {
+  call.end(unsentRequestId === undefined ? undefined : requestIdHeaders(unsentRequestId));
+}
+
+/** Ends a stream with the error's mapped status; an x-request-id not sent yet goes in the trailers. */
+function endWithError(call: ResponseCall, err: unknown, unsentRequestId: string | undefined): void {
+  const status = toGrpcStatus(err);
+  const trailers = unsentRequestId === undefined ? undefined : requestIdHeaders(unsentRequestId);
+  if (trailers !== undefined) status.metadata?.merge(trailers);
+  // grpc-js's documented way to end a server stream with a status.
+  call.emit("error", { ...status, metadata: status.metadata ?? trailers });
+}
+
+function isPush(fn: unknown): fn is PushStreamingImpl<DescMethod["input"], DescMethod["output"]> {
+  return typeof fn === "object" && fn !== null && typeof (fn as { push?: unknown }).push === "function";
+}
+
+function pushStreaming(
+  method: DescMethod,
+  impl: PushStreamingImpl<DescMethod["input"], DescMethod["output"]>,
+  onError: ErrorSink,
+  options: ImplementOptions,
+) {
+  return (call: ServerWritableStream<Message, Message>): void => {
+    // The caller may be gone before the handler runs: open nothing.
+    if (call.cancelled) return;
+    const scope = options.scope?.(method, call.metadata);
+    const stream = new PushCall(call, method, onError, scope);
+    try {
+      const control = scope === undefined
+        ? impl.push(call.request, stream, call.metadata)
+        : scope.run(() => impl.push(call.request, stream, call.metadata, scope.logBindings));
+      stream.started(control);
+    } catch (err) {
+      stream.fail(err);
+    }
+  };
+}
+
+/**
+ * One pushed server stream: the sink its handler writes to, and the listener that tells
+ * the handler when the caller is gone. A class with one bound listener, not an
+ * AbortController and closures: it is most of what an idle stream keeps.
+ */
+class PushCall implements ResponseSink<Message> {
+  private control: StreamControl | undefined = undefined;
+  private done = false;
+  private waitingForDrain = false;
+  /** x-request-id not sent yet: it goes with the first message or in the trailers. */
+  private unsentRequestId: string | undefined;
+  /**
+   * 'cancelled' covers client cancel, RST_STREAM and a dead connection (grpc-js reports
+   * all three as a cancel); 'close'/'error' also catch a stream destroyed without one.
+   */
+  private readonly gone = (): void => {
+    if (!this.finish()) return;
+    this.control?.cancel();
+    this.scope?.end();
+  };
+
+  constructor(
+    private readonly call: ServerWritableStream<Message, Message>,
+    private readonly method: DescMethod,
+    private readonly onError: ErrorSink,
+    private readonly scope: RequestScope | undefined,
+  ) {
+    this.unsentRequestId = scope?.requestId;
+    for (const event of CALL_ENDS) call.on(event, this.gone);
+  }
+
+  /** The handler returned its control; if the stream already ended meanwhile, it has nothing to cancel. */
+  started(control: StreamControl): void {
+    this.control = control;
+  }
+
+  send(message: Message): boolean {
+    if (this.done) return false;
+    const requestId = this.unsentRequestId;
+    if (requestId !== undefined) {
+      this.unsentRequestId = undefined;
+      this.call.sendMetadata(requestIdHeaders(requestId));
+    }
+    if (this.call.write(message)) return true;
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.call.once("drain", () => {
+        this.waitingForDrain = false;
+        if (!this.done) this.control?.resume();
+      });
+    }
+    return false;
+  }
+
+  end(): void {
+    if (!this.finish()) return;
+    this.scope?.end();
+    endOk(this.call, this.unsentRequestId);
+  }
+
+  fail(err: unknown): void {
+    if (!this.finish()) return;
+    this.onError(this.method, err, this.scope?.logBindings);
+    this.scope?.end({ code: statusName(toGrpcStatus(err).code) });
+    endWithError(this.call, err, this.unsentRequestId);
+  }
+
+  /** False if the stream had already finished. */
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    for (const event of CALL_ENDS) this.call.off(event, this.gone);
+    return true;
+  }
+}
+
+const CALL_ENDS = ["cancelled", "close", "error"] as const;
 
 /**
  * The call's messages until the client half-closes or `signal` aborts. Read through

@@ -76,12 +76,16 @@ function authenticated(
     const known = requireCaller(authenticator, header);
     return logBindings === undefined ? known : { ...known, logBindings };
   };
+  // Pushed when the core can (no promise chain or AbortSignal per idle stream), else pumped.
+  const push = handlers.pushWatchStatus?.bind(handlers);
   return {
     send: (request, signal, metadata, bindings) => handlers.send(request, signal, caller(metadata, bindings)),
     notify: (request, signal, metadata, bindings) => handlers.notify(request, signal, caller(metadata, bindings)),
     getCall: (request, signal, metadata, bindings) => handlers.getCall(request, signal, caller(metadata, bindings)),
-    watchStatus: (request, signal, metadata, bindings) =>
-      handlers.watchStatus(request, signal, caller(metadata, bindings)),
+    watchStatus:
+      push === undefined
+        ? (request, signal, metadata, bindings) => handlers.watchStatus(request, signal, caller(metadata, bindings))
+        : { push: (request, sink, metadata, bindings) => push(request, caller(metadata, bindings), sink) },
     check: (request, signal, metadata, bindings) => handlers.check(request, signal, caller(metadata, bindings)),
   };
 }

@@ -29,9 +29,12 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   return (await Promise.race([promise.then(() => true), Promise.resolve(pending)])) !== pending;
 }
 
-describe("gRPC server drain", () => {
+describe.each([
+  { path: "pumped", push: false },
+  { path: "pushed", push: true },
+])("gRPC server drain (WatchStatus $path)", ({ push }) => {
   it("finishes in-flight calls, refuses new ones, ends health watches", async () => {
-    const { address, fakes, server } = await startGrpc();
+    const { address, fakes, server } = await startGrpc({ push });
     const client = createGrpcJsClient(address);
     const healthClient = createGrpcJsHealthClient(address);
     track(() => client.close());

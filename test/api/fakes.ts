@@ -20,7 +20,7 @@ import {
   WatchStatusResponseSchema,
 } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { VoiceCodeError, invalidArgument, notFound } from "../../src/core/errors.js";
-import type { VoiceCodeHandlers } from "../../src/core/handlers.js";
+import type { ResponseSink, StreamControl, VoiceCodeHandlers } from "../../src/core/handlers.js";
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -56,7 +56,15 @@ export const WATCH = {
 } as const;
 
 export interface FakeHandlers extends VoiceCodeHandlers {
-  readonly counters: { watchesStarted: number; watchesReleased: number; yielded: number; slowSends: number };
+  readonly counters: {
+    watchesStarted: number;
+    watchesReleased: number;
+    yielded: number;
+    slowSends: number;
+    /** Pushed watches: times send() said the buffer was full, and resume() calls that followed. */
+    held: number;
+    resumed: number;
+  };
   /** Resolves with the signal of the first "+slow" Send once it is running. */
   readonly slowSendStarted: Deferred<AbortSignal>;
   /** Lets every "+slow" Send return. */
@@ -65,8 +73,13 @@ export interface FakeHandlers extends VoiceCodeHandlers {
   drainCore(): void;
 }
 
-export function createFakeHandlers(): FakeHandlers {
-  const counters = { watchesStarted: 0, watchesReleased: 0, yielded: 0, slowSends: 0 };
+/**
+ * `push`: also offer pushWatchStatus (the grpc-js port then pushes, as with the real
+ * core), driving the same scripted watches through a sink: the transport's push path
+ * gets the same tests as its pump path.
+ */
+export function createFakeHandlers(options: { readonly push?: boolean } = {}): FakeHandlers {
+  const counters = { watchesStarted: 0, watchesReleased: 0, yielded: 0, slowSends: 0, held: 0, resumed: 0 };
   const slowSendStarted = deferred<AbortSignal>();
   const slowGate = deferred();
   const coreDrained = deferred();
@@ -117,7 +130,7 @@ export function createFakeHandlers(): FakeHandlers {
     }
   }
 
-  return {
+  const handlers: FakeHandlers = {
     counters,
     slowSendStarted,
     finishSlowSends: () => slowGate.resolve(),
@@ -159,6 +172,55 @@ export function createFakeHandlers(): FakeHandlers {
     },
     async check(): Promise<CheckResponse> {
       return create(CheckResponseSchema, { result: CheckResult.NOT_FOUND });
+    },
+  };
+  if (options.push !== true) return handlers;
+  return {
+    ...handlers,
+    pushWatchStatus(request, _caller, sink) {
+      const callId = request.target.case === "callId" ? request.target.value : "";
+      if (callId === WATCH.invalid) throw invalidArgument("target", "exactly one of call_id or client_reference must be set");
+      return pushFrom((signal) => watch(callId, signal), sink, counters);
+    },
+  };
+}
+
+/** Drives a scripted watch into a sink, waiting for resume() whenever send() says the buffer is full. */
+function pushFrom(
+  start: (signal: AbortSignal) => AsyncGenerator<WatchStatusResponse>,
+  sink: ResponseSink<WatchStatusResponse>,
+  counters: { held: number; resumed: number },
+): StreamControl {
+  const gone = new AbortController();
+  const watched = start(gone.signal);
+  let resume = () => {};
+  void (async () => {
+    try {
+      for await (const message of watched) {
+        if (gone.signal.aborted) return;
+        if (!sink.send(message)) {
+          counters.held += 1;
+          await new Promise<void>((resolve) => {
+            resume = resolve;
+          });
+          if (gone.signal.aborted) return;
+        }
+      }
+      sink.end();
+    } catch (err) {
+      if (!gone.signal.aborted) sink.fail(err);
+    }
+  })();
+  // Leaving the loop runs the watch's return(), so its finally counts the release.
+  const cancel = () => {
+    gone.abort();
+    resume();
+  };
+  return {
+    cancel,
+    resume: () => {
+      counters.resumed += 1;
+      resume();
     },
   };
 }

@@ -22,9 +22,12 @@ function finalStatus(stream: ClientReadableStream<unknown>): Promise<status> {
   });
 }
 
-describe("WatchStatus releases the handler", () => {
+describe.each([
+  { path: "pumped", push: false },
+  { path: "pushed", push: true },
+])("WatchStatus releases the handler ($path)", ({ push }) => {
   it("(a) when the grpc-js client calls cancel()", async () => {
-    const { address, fakes } = await startGrpc();
+    const { address, fakes } = await startGrpc({ push });
     const client = createGrpcJsClient(address);
     track(() => client.close());
     const call = client.watchStatus({ target: { case: "callId", value: WATCH.hang } });
@@ -38,7 +41,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("(a') when the client cancels while the server is blocked on backpressure", async () => {
-    const { address, fakes } = await startGrpc();
+    const { address, fakes } = await startGrpc({ push });
     const client = createGrpcJsClient(address);
     track(() => client.close());
     // Never read: the flood fills the HTTP/2 window and the stream buffer, so write() says false.
@@ -52,7 +55,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("(b) when the client's TCP connection is reset", async () => {
-    const { port, fakes } = await startGrpc();
+    const { port, fakes } = await startGrpc({ push });
     const watch = await rawWatch(port, WATCH.hang);
     await watch.firstData;
     expect(fakes.counters.watchesReleased).toBe(0);
@@ -62,7 +65,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("(b') when the client destroys its HTTP/2 session mid-backpressure", async () => {
-    const { port, fakes } = await startGrpc();
+    const { port, fakes } = await startGrpc({ push });
     const watch = await rawWatch(port, WATCH.flood);
     await vi.waitFor(() => expect(fakes.counters.yielded).toBeGreaterThan(20));
 
@@ -71,7 +74,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("(c) when a raw HTTP/2 client sends RST_STREAM(CANCEL)", async () => {
-    const { port, fakes } = await startGrpc();
+    const { port, fakes } = await startGrpc({ push });
     const watch = await rawWatch(port, WATCH.hang);
     track(() => watch.session.destroy());
     await watch.firstData;
@@ -83,7 +86,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("when the deadline passes", async () => {
-    const { address, fakes } = await startGrpc();
+    const { address, fakes } = await startGrpc({ push });
     const client = createGrpcJsClient(address);
     track(() => client.close());
     const call = client.watchStatus({ target: { case: "callId", value: WATCH.hang } }, { deadline: Date.now() + 300 });
@@ -92,7 +95,7 @@ describe("WatchStatus releases the handler", () => {
   });
 
   it("when the server is force-closed", async () => {
-    const { address, fakes, server } = await startGrpc();
+    const { address, fakes, server } = await startGrpc({ push });
     const client = createGrpcJsClient(address);
     track(() => client.close());
     const call = client.watchStatus({ target: { case: "callId", value: WATCH.hang } });

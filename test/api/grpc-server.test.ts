@@ -68,30 +68,35 @@ describe("gRPC port (grpc-js client)", () => {
     expect(JSON.stringify(err)).not.toContain("hunter2");
   });
 
-  it("streams every WatchStatus message, then OK", async () => {
-    const { address, fakes } = await startGrpc();
-    const client = createGrpcJsClient(address);
-    track(() => client.close());
-    const result = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.finite } }));
-    expect(result.code).toBe(status.OK);
-    expect(result.messages.map((m) => m.event?.sequence)).toEqual([1n, 2n, 3n]);
-    expect(result.messages.at(-1)?.event?.terminal).toBe(true);
-    expect(fakes.counters.watchesReleased).toBe(1);
-  });
+  describe.each([
+    { path: "pumped", push: false },
+    { path: "pushed", push: true },
+  ])("WatchStatus ($path)", ({ push }) => {
+    it("streams every WatchStatus message, then OK", async () => {
+      const { address, fakes } = await startGrpc({ push });
+      const client = createGrpcJsClient(address);
+      track(() => client.close());
+      const result = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.finite } }));
+      expect(result.code).toBe(status.OK);
+      expect(result.messages.map((m) => m.event?.sequence)).toEqual([1n, 2n, 3n]);
+      expect(result.messages.at(-1)?.event?.terminal).toBe(true);
+      expect(fakes.counters.watchesReleased).toBe(1);
+    });
 
-  it("ends a stream with the mapped status when the handler throws", async () => {
-    const { address } = await startGrpc();
-    const client = createGrpcJsClient(address);
-    track(() => client.close());
+    it("ends a stream with the mapped status when the handler throws", async () => {
+      const { address } = await startGrpc({ push });
+      const client = createGrpcJsClient(address);
+      track(() => client.close());
 
-    const invalid = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.invalid } }));
-    expect(invalid).toMatchObject({ code: status.INVALID_ARGUMENT, messages: [] });
-    expect(invalid.details).toMatch(/^target: /);
+      const invalid = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.invalid } }));
+      expect(invalid).toMatchObject({ code: status.INVALID_ARGUMENT, messages: [] });
+      expect(invalid.details).toMatch(/^target: /);
 
-    const boom = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.boom } }));
-    expect(boom.messages).toHaveLength(1);
-    expect(boom).toMatchObject({ code: status.INTERNAL, details: "internal error" });
-    expect(boom.details).not.toContain(SECRET);
+      const boom = await collect(client.watchStatus({ target: { case: "callId", value: WATCH.boom } }));
+      expect(boom.messages).toHaveLength(1);
+      expect(boom).toMatchObject({ code: status.INTERNAL, details: "internal error" });
+      expect(boom.details).not.toContain(SECRET);
+    });
   });
 
   describe("grpc.health.v1.Health", () => {

@@ -25,8 +25,9 @@ export interface GrpcHarness {
   readonly address: string;
 }
 
-export async function startGrpc(): Promise<GrpcHarness> {
-  const fakes = createFakeHandlers();
+/** `push`: the fakes offer pushWatchStatus, so WatchStatus takes the transport's push path. */
+export async function startGrpc(options: { readonly push?: boolean } = {}): Promise<GrpcHarness> {
+  const fakes = createFakeHandlers(options);
   const health = createHealth(true);
   const server = createGrpcServer({ handlers: fakes, health });
   const port = await server.listen("127.0.0.1", 0);

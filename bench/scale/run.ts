@@ -287,7 +287,8 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
               `(POST → answer p50/p99 ${latency.ackP50Ms.toFixed(2)}/${latency.ackP99Ms.toFixed(2)} ms, ` +
               `answer → event ${latency.fanoutP50Ms.toFixed(2)}/${latency.fanoutP99Ms.toFixed(2)} ms); server loop delay ` +
               `p50/p99/max ${stalls.loopDelayP50Ms.toFixed(1)}/${stalls.loopDelayP99Ms.toFixed(1)}/${stalls.loopDelayMaxMs.toFixed(1)} ms, ` +
-              `GC ${stalls.gcCount}× ${stalls.gcTotalMs.toFixed(0)} ms (max ${stalls.gcMaxMs.toFixed(1)} ms; by kind ${Object.entries(stalls.gcMaxMsByKind).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ")})`,
+              `GC ${stalls.gcCount}× ${stalls.gcTotalMs.toFixed(0)} ms (max ${stalls.gcMaxMs.toFixed(1)} ms; by kind ${Object.entries(stalls.gcMaxMsByKind).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ")}); ` +
+              `server CPU ${((stalls.cpuMs * 1000) / Math.max(1, sent.ok)).toFixed(0)} µs per callback`,
           );
           return { latency, stalls };
         };

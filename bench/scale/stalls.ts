@@ -14,6 +14,8 @@ export interface Stalls {
   readonly gcMaxMs: number;
   /** The longest pause of each kind of collection ("minor" scavenges, "major" mark-compacts, …). */
   readonly gcMaxMsByKind: Readonly<Record<string, number>>;
+  /** The server process's CPU time (user + system) over the phase: steadier than rates on a shared box. */
+  readonly cpuMs: number;
 }
 
 export function watchStalls(): { stop(): Stalls } {
@@ -33,6 +35,7 @@ export function watchStalls(): { stop(): Stalls } {
     }
   });
   observer.observe({ entryTypes: ["gc"] });
+  const cpuAtStart = process.cpuUsage();
   return {
     stop() {
       histogram.disable();
@@ -46,6 +49,7 @@ export function watchStalls(): { stop(): Stalls } {
         gcTotalMs,
         gcMaxMs,
         gcMaxMsByKind,
+        cpuMs: ((cpu) => (cpu.user + cpu.system) / 1000)(process.cpuUsage(cpuAtStart)),
       };
     },
   };

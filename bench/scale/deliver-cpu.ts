@@ -1,7 +1,8 @@
 /**
- * CPU per event delivered to an idle WatchStatus stream on the gRPC path, in one process
- * and without sockets: `--streams` watches opened through the gRPC handler on fake calls
- * (grpc-js's handler side as implement.ts sees it), then one stored event for each of
+ * CPU per WatchStatus stream opened, and per event delivered to an idle one, on the gRPC
+ * path past grpc-js, in one process and without sockets: `--streams` watches opened
+ * through the gRPC handler on fake calls (grpc-js's handler side as implement.ts sees
+ * it; open = each watch's first event read done), then one stored event for each of
  * `--events` watched calls; the CPU from publishing their notices until every watch has
  * written its event, per event (the store's read, the protobuf message, the write). The
  * tree's dist/ is used, so `--root` can point at a `git archive` of another commit for a
@@ -119,6 +120,21 @@ async function main(): Promise<void> {
         writes++;
         if (writes === wanted) reached();
       };
+      // A watch is open when its first read of events is done (as bench/scale/server.ts counts).
+      const store = server.store as { listEvents: typeof server.store.listEvents };
+      const listEvents = store.listEvents;
+      let opened = 0;
+      let allOpen: () => void = () => {};
+      const everyOpen = new Promise<void>((r) => {
+        allOpen = r;
+      });
+      store.listEvents = async (...a) => {
+        const listed = await listEvents.apply(server.store, a);
+        if (++opened === calls.length) allOpen();
+        return listed;
+      };
+      (globalThis as { gc?: () => void }).gc?.();
+      const openCpu = process.cpuUsage();
       const open: FakeCall[] = [];
       for (const c of calls) {
         const request = create(pb.WatchStatusRequestSchema, { target: { case: "callId", value: c.callId }, afterSequence: BigInt(c.after) });
@@ -126,7 +142,10 @@ async function main(): Promise<void> {
         open.push(call);
         handle(call);
       }
-      // Let every watch finish its first read and go idle.
+      await everyOpen;
+      const openUsed = process.cpuUsage(openCpu);
+      store.listEvents = listEvents;
+      // Let every watch go idle.
       await new Promise((r) => setTimeout(r, 500));
 
       // Store the events first; only their notices and the deliveries are measured.
@@ -161,7 +180,11 @@ async function main(): Promise<void> {
       for (const e of appended) server.bus.publish([e]);
       await done;
       const used = process.cpuUsage(cpu);
-      console.log(`round ${round}: ${((used.user + used.system) / events).toFixed(1)} µs CPU per delivered event (${events} of ${streams} watches)`);
+      const perOpen = (openUsed.user + openUsed.system) / streams;
+      console.log(
+        `round ${round}: ${perOpen.toFixed(1)} µs CPU per opened watch, ` +
+          `${((used.user + used.system) / events).toFixed(1)} µs per delivered event (${events} of ${streams} watches)`,
+      );
       for (const call of open) call.emit("cancelled");
     }
   } finally {

@@ -16,7 +16,7 @@
  */
 import type { Bus } from "../bus/bus.js";
 import { VoiceCodeError, notFound } from "../core/errors.js";
-import type { EventRecord } from "../core/model.js";
+import type { CallRecord, EventRecord } from "../core/model.js";
 import { isTerminal, isVerificationEvent } from "../core/states.js";
 import type { EventFilter, Store } from "../store/store.js";
 import { type Deadlines, createDeadlines } from "./deadlines.js";
@@ -172,11 +172,14 @@ class Watch implements WatchControl {
     const { store, drain } = this.context;
     const target = this.target;
     const single = "callId" in target;
+    // The first read's call, read before its events: it serves as that read's `callBefore` too
+    // (one query less per opened stream).
+    let first: CallRecord | undefined;
     if (single && !this.checked) {
-      const call = await store.getCall(target.callId);
+      first = await store.getCall(target.callId);
       if (this.closed) return false;
       // Another tenant's call: the same answer as an unknown id.
-      if (call === undefined || call.tenant !== target.tenant) throw notFound("call_id", "no such call");
+      if (first === undefined || first.tenant !== target.tenant) throw notFound("call_id", "no such call");
       this.checked = true;
     }
     const batchSize = this.context.batchSize ?? 256;
@@ -190,7 +193,8 @@ class Watch implements WatchControl {
       this.dirty = false;
       // Read the call's state before its events: if it was terminal then, this read
       // returns everything up to the terminal event.
-      const callBefore = single ? await store.getCall(target.callId) : undefined;
+      const callBefore = first ?? (single ? await store.getCall(target.callId) : undefined);
+      first = undefined;
       if (this.closed) return false;
       const filter: EventFilter = single
         ? { callId: target.callId }

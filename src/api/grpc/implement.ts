@@ -346,7 +346,7 @@ function pushStreaming(
 /**
  * One pushed server stream: the sink its handler writes to, and the listener that tells
  * the handler when the caller is gone. A class with one bound listener, not an
- * AbortController and closures: it is most of what an idle stream keeps.
+ * AbortController and closures: an idle stream keeps it for as long as it is open.
  */
 class PushCall implements ResponseSink<Message> {
   private control: StreamControl | undefined = undefined;

@@ -105,6 +105,27 @@ describe("tracing and request ids", () => {
     expect(logged?.trace_id).toBe(webhook.spanContext().traceId);
   });
 
+  it("keeps a grpc-js WatchStatus's later store reads under its own span, not the webhook's that woke it", async () => {
+    const client = createGrpcJsClient(`127.0.0.1:${server.grpcPort}`);
+    const sent = await client.send({ phoneNumber: "+8613711112222", code: "1234" });
+    const call = client.watchStatus({ target: { case: "callId", value: sent.callId } });
+    call.on("error", () => undefined);
+    const done = new Promise<void>((resolve) => call.on("status", () => resolve()));
+    await new Promise<void>((resolve) => call.once("data", () => resolve()));
+    // Only what follows the replay: the callbacks' webhooks wake the idle watch.
+    exporter.reset();
+    await carrier.scheduler.runAll();
+    await done;
+    client.close();
+    const watch = await ended("voicecode.v1.VoiceCode/WatchStatus");
+    const webhooks = exporter.getFinishedSpans().filter((s) => s.name === "webhook sandbox");
+    expect(webhooks.length).toBeGreaterThan(0);
+    for (const webhook of webhooks) {
+      expect(childrenOf(webhook).map((s) => s.name)).not.toContain("store.listEvents");
+    }
+    expect(childrenOf(watch).map((s) => s.name)).toContain("store.listEvents");
+  });
+
   it("replaces an x-request-id that is not a sane token (it goes into logs) and keeps serving", async () => {
     let header: string | null = null;
     const client = createClient(

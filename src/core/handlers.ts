@@ -26,6 +26,8 @@ export interface ResponseSink<O> {
   end(): void;
   /** Ends the stream with the error's status. */
   fail(err: unknown): void;
+  /** Runs fn in the stream's request context (its span), for work a later wake-up starts. */
+  within?<T>(fn: () => T): T;
 }
 
 /** What the transport calls on a pushing handler. */

@@ -37,4 +37,8 @@ export class StatusSink implements WatchSink {
   released(): void {
     this.metrics.watchClosed(this.tenant);
   }
+
+  within<T>(fn: () => T): T {
+    return this.sink.within === undefined ? fn() : this.sink.within(fn);
+  }
 }

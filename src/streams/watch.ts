@@ -55,6 +55,11 @@ export interface WatchSink {
   fail(err: unknown): void;
   /** Called once however the watch stops (end, fail or cancel), after its subscriptions are released. */
   released(): void;
+  /**
+   * Runs a wake-up's read in the consumer's context (its request span, so the store's spans
+   * are its children), not in whoever woke the watch (a webhook's). Default: as called.
+   */
+  within?<T>(fn: () => T): T;
 }
 
 /** What the consumer side calls on a watch. */
@@ -99,7 +104,9 @@ class Watch implements WatchControl {
    */
   private readonly poke = (): void => {
     this.dirty = true;
-    if (!this.running && !this.closed) void this.run();
+    if (this.running || this.closed) return;
+    if (this.sink.within === undefined) void this.run();
+    else this.sink.within(() => void this.run());
   };
 
   constructor(

@@ -48,6 +48,11 @@ export interface ResponseSink<O> {
   end(): void;
   /** Ends the call with the error's status (after onError sees it). */
   fail(err: unknown): void;
+  /**
+   * Runs fn in the call's request scope (its span active), for work the handler starts
+   * later, outside `push` (a watch woken by another request's notice).
+   */
+  within<T>(fn: () => T): T;
 }
 
 /** What the transport calls on a pushing handler. */
@@ -372,6 +377,10 @@ class PushCall implements ResponseSink<Message> {
   ) {
     this.unsentRequestId = scope?.requestId;
     for (const event of CALL_ENDS) call.on(event, this.gone);
+  }
+
+  within<T>(fn: () => T): T {
+    return this.scope === undefined ? fn() : this.scope.run(fn);
   }
 
   /** The handler returned its control; if the stream already ended meanwhile, it has nothing to cancel. */

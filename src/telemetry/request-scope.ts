@@ -15,6 +15,7 @@ import {
   type Attributes,
   ROOT_CONTEXT,
   SpanKind,
+  type Span,
   SpanStatusCode,
   type TextMapGetter,
   context,
@@ -65,8 +66,39 @@ function newRequestId(): string {
   return Buffer.from(randomUUID(), "latin1").toString("latin1");
 }
 
-const direct = <T>(fn: () => T): T => fn();
-const same = <T>(source: AsyncIterable<T>): AsyncIterable<T> => source;
+function endSpan(span: Span, error: { readonly code: string } | undefined): void {
+  if (error !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+    span.setAttribute("rpc.response.status_code", error.code);
+  }
+  span.end();
+}
+
+/**
+ * The scope of a request whose span does not record (tracing off): `run` and `iterate`
+ * add nothing. A class, not an object of closures: an open WatchStatus keeps its scope
+ * for as long as it is open (bench/README.md, "Watch memory"). Its methods do not use
+ * `this` except `end`, so `run` may be passed around detached.
+ */
+class PlainScope implements RequestScope {
+  constructor(
+    readonly requestId: string,
+    readonly logBindings: LogBindings,
+    private readonly span: Span,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return fn();
+  }
+
+  iterate<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+    return source;
+  }
+
+  end(error?: { readonly code: string }): void {
+    endSpan(this.span, error);
+  }
+}
 
 export function startRequest(start: RequestStart): RequestScope {
   const given = start.header("x-request-id");
@@ -80,14 +112,8 @@ export function startRequest(start: RequestStart): RequestScope {
   const logBindings: LogBindings = isSpanContextValid(spanContext)
     ? { request_id: requestId, trace_id: spanContext.traceId }
     : { request_id: requestId };
-  const end = (error?: { readonly code: string }) => {
-    if (error !== undefined) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
-      span.setAttribute("rpc.response.status_code", error.code);
-    }
-    span.end();
-  };
-  if (!span.isRecording()) return { requestId, logBindings, run: direct, iterate: same, end };
+  if (!span.isRecording()) return new PlainScope(requestId, logBindings, span);
+  const end = (error?: { readonly code: string }) => endSpan(span, error);
 
   const active = trace.setSpan(parent, span);
   const run = <T>(fn: () => T): T => context.with(active, fn);

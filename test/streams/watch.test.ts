@@ -119,6 +119,37 @@ describe("openWatch", () => {
     control.cancel();
   });
 
+  it("a notice that comes while its read loop is winding down is not lost", async () => {
+    // The notice arrives after the watch's last read returned (nothing new) but before the
+    // loop has let go of `running`: a few microtasks later, from another promise chain, as a
+    // webhook's publish can. Tried at every hop, so the test does not hang on V8's count.
+    const states = [CallState.DIALING, CallState.RINGING, CallState.ANSWERED, CallState.DIALING, CallState.RINGING];
+    for (let hops = 0; hops < 8; hops++) {
+      let armed = true;
+      const racing: Store = Object.create(store) as Store;
+      racing.listEvents = async (...args) => {
+        const events = await store.listEvents(...args);
+        if (armed) {
+          armed = false;
+          // Stored after this read's query, announced `hops` microtasks after it returns.
+          const { appended } = await store.ingest("p", [inbound(`race-${hops}`, states[hops % states.length] as CallState)], Date.now());
+          const notices = appended.map((e) => ({ sequence: e.sequence, callId: e.callId, clientReference: e.clientReference }));
+          let announce = () => bus.publish(notices);
+          for (let i = 0; i < hops; i++) {
+            const next = announce;
+            announce = () => queueMicrotask(next);
+          }
+          queueMicrotask(announce);
+        }
+        return events;
+      };
+      const { seen, sink } = recorder();
+      const control = openWatch({ ...context, store: racing }, MINE, await latestSequence(), sink);
+      await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual([`race-${hops}`]), { timeout: 500 });
+      control.cancel();
+    }
+  });
+
   it("holds further events while the sink is full and goes on at resume()", async () => {
     await push(inbound("dial", CallState.DIALING), inbound("ring", CallState.RINGING));
     const { seen, sink } = recorder(false);

@@ -172,6 +172,9 @@ class Watch implements WatchControl {
     } finally {
       this.running = false;
     }
+    // A notice that came after the last read looked (it found the watch still running,
+    // so it only marked it dirty) would otherwise wait for the next notice, maybe forever.
+    if (this.dirty && !this.closed) this.poke();
   }
 
   /** True when the watch is over (the single call ended); false when idle or closed. */

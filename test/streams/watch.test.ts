@@ -123,8 +123,22 @@ describe("openWatch", () => {
     // The notice arrives after the watch's last read returned (nothing new) but before the
     // loop has let go of `running`: a few microtasks later, from another promise chain, as a
     // webhook's publish can. Tried at every hop, so the test does not hang on V8's count.
-    const states = [CallState.DIALING, CallState.RINGING, CallState.ANSWERED, CallState.DIALING, CallState.RINGING];
     for (let hops = 0; hops < 8; hops++) {
+      // A call of its own per try: one RINGING event each.
+      const callId = `${CALL.slice(0, -1)}${hops}`;
+      await store.createCall({
+        callId,
+        provider: "p",
+        phoneMasked: "+86*******2222",
+        playTimes: 2,
+        clientReference: `r${hops}`,
+        metadata: {},
+        idempotencyKey: "",
+        requestHash: "h",
+        nowMs: Date.now(),
+      });
+      await store.recordSendResult(callId, { kind: "accepted", providerCallId: `pc${hops}`, providerCode: "0", providerText: "" }, Date.now());
+      const after = (await store.listEvents({ callId }, 0, 100)).at(-1)?.sequence ?? 0;
       let armed = true;
       const racing: Store = Object.create(store) as Store;
       racing.listEvents = async (...args) => {
@@ -132,7 +146,8 @@ describe("openWatch", () => {
         if (armed) {
           armed = false;
           // Stored after this read's query, announced `hops` microtasks after it returns.
-          const { appended } = await store.ingest("p", [inbound(`race-${hops}`, states[hops % states.length] as CallState)], Date.now());
+          const ring = { ...inbound(`race-${hops}`, CallState.RINGING), providerCallId: `pc${hops}` };
+          const { appended } = await store.ingest("p", [ring], Date.now());
           const notices = appended.map((e) => ({ sequence: e.sequence, callId: e.callId, clientReference: e.clientReference }));
           let announce = () => bus.publish(notices);
           for (let i = 0; i < hops; i++) {
@@ -144,7 +159,7 @@ describe("openWatch", () => {
         return events;
       };
       const { seen, sink } = recorder();
-      const control = openWatch({ ...context, store: racing }, MINE, await latestSequence(), sink);
+      const control = openWatch({ ...context, store: racing }, { callId, tenant: "default" }, after, sink);
       await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual([`race-${hops}`]), { timeout: 500 });
       control.cancel();
     }

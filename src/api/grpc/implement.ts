@@ -17,6 +17,7 @@ import type { DescMethod, Message, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { Metadata as GrpcMetadata, status as GrpcStatus } from "@grpc/grpc-js";
 import type { LogBindings, RequestScope } from "../../telemetry/request-scope.js";
+import type { ResponseSink as CoreResponseSink, StreamControl } from "../../core/handlers.js";
 import { toGrpcStatus } from "../errors.js";
 import { pump } from "./stream-pump.js";
 
@@ -40,28 +41,14 @@ export type ServerStreamingImpl<I extends DescMethod["input"], O extends DescMet
   logBindings?: LogBindings,
 ) => AsyncIterable<Shape<O>>;
 
-/** The response side of a server stream, for a handler that pushes (see PushStreamingImpl). */
-export interface ResponseSink<O> {
-  /** false: grpc-js's buffer is over its mark; send more only after StreamControl.resume(). */
-  send(message: O): boolean;
-  /** Ends the call with OK. */
-  end(): void;
-  /** Ends the call with the error's status (after onError sees it). */
-  fail(err: unknown): void;
-  /**
-   * Runs fn in the call's request scope (its span active), for work the handler starts
-   * later, outside `push` (a watch woken by another request's notice).
-   */
-  within<T>(fn: () => T): T;
-}
-
-/** What the transport calls on a pushing handler. */
-export interface StreamControl {
-  /** The caller is gone (cancel, reset, dead connection): release everything; send nothing. */
-  cancel(): void;
-  /** The call drained after send() returned false. */
-  resume(): void;
-}
+/**
+ * The response side of a server stream, for a handler that pushes (see PushStreamingImpl):
+ * the core's sink, where grpc-js always has a request scope to run later work in (a watch
+ * woken by another request's notice). send() answers false when grpc-js's buffer is over
+ * its mark; fail() ends the call with the error's status after onError sees it.
+ */
+export type ResponseSink<O> = CoreResponseSink<O> & { within<T>(fn: () => T): T };
+export type { StreamControl };
 
 /**
  * A server-streaming handler that pushes instead of returning an iterable: no per-call

@@ -11,7 +11,7 @@
  *      replica). Targets: one replica's rate ≥ 0.5 × SQLite's, two ≥ 1.6 × one.
  *
  *   npx tsx bench/scale/replicas.ts [--rounds 1] [--rate 1000] [--seconds 5] [--connections 10]
- *       [--webhook-connections 32] [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
+ *       [--webhook-connections 32] [--callbacks-only] [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
  *
  * Processes: this orchestrator; the replicas (replica.ts, each its own process, from
  * dist/); the watching client (watchers.ts) and the callback generator (load.ts); h2load.
@@ -48,6 +48,8 @@ interface Options {
   warmup: number;
   clients: number;
   streams: number;
+  /** Part 1 alone: no Send throughput (quicker before/after pairs of the callback path). */
+  callbacksOnly: boolean;
 }
 
 function parseOptions(): Options {
@@ -62,6 +64,7 @@ function parseOptions(): Options {
       warmup: { type: "string", default: "2" },
       clients: { type: "string", default: "4" },
       streams: { type: "string", default: "32" },
+      "callbacks-only": { type: "boolean", default: false },
     },
   });
   const n = (name: keyof typeof values) => {
@@ -79,6 +82,7 @@ function parseOptions(): Options {
     warmup: n("warmup"),
     clients: n("clients"),
     streams: n("streams"),
+    callbacksOnly: values["callbacks-only"] === true,
   };
 }
 
@@ -244,8 +248,8 @@ async function checkSends(databaseUrl: string, succeeded: number, inFlight: numb
 async function runRound(o: Options, dir: string, log: (s: string) => void): Promise<Round> {
   const loads: number[] = [loadavg()[0] ?? 0];
   // SQLite, one server: the per-replica baseline, measured in the same round.
-  let sqlite: number;
-  {
+  let sqlite = Number.NaN;
+  if (!o.callbacksOnly) {
     const { child, setup } = await startReplica({ dir: mkdtempSync(join(dir, "sqlite-")) });
     try {
       const [r] = await sends(o, dir, [setup.grpcPort], "sqlite");
@@ -265,6 +269,7 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
     try {
       const latency = await callbacks(o, a.child, a.setup, b.child, b.setup, log);
       loads.push(loadavg()[0] ?? 0);
+      if (o.callbacksOnly) return { latency, sqlite, one: Number.NaN, two: { a: Number.NaN, b: Number.NaN }, load: loads };
       const [one] = await sends(o, dir, [a.setup.grpcPort], "one");
       if (one === undefined) throw new Error("no h2load result");
       log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s`);

@@ -11,13 +11,17 @@
  *      replica). Targets: one replica's rate ≥ 0.5 × SQLite's, two ≥ 1.6 × one.
  *
  *   npx tsx bench/scale/replicas.ts [--rounds 1] [--rate 1000] [--seconds 5] [--connections 10]
- *       [--webhook-connections 32] [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
+ *       [--webhook-connections 32] [--callbacks-only] [--duration 5] [--warmup 2] [--clients 4] [--streams 32]
+ *
+ * Part 1 also reports CPU per delivered callback of each replica and of the database's
+ * server backends (/proc): on a shared box it moves far less than the wall rate.
+ * REPLICA_NODE_ARGS adds node flags to the replicas, e.g. "--cpu-prof --cpu-prof-dir=DIR".
  *
  * Processes: this orchestrator; the replicas (replica.ts, each its own process, from
  * dist/); the watching client (watchers.ts) and the callback generator (load.ts); h2load.
  * Each round gets a fresh database (bench/postgres.ts), dropped after.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -48,6 +52,8 @@ interface Options {
   warmup: number;
   clients: number;
   streams: number;
+  /** Part 1 alone: no Send throughput (quicker before/after pairs of the callback path). */
+  callbacksOnly: boolean;
 }
 
 function parseOptions(): Options {
@@ -62,6 +68,7 @@ function parseOptions(): Options {
       warmup: { type: "string", default: "2" },
       clients: { type: "string", default: "4" },
       streams: { type: "string", default: "32" },
+      "callbacks-only": { type: "boolean", default: false },
     },
   });
   const n = (name: keyof typeof values) => {
@@ -79,6 +86,7 @@ function parseOptions(): Options {
     warmup: n("warmup"),
     clients: n("clients"),
     streams: n("streams"),
+    callbacksOnly: values["callbacks-only"] === true,
   };
 }
 
@@ -91,6 +99,8 @@ interface Latency {
   readonly offered: number;
   readonly failedPosts: number;
   readonly generatorLagMs: number;
+  /** CPU per delivered callback (µs): replica A, replica B, this database's server backends. */
+  readonly cpuUs: { readonly a: number; readonly b: number; readonly server: number };
 }
 
 interface Round {
@@ -116,7 +126,8 @@ async function stopAll(children: readonly Child[]): Promise<void> {
 }
 
 async function startReplica(args: { databaseUrl?: string; dir: string }): Promise<{ child: Child; setup: ReplicaSetup }> {
-  const child = Child.start("./replica.ts", []);
+  // E.g. REPLICA_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+  const child = Child.start("./replica.ts", [], process.env.REPLICA_NODE_ARGS?.split(" ").filter((x) => x !== "") ?? []);
   try {
     return { child, setup: await child.call<ReplicaSetup>("setup", args) };
   } catch (err) {
@@ -129,7 +140,34 @@ const sandboxBody = (c: WatchedCall) =>
   JSON.stringify({ callId: c.providerCallId, userData: c.callId, event: "ringing", code: "180", text: "Ringing", timestamp: new Date().toISOString() });
 
 /** Part 1: callbacks into replica A, each watched on replica B. */
-async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, bSetup: ReplicaSetup, log: (s: string) => void): Promise<Latency> {
+/**
+ * CPU time (µs) of the server processes serving this database, from /proc (PostgreSQL on
+ * this machine). A noisy box moves wall rates far more than CPU per callback.
+ */
+async function serverCpuUs(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let ticks = 0;
+    for (const { pid } of rows) {
+      try {
+        // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // Ended meanwhile: its time is lost, a small undercount.
+      }
+    }
+    return ticks * 10_000; // USER_HZ 100
+  } finally {
+    await client.end();
+  }
+}
+
+async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, bSetup: ReplicaSetup, databaseUrl: string, log: (s: string) => void): Promise<Latency> {
   const offered = o.rate * o.seconds;
   log(`placing ${offered} calls on replica A…`);
   const calls = await a.call<WatchedCall[]>("place", { n: offered, concurrency: 32 });
@@ -144,12 +182,14 @@ async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, b
     if (opening.ended > 0) throw new Error(`${opening.ended} streams ended early: ${opening.errors.join("; ")}`);
     await watchers.call("resetArrivals");
     const items: Item[] = calls.map((c) => ({ key: c.callId, body: sandboxBody(c) }));
+    const cpuBefore = { a: await a.call<number>("cpu"), b: await b.call<number>("cpu"), server: await serverCpuUs(databaseUrl) };
     const sent = await load.call<OpenLoopResult>("openLoop", { url: aSetup.sandboxUrl, rate: o.rate, items, connections: o.webhookConnections });
     let arrivals = await watchers.call<Arrivals>("arrivals");
     for (let i = 0; i < 100 && Object.keys(arrivals.first).length < sent.ok; i++) {
       await sleep(50);
       arrivals = await watchers.call<Arrivals>("arrivals");
     }
+    const cpuAfter = { a: await a.call<number>("cpu"), b: await b.call<number>("cpu"), server: await serverCpuUs(databaseUrl) };
     const latencies: number[] = [];
     let lastArrival = sent.firstMs;
     for (const item of items) {
@@ -170,10 +210,16 @@ async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, b
       offered,
       failedPosts: sent.failed,
       generatorLagMs: sent.maxLagMs,
+      cpuUs: {
+        a: (cpuAfter.a - cpuBefore.a) / latencies.length,
+        b: (cpuAfter.b - cpuBefore.b) / latencies.length,
+        server: (cpuAfter.server - cpuBefore.server) / latencies.length,
+      },
     };
     log(
       `callbacks A → watcher on B at ${o.rate}/s: delivered ${latency.delivered}/${offered}, p50 ${latency.p50Ms.toFixed(2)} ms, ` +
-        `p99 ${latency.p99Ms.toFixed(2)} ms, ${latency.achievedPerSec.toFixed(0)}/s`,
+        `p99 ${latency.p99Ms.toFixed(2)} ms, ${latency.achievedPerSec.toFixed(0)}/s; CPU per callback ` +
+        `A ${latency.cpuUs.a.toFixed(0)} µs, B ${latency.cpuUs.b.toFixed(0)} µs, PostgreSQL ${latency.cpuUs.server.toFixed(0)} µs`,
     );
     await watchers.call("close").catch(() => undefined);
     return latency;
@@ -244,8 +290,8 @@ async function checkSends(databaseUrl: string, succeeded: number, inFlight: numb
 async function runRound(o: Options, dir: string, log: (s: string) => void): Promise<Round> {
   const loads: number[] = [loadavg()[0] ?? 0];
   // SQLite, one server: the per-replica baseline, measured in the same round.
-  let sqlite: number;
-  {
+  let sqlite = Number.NaN;
+  if (!o.callbacksOnly) {
     const { child, setup } = await startReplica({ dir: mkdtempSync(join(dir, "sqlite-")) });
     try {
       const [r] = await sends(o, dir, [setup.grpcPort], "sqlite");
@@ -263,8 +309,9 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
       throw err;
     });
     try {
-      const latency = await callbacks(o, a.child, a.setup, b.child, b.setup, log);
+      const latency = await callbacks(o, a.child, a.setup, b.child, b.setup, databaseUrl, log);
       loads.push(loadavg()[0] ?? 0);
+      if (o.callbacksOnly) return { latency, sqlite, one: Number.NaN, two: { a: Number.NaN, b: Number.NaN }, load: loads };
       const [one] = await sends(o, dir, [a.setup.grpcPort], "one");
       if (one === undefined) throw new Error("no h2load result");
       log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s`);
@@ -301,6 +348,7 @@ function report(o: Options, rounds: readonly Round[]): string {
     "| case | figure | target | result |",
     "|---|---:|---:|---|",
     `| callbacks into A, watched on B, offered ${o.rate}/s for ${o.seconds} s: achieved /s | ${spread(held, 0)} | ${TARGETS.rate}/s held (≥ 99 %) | ${verdict(o.rate >= TARGETS.rate && median(held) >= o.rate * 0.99 && rounds.every((r) => r.latency.delivered === r.latency.offered))} |`,
+    `| … CPU per callback (µs): A / B / PostgreSQL | ${spread(rounds.map((r) => r.latency.cpuUs.a), 0)} / ${spread(rounds.map((r) => r.latency.cpuUs.b), 0)} / ${spread(rounds.map((r) => r.latency.cpuUs.server), 0)} | | |`,
     `| … POST → event at the client on B, p50 / p99 / max (ms) | ${spread(rounds.map((r) => r.latency.p50Ms), 2)} / ${spread(p99, 2)} / ${spread(rounds.map((r) => r.latency.maxMs), 1)} | p99 ≤ ${TARGETS.p99Ms} | ${verdict(median(p99) <= TARGETS.p99Ms)} |`,
     `| Send, SQLite server (req/s) | ${spread(rounds.map((r) => r.sqlite), 0)} | | |`,
     `| Send, one PostgreSQL replica (req/s) | ${spread(rounds.map((r) => r.one), 0)} | | |`,

@@ -61,4 +61,46 @@ describePostgres("PostgreSQL: settling a batch's events", () => {
     const read = await store.listEvents({ clientReference: "batch" }, 0, 1000);
     expect(read.filter((e) => e.state === CallState.RINGING)).toHaveLength(count);
   });
+
+  it("keeps settled out of every index, so settling a row can be a HOT update (migration 10)", async () => {
+    const { rows } = await store.pool.query<{ name: string }>(
+      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i
+       WHERE i.indrelid = 'events'::regclass
+         AND (pg_get_indexdef(i.indexrelid) ~ 'settled' OR pg_get_expr(i.indpred, i.indrelid) ~ 'settled')`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it("settles each of two interleaved transactions' events with one subtransaction of its own", async () => {
+    const [a, b] = [await store.pool.connect(), await store.pool.connect()];
+    try {
+      const insert = (db: typeof a, callId: string) =>
+        db.query(
+          `INSERT INTO events (call_id, client_reference, state, failure_reason, provider, provider_call_id,
+             provider_code, provider_text, recorded_at_ms, tenant)
+           SELECT call_id, client_reference, $2, 0, provider, provider_call_id, '', '', $3, tenant
+           FROM calls WHERE call_id = $1`,
+          [callId, CallState.ANSWERED, NOW + 2],
+        );
+      await a.query("BEGIN");
+      await b.query("BEGIN");
+      // Drawn a, b, a, b: each transaction's events interleave with the other's.
+      await insert(a, "batch-0");
+      await insert(b, "batch-1");
+      await insert(a, "batch-2");
+      await insert(b, "batch-3");
+      await b.query("COMMIT");
+      await a.query("COMMIT");
+    } finally {
+      a.release();
+      b.release();
+    }
+    const { rows } = await store.pool.query<{ writers: number; settlers: number; unsettled: number }>(
+      `SELECT count(DISTINCT xact_id) AS writers, count(DISTINCT xmin::text) AS settlers,
+              count(*) FILTER (WHERE NOT settled) AS unsettled
+       FROM events WHERE state = $1`,
+      [CallState.ANSWERED],
+    );
+    expect(rows[0]).toEqual({ writers: 2, settlers: 2, unsettled: 0 });
+  });
 });

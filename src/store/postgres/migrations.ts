@@ -265,6 +265,32 @@ export const MIGRATIONS: readonly string[] = [
     ADD COLUMN answered_at_ms BIGINT NULL,
     ADD COLUMN ended_at_ms BIGINT NULL;
   `,
+  // 10: settling is a HOT update again. Step 7's partial index named settled in its
+  // predicate, which made the column indexed: every settling rewrite of an event row was
+  // then a non-HOT update that added an entry to each of the table's five indexes, most of
+  // the commit time of a group that wrote events (bench/README.md, "PostgreSQL fan-out").
+  // The first firing finds the transaction's other events from its own row upward on the
+  // primary key instead: deferred firings run in the order their rows were inserted, and
+  // one transaction draws its sequences in increasing order, so the first firing is the
+  // transaction's lowest sequence. Should a firing ever come out of that order, the rows
+  // below it are settled by their own firings (each in a subtransaction begun after every
+  // draw), which is only slower.
+  `
+  DROP INDEX events_unsettled;
+  CREATE OR REPLACE FUNCTION voicecode_events_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM events WHERE sequence = NEW.sequence AND NOT settled) THEN
+      RETURN NULL;
+    END IF;
+    BEGIN
+      UPDATE events SET settled = true
+        WHERE sequence >= NEW.sequence AND xact_id = pg_current_xact_id() AND NOT settled;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE;
+    END;
+    RETURN NULL;
+  END $$;
+  `,
 ];
 
 /**

@@ -78,13 +78,15 @@ export async function insertCall(db: Db, p: InsertCallParams): Promise<CallRow |
   return rows[0];
 }
 
-async function oneCall(db: Db, where: string, values: unknown[]): Promise<CallRow | undefined> {
-  const { rows } = await db.query<CallRow>(`SELECT ${CALL_COLUMNS} FROM calls WHERE ${where}`, values);
+/** `name`: a named prepared statement, for the reads every watch repeats per event. */
+async function oneCall(db: Db, where: string, values: unknown[], name?: string): Promise<CallRow | undefined> {
+  const { rows } = await db.query<CallRow>({ text: `SELECT ${CALL_COLUMNS} FROM calls WHERE ${where}`, values, name });
   return rows[0];
 }
 
+/** Named: a watch of one call reads it on every event (streams/watch-events.ts). */
 export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
-  return oneCall(db, "call_id = $1", [callId]);
+  return oneCall(db, "call_id = $1", [callId], "voicecode_call_by_id");
 }
 
 /**
@@ -372,7 +374,10 @@ export async function parkedFor(
 }
 
 /** The events after a sequence, one call's or one client reference's, in sequence order. */
-/** `tenant`: only that tenant's events (a reference is unique within a tenant only). */
+/**
+ * `tenant`: only that tenant's events (a reference is unique within a tenant only). Named,
+ * one statement per column: a watch of one call runs it on every event.
+ */
 export async function eventsAfter(
   db: Db,
   column: "call_id" | "client_reference",
@@ -381,12 +386,13 @@ export async function eventsAfter(
   limit: number,
   tenant?: string,
 ): Promise<EventRow[]> {
-  const { rows } = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
+  const { rows } = await db.query<EventRow>({
+    name: `voicecode_events_after_${column}`,
+    text: `SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND sequence > $2
        AND ($4::text IS NULL OR tenant = $4)
      ORDER BY sequence LIMIT $3`,
-    [value, afterSequence, limit, tenant ?? null],
-  );
+    values: [value, afterSequence, limit, tenant ?? null],
+  });
   return rows;
 }
 

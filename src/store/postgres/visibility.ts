@@ -22,7 +22,8 @@
  *      version readers see carries in xmin a transaction id assigned *after* its
  *      sequence was drawn. A deferred trigger does it at commit, once for all of the
  *      transaction's events (migration 7): one subtransaction per writing transaction,
- *      however many events it wrote (test/store/postgres-settle.test.ts).
+ *      however many events it wrote (test/store/postgres-settle.test.ts). `settled` is in
+ *      no index (migration 10), so the rewrite is normally a HOT update.
  * The rule: H = the highest `settled` event whose (full, 64-bit) xmin is below X, the
  * oldest transaction id still running in the reader's snapshot (counting only this
  * database's, see OLDEST_RUNNING_HERE); hand out only events with sequence <= H, in one

@@ -86,6 +86,8 @@ class Watch implements WatchControl {
   private closed = false;
   /** The single call was found (checked on the first read only). */
   private checked = false;
+  /** A read returned everything after the cursor while the call was not over (see below). */
+  private caughtUp = false;
   /**
    * Set once the call is FAILED with a provisional reason: the watch then ends at the
    * precise failure event or at this time, whichever comes first.
@@ -203,7 +205,10 @@ class Watch implements WatchControl {
       this.dirty = false;
       // Read the call's state before its events: if it was terminal then, this read
       // returns everything up to the terminal event.
-      const callBefore = first ?? (single ? await store.getCall(target.callId) : undefined);
+      // Once a read has caught up with the call while it was still going, its end can only
+      // come as an event after the cursor (sequence order is commit order to a reader), so
+      // later reads skip the call: one store query per event instead of two.
+      const callBefore = first ?? (single && !this.caughtUp ? await store.getCall(target.callId) : undefined);
       first = undefined;
       if (this.closed) return false;
       const filter: EventFilter = single
@@ -233,6 +238,8 @@ class Watch implements WatchControl {
         // precise reason for a provisional failure.
         if (!callBefore.reasonProvisional) return true;
         this.refineUntil ??= callBefore.updatedAtMs + refineGraceMs;
+      } else if (callBefore !== undefined) {
+        this.caughtUp = true;
       }
     }
   }

@@ -165,6 +165,30 @@ describe("openWatch", () => {
     }
   });
 
+  it("reads the call once: after a caught-up read of a live call, a wake-up reads only events", async () => {
+    let callReads = 0;
+    const counting: Store = Object.create(context.store) as Store;
+    counting.getCall = async (...args) => {
+      callReads++;
+      return store.getCall(...args);
+    };
+    const { seen, sink } = recorder();
+    const control = openWatch({ ...context, store: counting }, MINE, await latestSequence(), sink);
+    await vi.waitFor(() => expect(reads).toBe(1));
+    await push(inbound("dial", CallState.DIALING));
+    await vi.waitFor(() => expect(seen.events).toHaveLength(1));
+    await push(inbound("ring", CallState.RINGING));
+    await vi.waitFor(() => expect(seen.events).toHaveLength(2));
+    await push(inbound("answer", CallState.ANSWERED));
+    await vi.waitFor(() => expect(seen.events).toHaveLength(3));
+    expect(callReads).toBe(1);
+    // The end still comes, as an event.
+    await push(inbound("done", CallState.COMPLETED));
+    await vi.waitFor(() => expect(seen.ended).toBe(1));
+    expect(callReads).toBe(1);
+    control.cancel();
+  });
+
   it("holds further events while the sink is full and goes on at resume()", async () => {
     await push(inbound("dial", CallState.DIALING), inbound("ring", CallState.RINGING));
     const { seen, sink } = recorder(false);

@@ -6,6 +6,8 @@
  */
 import { CheckResult } from "../../gen/voicecode/v1/voicecode_pb.js";
 import { VerificationState, type EventRecord } from "../core/model.js";
+import type { Keyring } from "../secrets/keyring.js";
+import { codeMatches } from "../verify/code-hash.js";
 
 export { CheckResult };
 
@@ -40,11 +42,12 @@ export interface CheckVerificationRequest {
   readonly target: CheckTarget;
   readonly nowMs: number;
   /**
-   * Whether the typed code is the one hashed in `codeHash` for `callId`. Called inside
-   * the store's transaction, after an attempt has been claimed; the hashing and the
-   * constant-time comparison stay in the core (src/verify/code-hash.ts).
+   * The code the caller typed. Compared inside the store's transaction, after an attempt
+   * has been claimed, by `codeMatches` (src/verify/code-hash.ts: keyed hash, constant-time
+   * comparison) under the store's keyring. Data, not a callback, so a store may run on a
+   * thread of its own (src/store/sqlite/thread). Never written anywhere.
    */
-  readonly matches: (callId: string, codeHash: string) => boolean;
+  readonly code: string;
 }
 
 export interface CheckVerificationResult {
@@ -72,11 +75,14 @@ export function precheck(
   return "compare";
 }
 
-/** After a claimed attempt: the row's new state and the event to record. */
+/** After a claimed attempt: compares the typed code; the row's new state and the event to record. */
 export function afterCompare(
-  matched: boolean,
-  attemptsLeft: number,
+  keyring: Keyring,
+  request: CheckVerificationRequest,
+  claimed: { readonly callId: string; readonly codeHash: string; readonly attemptsLeft: number },
 ): { readonly state: VerificationRowState; readonly event: VerificationState; readonly result: CheckResult } {
+  const matched = codeMatches(keyring, claimed.callId, request.code, claimed.codeHash);
+  const { attemptsLeft } = claimed;
   if (matched) return { state: "approved", event: VerificationState.VERIFIED, result: CheckResult.APPROVED };
   if (attemptsLeft <= 0) return { state: "locked", event: VerificationState.LOCKED, result: CheckResult.WRONG_CODE };
   return { state: "pending", event: VerificationState.WRONG_CODE, result: CheckResult.WRONG_CODE };

@@ -1,6 +1,7 @@
 /**
  * The Check RPC: validate, let the store decide in one transaction (attempt claimed
- * atomically, hashes compared in constant time through `matches`), announce the
+ * atomically, the typed code compared with the stored hash in constant time by
+ * src/verify/code-hash.ts under the store's keyring), announce the
  * verification event on the bus so watchers see it.
  */
 import { create } from "@bufbuild/protobuf";
@@ -10,15 +11,12 @@ import type { Bus } from "../bus/bus.js";
 import type { Caller } from "../core/caller.js";
 import { invalidArgument } from "../core/errors.js";
 import { checkCallId, checkClientReference } from "../core/validate-fields.js";
-import type { Keyring } from "../secrets/keyring.js";
 import type { Store } from "../store/store.js";
 import type { CheckTarget } from "../store/verifications.js";
-import { codeMatches } from "./code-hash.js";
 
 export interface CheckDeps {
   readonly store: Store;
   readonly bus: Bus;
-  readonly keyring: Keyring;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -34,7 +32,7 @@ export async function check(deps: CheckDeps, request: CheckRequest, caller: Call
   const outcome = await deps.store.checkVerification({
     target,
     nowMs: deps.now(),
-    matches: (callId, stored) => codeMatches(deps.keyring, callId, typed, stored),
+    code: typed,
   });
   if (outcome.event !== undefined) deps.bus.publish([outcome.event]);
   deps.logger.info(

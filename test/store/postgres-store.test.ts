@@ -119,7 +119,11 @@ describePostgres("PostgreSQL store (shared database)", () => {
   describeStoreProperties("postgres", open);
   // Each open is its own pool: two instances are two replicas on one database.
   describeTenantContract("postgres", open, { replicas: true });
-  describeVerificationContract("postgres", open, { replicas: true });
+  describeVerificationContract(
+    "postgres",
+    (keyring) => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring }),
+    { replicas: true },
+  );
 });
 
 describePostgres("PostgreSQL store (fresh database per test)", () => {

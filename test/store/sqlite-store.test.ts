@@ -23,7 +23,7 @@ import { describeVerificationContract } from "./verification-contract.js";
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeNotifyStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
-describeVerificationContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }), {
+describeVerificationContract("sqlite :memory:", async (keyring) => createSqliteStore({ path: ":memory:", keyring }), {
   replicas: false,
 });
 

@@ -9,7 +9,7 @@ import { CallState, FailureReason, VerificationState } from "../../src/core/mode
 import type { Keyring } from "../../src/secrets/keyring.js";
 import type { NewCall, Store } from "../../src/store/store.js";
 import { CheckResult, type CheckTarget } from "../../src/store/verifications.js";
-import { codeHash, codeMatches } from "../../src/verify/code-hash.js";
+import { codeHash } from "../../src/verify/code-hash.js";
 import { testKeyring } from "../support/keyring.js";
 
 const NOW = 1_700_000_000_000;
@@ -18,7 +18,8 @@ const BUDGET = 5;
 
 export function describeVerificationContract(
   name: string,
-  open: () => Promise<Store>,
+  /** Opens the store under `keyring`: it compares typed codes with hashes made under it. */
+  open: (keyring: Keyring) => Promise<Store>,
   options: { readonly replicas: boolean },
 ): void {
   describe(`Store verification contract: ${name}`, () => {
@@ -28,7 +29,7 @@ export function describeVerificationContract(
     const opened: Store[] = [];
 
     beforeEach(async () => {
-      store = await open();
+      store = await open(keyring);
       opened.push(store);
       u = randomUUID().slice(0, 8);
     });
@@ -63,7 +64,7 @@ export function describeVerificationContract(
       on.checkVerification({
         target: { tenant: tenant(), ...target } as CheckTarget,
         nowMs,
-        matches: (callId, stored) => codeMatches(keyring, callId, code, stored),
+        code,
       });
 
     it("approves the right code once, with a VERIFIED event that repeats the call's state", async () => {
@@ -149,7 +150,7 @@ export function describeVerificationContract(
 
     it("concurrent wrong Checks spend exactly the budget", async () => {
       const callId = await send("482913");
-      const other = options.replicas ? await open() : store;
+      const other = options.replicas ? await open(keyring) : store;
       if (other !== store) opened.push(other);
       const results = await Promise.all(
         Array.from({ length: 16 }, (_, i) => check({ callId }, "000000", NOW + 1, i % 2 === 0 ? store : other)),
@@ -164,7 +165,7 @@ export function describeVerificationContract(
 
     it("concurrent right Checks approve exactly once", async () => {
       const callId = await send("482913");
-      const other = options.replicas ? await open() : store;
+      const other = options.replicas ? await open(keyring) : store;
       if (other !== store) opened.push(other);
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) => check({ callId }, "482913", NOW + 1, i % 2 === 0 ? store : other)),

@@ -282,7 +282,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         method: "checkVerification",
         appended: (r: { event: EventRecord | undefined }) => (r.event === undefined ? [] : [r.event]),
       };
-      return writer.submit(spec, (db) => checkVerification(db, request));
+      return writer.submit(spec, (db) => checkVerification(db, options.keyring, request));
     },
     close() {
       closing ??= writer.idle().then(() => pool.end());

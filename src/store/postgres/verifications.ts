@@ -25,6 +25,7 @@ import {
 import { mustLockCall } from "./plan-io.js";
 import { type Db, EVENT_COLUMNS } from "./queries.js";
 import { type EventRow, toEventRecord } from "./rows.js";
+import type { Keyring } from "../../secrets/keyring.js";
 
 interface Row {
   call_id: string;
@@ -139,7 +140,11 @@ async function appendVerificationEvent(
  * verification row, then the call row. Retention takes them the other way round, but only
  * for calls ended months ago; a deadlock there is retried by inTransaction.
  */
-export async function checkVerification(db: Db, request: CheckVerificationRequest): Promise<CheckVerificationResult> {
+export async function checkVerification(
+  db: Db,
+  keyring: Keyring,
+  request: CheckVerificationRequest,
+): Promise<CheckVerificationResult> {
   const found = await find(db, request);
   if (found === undefined) return notFound();
   const row = toRow(found);
@@ -165,7 +170,11 @@ export async function checkVerification(db: Db, request: CheckVerificationReques
   );
   const claimed = rows[0];
   if (claimed === undefined) return answer(CheckResult.TOO_MANY_ATTEMPTS, 0);
-  const next = afterCompare(request.matches(row.callId, claimed.code_hash), claimed.attempts_left);
+  const next = afterCompare(keyring, request, {
+    callId: row.callId,
+    codeHash: claimed.code_hash,
+    attemptsLeft: claimed.attempts_left,
+  });
   // Approved or locked: the hash has no further use.
   await db.query(
     `UPDATE verifications SET state = $1, code_hash = CASE WHEN $1 = 'pending' THEN code_hash ELSE '' END

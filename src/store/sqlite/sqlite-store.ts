@@ -279,7 +279,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return writer.submit(() => prune(ls, request));
     },
     async checkVerification(request) {
-      return writer.submit(() => checkVerification(st, vs, request));
+      return writer.submit(() => checkVerification(st, vs, options.keyring, request));
     },
     async close() {
       if (!db.open) return;

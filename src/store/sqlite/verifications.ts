@@ -21,6 +21,7 @@ import {
 import { mustLoadCall } from "./plan-io.js";
 import { type DetailColumns, type EventRow, toEventRecord } from "./rows.js";
 import type { Statements } from "./statements.js";
+import type { Keyring } from "../../secrets/keyring.js";
 
 interface Row {
   call_id: string;
@@ -149,6 +150,7 @@ function appendVerificationEvent(
 export function checkVerification(
   st: Statements,
   vs: VerificationStatements,
+  keyring: Keyring,
   request: CheckVerificationRequest,
 ): CheckVerificationResult {
   const { target, nowMs } = request;
@@ -173,7 +175,11 @@ export function checkVerification(
   const claimed = vs.claim.get(row.callId);
   // Unreachable with one writer at a time; answered like PostgreSQL would be.
   if (claimed === undefined) return answer(CheckResult.TOO_MANY_ATTEMPTS, 0);
-  const next = afterCompare(request.matches(row.callId, claimed.code_hash), claimed.attempts_left);
+  const next = afterCompare(keyring, request, {
+    callId: row.callId,
+    codeHash: claimed.code_hash,
+    attemptsLeft: claimed.attempts_left,
+  });
   vs.settle.run({ state: next.state, call_id: row.callId });
   const event = appendVerificationEvent(st, vs, row.callId, next.event, nowMs);
   const left = next.result === CheckResult.APPROVED ? 0 : claimed.attempts_left;

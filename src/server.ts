@@ -83,9 +83,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
   // Before the store: it needs the keyring to key fingerprints stored before the upgrade.
-  const keyring = createKeyring(loadServerSecret(config.serverSecret));
+  const secret = loadServerSecret(config.serverSecret);
+  const keyring = createKeyring(secret);
   const tracing = createTracing({ config: config.tracing, exporter: options.spanExporter });
-  const storage = await openStorage(config, logger, keyring, options.store);
+  const storage = await openStorage(config, logger, { keyring, secret }, options.store);
   const { bus } = storage;
   // Every store call a child span of the request's (only when tracing is on: no cost otherwise).
   const store = tracing.enabled ? tracedStore(storage.store) : storage.store;

@@ -8,7 +8,7 @@ import { createPostgresBus } from "./bus/postgres-bus.js";
 import type { Config } from "./config.js";
 import type { Keyring } from "./secrets/keyring.js";
 import { createPostgresStore } from "./store/postgres/index.js";
-import { createSqliteStore } from "./store/sqlite/index.js";
+import { createSqliteStore, openSqliteThread } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
 
 export interface Storage {
@@ -31,20 +31,37 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** The server's keyring, and the secret it derives from (for a store on its own thread). */
+export interface StorageSecrets {
+  readonly keyring: Keyring;
+  readonly secret: Buffer;
+}
+
 /**
- * `keyring` is the server's: the store keys, when it opens, the request fingerprints
- * written before fingerprints were keyed, so it must be the one Send uses.
+ * The keyring is the server's: the store keys, when it opens, the request fingerprints
+ * written before fingerprints were keyed, and compares Check codes, so it must be the
+ * one Send uses.
+ *
+ * A SQLite file is served by a thread of its own (src/store/sqlite/thread), so the
+ * server's event loop never waits for a statement or a disk sync. ":memory:" (tests, a
+ * throwaway run) stays in this thread: nothing there waits for a disk.
  */
 export async function openStorage(
   config: Config,
   logger: Logger,
-  keyring: Keyring,
+  secrets: StorageSecrets,
   given?: Store,
 ): Promise<Storage> {
+  const { keyring } = secrets;
   const pg = config.postgres;
   if (pg === undefined) {
+    const path = config.dbPath;
     return {
-      store: given ?? createSqliteStore({ path: config.dbPath, keyring }),
+      store:
+        given ??
+        (path === ":memory:"
+          ? createSqliteStore({ path, keyring })
+          : await openSqliteThread({ path, secret: secrets.secret })),
       bus: createLocalBus(),
       description: config.dbPath,
       closeBus: async () => undefined,

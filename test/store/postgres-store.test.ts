@@ -27,6 +27,7 @@ import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeNotifyStoreContract } from "./notify-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
+import { createKeyring } from "../../src/secrets/keyring.js";
 import { testKeyring } from "../support/keyring.js";
 import { describeTenantContract } from "./store-tenants-contract.js";
 import { describeVerificationContract } from "./verification-contract.js";
@@ -121,7 +122,7 @@ describePostgres("PostgreSQL store (shared database)", () => {
   describeTenantContract("postgres", open, { replicas: true });
   describeVerificationContract(
     "postgres",
-    (keyring) => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring }),
+    (secret) => createPostgresStore({ connectionString: db.url, poolSize: 4, keyring: createKeyring(secret) }),
     { replicas: true },
   );
 });

@@ -16,6 +16,7 @@ import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeNotifyStoreContract } from "./notify-contract.js";
 import { describeStoreContract } from "./store-contract.js";
 import { describeStoreProperties } from "./store-properties.js";
+import { createKeyring } from "../../src/secrets/keyring.js";
 import { testKeyring } from "../support/keyring.js";
 import { describeTenantContract } from "./store-tenants-contract.js";
 import { describeVerificationContract } from "./verification-contract.js";
@@ -23,7 +24,7 @@ import { describeVerificationContract } from "./verification-contract.js";
 describeStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeNotifyStoreContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
 describeAttemptsContract("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
-describeVerificationContract("sqlite :memory:", async (keyring) => createSqliteStore({ path: ":memory:", keyring }), {
+describeVerificationContract("sqlite :memory:", async (secret) => createSqliteStore({ path: ":memory:", keyring: createKeyring(secret) }), {
   replicas: false,
 });
 

@@ -3,14 +3,13 @@
  * attempts budget under concurrent Checks (across two replicas where the engine has
  * them), supersession by a re-send, and verification events that never move a call.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CallState, FailureReason, VerificationState } from "../../src/core/model.js";
-import type { Keyring } from "../../src/secrets/keyring.js";
+import { createKeyring, type Keyring } from "../../src/secrets/keyring.js";
 import type { NewCall, Store } from "../../src/store/store.js";
 import { CheckResult, type CheckTarget } from "../../src/store/verifications.js";
 import { codeHash } from "../../src/verify/code-hash.js";
-import { testKeyring } from "../support/keyring.js";
 
 const NOW = 1_700_000_000_000;
 const TTL = 600_000;
@@ -18,18 +17,19 @@ const BUDGET = 5;
 
 export function describeVerificationContract(
   name: string,
-  /** Opens the store under `keyring`: it compares typed codes with hashes made under it. */
-  open: (keyring: Keyring) => Promise<Store>,
+  /** Opens the store under `secret`'s keyring: it compares typed codes with hashes made under it. */
+  open: (secret: Buffer) => Promise<Store>,
   options: { readonly replicas: boolean },
 ): void {
   describe(`Store verification contract: ${name}`, () => {
     let store: Store;
     let u: string;
-    const keyring: Keyring = testKeyring();
+    const secret = randomBytes(32);
+    const keyring: Keyring = createKeyring(secret);
     const opened: Store[] = [];
 
     beforeEach(async () => {
-      store = await open(keyring);
+      store = await open(secret);
       opened.push(store);
       u = randomUUID().slice(0, 8);
     });
@@ -150,7 +150,7 @@ export function describeVerificationContract(
 
     it("concurrent wrong Checks spend exactly the budget", async () => {
       const callId = await send("482913");
-      const other = options.replicas ? await open(keyring) : store;
+      const other = options.replicas ? await open(secret) : store;
       if (other !== store) opened.push(other);
       const results = await Promise.all(
         Array.from({ length: 16 }, (_, i) => check({ callId }, "000000", NOW + 1, i % 2 === 0 ? store : other)),
@@ -165,7 +165,7 @@ export function describeVerificationContract(
 
     it("concurrent right Checks approve exactly once", async () => {
       const callId = await send("482913");
-      const other = options.replicas ? await open(keyring) : store;
+      const other = options.replicas ? await open(secret) : store;
       if (other !== store) opened.push(other);
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) => check({ callId }, "482913", NOW + 1, i % 2 === 0 ? store : other)),

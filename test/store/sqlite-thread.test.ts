@@ -1,0 +1,106 @@
+/**
+ * The SQLite store on its own thread (src/store/sqlite/thread): every contract the
+ * in-process store keeps, each store on a fresh file, through the thread and back; then
+ * what only the thread adds (opening, closing, errors crossing).
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createKeyring } from "../../src/secrets/keyring.js";
+import { LimitExceeded, type NewCall } from "../../src/store/store.js";
+import { openSqliteThread } from "../../src/store/sqlite/thread/threaded-store.js";
+import { describeAttemptsContract } from "./attempts-contract.js";
+import { describeNotifyStoreContract } from "./notify-contract.js";
+import { describeStoreContract } from "./store-contract.js";
+import { describeStoreProperties } from "./store-properties.js";
+import { describeTenantContract } from "./store-tenants-contract.js";
+import { describeVerificationContract } from "./verification-contract.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "voicecode-thread-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = () => path.join(dir, `db-${n++}.sqlite`);
+const open = (secret: Buffer = randomBytes(32)) => openSqliteThread({ path: file(), secret });
+
+describeStoreContract("sqlite thread", () => open());
+describeNotifyStoreContract("sqlite thread", () => open());
+describeAttemptsContract("sqlite thread", () => open());
+describeVerificationContract("sqlite thread", (secret) => open(secret), { replicas: false });
+describeStoreProperties("sqlite thread", () => open());
+// One file for the whole suite, reopened per test (its restart test included).
+const tenantsFile = file();
+describeTenantContract("sqlite thread", () => openSqliteThread({ path: tenantsFile, secret: randomBytes(32) }), {
+  replicas: false,
+});
+
+const NOW = 1_700_000_000_000;
+const call = (overrides: Partial<NewCall> = {}): NewCall => ({
+  callId: `call-${n++}`,
+  provider: "sandbox",
+  phoneMasked: "+86138****0000",
+  playTimes: 1,
+  clientReference: "ref",
+  metadata: { k: "v" },
+  idempotencyKey: "",
+  requestHash: "h",
+  nowMs: NOW,
+  ...overrides,
+});
+
+describe("SQLite store thread", () => {
+  it("refuses to open a file another store owns, with the owner's reason", async () => {
+    const shared = file();
+    const owner = await openSqliteThread({ path: shared, secret: randomBytes(32) });
+    try {
+      await expect(openSqliteThread({ path: shared, secret: randomBytes(32) })).rejects.toThrow(/is in use by another process/);
+    } finally {
+      await owner.close();
+    }
+    // Closed, the file is free again.
+    const next = await openSqliteThread({ path: shared, secret: randomBytes(32) });
+    await next.close();
+  });
+
+  it("rebuilds LimitExceeded on this side, with its rule and retry time", async () => {
+    const store = await open();
+    try {
+      const rule = { key: "n:x", max: 1, windowMs: 60_000, reason: "NUMBER_HOURLY_LIMIT", metadata: { limit: "1" } };
+      await store.createCall(call({ limits: [rule] }));
+      const refused = await store.createCall(call({ limits: [rule], nowMs: NOW + 1_000 })).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(LimitExceeded);
+      expect(refused).toMatchObject({ rule, retryAfterMs: 59_000, message: "limit NUMBER_HOURLY_LIMIT reached" });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("answers every call made before close, then refuses new ones", async () => {
+    const store = await open();
+    const writes = [call(), call(), call()].map((c) => store.createCall(c));
+    const closed = store.close();
+    expect((await Promise.all(writes)).map((r) => r.created)).toEqual([true, true, true]);
+    await closed;
+    await expect(store.getCall("call-0")).rejects.toThrow(/sqlite store thread exited/);
+    // Closing twice is harmless.
+    await store.close();
+  });
+
+  it("keys fingerprints and verification codes under the secret it was given", async () => {
+    const secret = randomBytes(32);
+    const keyring = createKeyring(secret);
+    const path1 = file();
+    const first = await openSqliteThread({ path: path1, secret });
+    const sent = call({ idempotencyKey: "k", requestHash: keyring.hash("request-fingerprint", "req") });
+    await first.createCall(sent);
+    await first.close();
+    const again = await openSqliteThread({ path: path1, secret });
+    try {
+      const replay = await again.createCall({ ...sent, callId: "other" });
+      expect(replay).toMatchObject({ created: false, sameRequest: true });
+    } finally {
+      await again.close();
+    }
+  });
+});

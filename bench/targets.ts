@@ -146,7 +146,9 @@ async function startC(): Promise<Started> {
 
 /** `dir` belongs to the parent, which deletes it even if this process is killed. */
 function startD(dir: string): Promise<Started> {
-  return startReal({ VOICECODE_DB_PATH: join(dir, "voicecode.db") });
+  const thread = process.env.VOICECODE_SQLITE_THREAD;
+  // Both ways of running the store, from one build: VOICECODE_SQLITE_THREAD=true npx tsx bench/run.ts
+  return startReal({ VOICECODE_DB_PATH: join(dir, "voicecode.db"), ...(thread === undefined ? {} : { VOICECODE_SQLITE_THREAD: thread }) });
 }
 
 /**

@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   /** Where providers reach the webhook port; the sandbox posts here. */
   VOICECODE_WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   VOICECODE_DB_PATH: z.string().min(1).default("./data/voicecode.db"),
+  /** Run the SQLite store on a thread of its own (src/store/sqlite/thread): see docs/configuration.md. */
+  VOICECODE_SQLITE_THREAD: boolean.default(false),
   /** postgres://...: use PostgreSQL (several replicas) instead of SQLite at VOICECODE_DB_PATH. */
   DATABASE_URL: z
     .string()
@@ -148,6 +150,8 @@ export interface Config {
   readonly grpcConnections: GrpcConnectionSettings;
   readonly webhookPublicUrl: string | undefined;
   readonly dbPath: string;
+  /** The SQLite store on its own thread instead of the event loop's. */
+  readonly sqliteThread: boolean;
   /** Where the server secret (key of the stored keyed hashes) comes from. */
   readonly serverSecret: SecretSource;
   /** PostgreSQL instead of SQLite when set. */
@@ -256,6 +260,7 @@ export function parseConfig(
     },
     webhookPublicUrl: e.VOICECODE_WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ""),
     dbPath: e.VOICECODE_DB_PATH,
+    sqliteThread: e.VOICECODE_SQLITE_THREAD,
     serverSecret: secretSource(e.VOICECODE_SERVER_SECRET, e.DATABASE_URL, e.VOICECODE_DB_PATH),
     postgres:
       e.DATABASE_URL === undefined

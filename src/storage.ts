@@ -42,9 +42,9 @@ export interface StorageSecrets {
  * written before fingerprints were keyed, and compares Check codes, so it must be the
  * one Send uses.
  *
- * A SQLite file is served by a thread of its own (src/store/sqlite/thread), so the
- * server's event loop never waits for a statement or a disk sync. ":memory:" (tests, a
- * throwaway run) stays in this thread: nothing there waits for a disk.
+ * With `sqliteThread`, SQLite is served by a thread of its own (src/store/sqlite/thread):
+ * the event loop never waits for a statement or a disk sync, at the price of a message
+ * each way per store call (docs/configuration.md says when that pays).
  */
 export async function openStorage(
   config: Config,
@@ -59,11 +59,11 @@ export async function openStorage(
     return {
       store:
         given ??
-        (path === ":memory:"
-          ? createSqliteStore({ path, keyring })
-          : await openSqliteThread({ path, secret: secrets.secret })),
+        (config.sqliteThread
+          ? await openSqliteThread({ path, secret: secrets.secret })
+          : createSqliteStore({ path, keyring })),
       bus: createLocalBus(),
-      description: config.dbPath,
+      description: config.sqliteThread ? `${config.dbPath} (own thread)` : config.dbPath,
       closeBus: async () => undefined,
     };
   }

@@ -35,6 +35,15 @@ describe("parseConfig", () => {
     expect(Object.isFrozen(r.config)).toBe(true);
   });
 
+  it("runs the SQLite store on the event loop's thread unless VOICECODE_SQLITE_THREAD says otherwise", () => {
+    const off = parseConfig({});
+    const on = parseConfig({ VOICECODE_SQLITE_THREAD: "true" });
+    expect(off.ok && off.config.sqliteThread).toBe(false);
+    expect(on.ok && on.config.sqliteThread).toBe(true);
+    const bad = parseConfig({ VOICECODE_SQLITE_THREAD: "sometimes" });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.split(":")[0])).toEqual(["VOICECODE_SQLITE_THREAD"]);
+  });
+
   it("lists every bad variable, not just the first", () => {
     const r = parseConfig({
       VOICECODE_GRPC_PORT: "seventy",

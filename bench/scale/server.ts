@@ -150,6 +150,8 @@ async function startReal(dir: string, args: { calls: number; kingsoftCalls: numb
     VOICECODE_API_PORT: "0",
     VOICECODE_WEBHOOK_PORT: "0",
     VOICECODE_DB_PATH: join(dir, "voicecode.db"),
+    // Both ways of running the store, from one build: VOICECODE_SQLITE_THREAD=true npx tsx bench/scale/run.ts
+    ...(process.env.VOICECODE_SQLITE_THREAD === undefined ? {} : { VOICECODE_SQLITE_THREAD: process.env.VOICECODE_SQLITE_THREAD }),
     VOICECODE_LOG_LEVEL: "silent",
     VOICECODE_SANDBOX_STEP_MS: "3600000",
     VOICECODE_SHUTDOWN_GRACE_MS: "5000",

@@ -338,6 +338,16 @@ describe("the generated code is kept nowhere", () => {
     expect(findLeaks([...values, ...rawSqliteFiles(file)], { codes: spoken })).toEqual([]);
   });
 
+  it("SQLite on its own thread (VOICECODE_SQLITE_THREAD): the same, Check compared across the thread", async () => {
+    const file = join(dir, "threaded.db");
+    const { spoken, logs } = await run({ VOICECODE_DB_PATH: file, VOICECODE_SQLITE_THREAD: "true" });
+    expect(logs).toContain(`"db":${JSON.stringify(`${file} (own thread)`)}`);
+    expectCleanLogs(logs, spoken);
+    const values = dumpSqlite(file);
+    expect(values.some((v) => v.table === "verifications")).toBe(true);
+    expect(findLeaks([...values, ...rawSqliteFiles(file)], { codes: spoken })).toEqual([]);
+  });
+
   describePostgres("PostgreSQL", () => {
     it("not in the logs or any column of any table", async () => {
       const db = await createTestDatabase();

@@ -159,6 +159,35 @@ describe("sqlite group commit", () => {
     expect(kept).not.toContain(150);
   });
 
+  it("runs a group's items once when none throws; when one does, again, each in a savepoint, in one commit", async () => {
+    const db = new Database(file);
+    db.exec("CREATE TABLE t (n INTEGER)");
+    const writer = createGroupWriter(db, { onCommit: (n) => groups.push(n) });
+    const insert = db.prepare("INSERT INTO t VALUES (?)");
+    const runs = new Map<number, number>();
+    const item = (n: number, fails = false) =>
+      writer.submit(() => {
+        runs.set(n, (runs.get(n) ?? 0) + 1);
+        insert.run(n);
+        if (fails) throw new Error(`item ${n} fails after its insert`);
+        return n;
+      });
+    expect(await Promise.all([item(1), item(2), item(3)])).toEqual([1, 2, 3]);
+    expect([...runs.values()]).toEqual([1, 1, 1]);
+    runs.clear();
+    const settled = await Promise.allSettled([item(4), item(5, true), item(6)]);
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    // The first pass rolled back at item 5 (item 6 never ran in it); the second ran all three.
+    expect(Object.fromEntries(runs)).toEqual({ 4: 2, 5: 2, 6: 1 });
+    // Alone in its group, a throwing item is not run again.
+    runs.clear();
+    await expect(item(7, true)).rejects.toThrow(/item 7/);
+    expect(Object.fromEntries(runs)).toEqual({ 7: 1 });
+    expect(groups).toEqual([3, 3]);
+    expect(db.prepare("SELECT n FROM t ORDER BY n").pluck().all()).toEqual([1, 2, 3, 4, 6]);
+    db.close();
+  });
+
   it("runs a full queue at once, in groups of at most maxItems", async () => {
     const store = openStore(2);
     await Promise.all(["a", "b", "c", "d", "e"].map((id) => store.createCall(newCall(id))));

@@ -6,10 +6,17 @@
  * nothing else to do this turn (setImmediate), or as soon as `maxItems` are waiting: one
  * sync for the whole group.
  *
- * Each item runs in its own SAVEPOINT, in submission order, so it sees the items before
- * it (limits count exactly, an idempotency key used by an earlier item is a replay) and
- * an item that throws rolls back only its own writes. Every caller's promise settles
- * after the COMMIT that holds its item: nothing is acknowledged before it is durable.
+ * Items run in submission order, so each sees the items before it (limits count exactly,
+ * an idempotency key used by an earlier item is a replay), and an item that throws rolls
+ * back only its own writes. Every caller's promise settles after the COMMIT that holds its
+ * item: nothing is acknowledged before it is durable.
+ *
+ * A group first runs without savepoints: under a savepoint SQLite copies every page an
+ * item changes that an earlier item of the group already changed into the statement
+ * journal, and a group of Sends changes the same few pages (the tables' and indexes' last
+ * leaves) item after item. Items rarely throw; when one does, the group is rolled back
+ * and run again with a SAVEPOINT per item. So an item's `work` may run twice: it must be
+ * statements on this connection only, which the rollback undoes.
  */
 import type Database from "better-sqlite3";
 
@@ -61,8 +68,54 @@ export function createGroupWriter(db: Database.Database, options: GroupCommitOpt
     return sql;
   };
 
+  /**
+   * The group in one transaction without savepoints: every item's value, or the first
+   * error an item threw (the transaction is then rolled back). Throws when BEGIN or
+   * COMMIT fails.
+   */
+  function runTogether(group: readonly Item[]): unknown[] | { readonly error: unknown } {
+    const s = statements();
+    s.begin.run();
+    const values: unknown[] = [];
+    for (const item of group) {
+      try {
+        values.push(item.work());
+      } catch (error) {
+        // SQLite may have rolled back already (disk full, I/O error).
+        if (db.inTransaction) s.rollback.run();
+        return { error };
+      }
+    }
+    s.commit.run();
+    return values;
+  }
+
   /** One transaction for `group`; returns the items to run in a new one (see below). */
   function run(group: readonly Item[]): Item[] {
+    let together: unknown[] | { readonly error: unknown };
+    try {
+      together = runTogether(group);
+    } catch (error) {
+      // BEGIN or COMMIT failed (or the database is closed): nothing of the group is durable.
+      if (db.open && db.inTransaction) statements().rollback.run();
+      for (const item of group) item.reject(error);
+      return [];
+    }
+    if (Array.isArray(together)) {
+      options.onCommit?.(together.length);
+      for (const [i, item] of group.entries()) item.resolve(together[i]);
+      return [];
+    }
+    // Alone in its group, the item that threw has nothing to share a transaction with.
+    if (group.length === 1) {
+      group[0]?.reject(together.error);
+      return [];
+    }
+    return runIsolated(group);
+  }
+
+  /** One transaction for `group`, an item per savepoint; returns the items to run in a new one. */
+  function runIsolated(group: readonly Item[]): Item[] {
     const outcomes: Outcome[] = [];
     let rest: Item[] = [];
     let committed = false;

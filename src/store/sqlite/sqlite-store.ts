@@ -134,7 +134,10 @@ function recordSendResult(
   }
   const writes = planSendResult({ call: loaded, result, options, holder, parked, nowMs });
   const events = executeWrites(st, writes, nowMs);
-  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events };
+  // The Send's response lists them: read here, in the item, instead of in a store call of
+  // its own after the commit. Not when a failover follows (the next answer's count).
+  const attempts = options.next === undefined ? st.attemptsByCall.all(callId).map(toAttemptRecord) : undefined;
+  return { call: writes.calls.find((c) => c.callId === callId) ?? call, events, attempts };
 }
 
 function recordAmbiguous(st: Statements, callId: string, attempt: number, detail: string): void {

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import type { RunningServer } from "../../src/server.js";
 import { serve } from "./ipc.js";
 import type { WatchedCall } from "./server.js";
+import { fromDist } from "./dist.js";
 
 const HOST = "127.0.0.1";
 const CALLER = { tenant: "default" } as const;
@@ -19,14 +20,6 @@ export interface ReplicaSetup {
   readonly sandboxUrl: string;
 }
 
-async function fromDist() {
-  const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).href;
-  return {
-    ...((await import(dist("src/server.js"))) as typeof import("../../src/server.js")),
-    ...((await import(dist("src/config.js"))) as typeof import("../../src/config.js")),
-    ...((await import(dist("gen/voicecode/v1/voicecode_pb.js"))) as typeof import("../../gen/voicecode/v1/voicecode_pb.js")),
-  };
-}
 
 let server: RunningServer | undefined;
 let placeCall: ((i: number) => Promise<WatchedCall>) | undefined;

@@ -33,6 +33,7 @@ import { ADMIN_URL_SHOWN, postgresProblem, withBenchDatabase } from "../postgres
 import { grpcFrame, grpcUnaryMessage, probe } from "../probe.js";
 import { build } from "./build.js";
 import { Child } from "./ipc.js";
+import { percentile, timeline } from "./latency.js";
 import type { Item, OpenLoopResult } from "./load.js";
 import type { ReplicaSetup } from "./replica.js";
 import type { WatchedCall } from "./server.js";
@@ -113,11 +114,6 @@ interface Round {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 async function stopAll(children: readonly Child[]): Promise<void> {
   for (const c of children) {
     await c.call("stop").catch(() => undefined);
@@ -190,16 +186,7 @@ async function callbacks(o: Options, a: Child, aSetup: ReplicaSetup, b: Child, b
       arrivals = await watchers.call<Arrivals>("arrivals");
     }
     const cpuAfter = { a: await a.call<number>("cpu"), b: await b.call<number>("cpu"), server: await serverCpuUs(databaseUrl) };
-    const latencies: number[] = [];
-    let lastArrival = sent.firstMs;
-    for (const item of items) {
-      const at = arrivals.first[item.key];
-      const scheduled = sent.scheduled[item.key];
-      if (at === undefined || scheduled === undefined) continue;
-      latencies.push(at - scheduled);
-      lastArrival = Math.max(lastArrival, at);
-    }
-    latencies.sort((x, y) => x - y);
+    const { latencies, lastArrival } = timeline(items, sent, arrivals);
     const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
     const latency: Latency = {
       p50Ms: percentile(latencies, 50),

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "./build.js";
 import { Child } from "./ipc.js";
+import { percentile, timeline } from "./latency.js";
 import type { ClosedLoopResult, Item, OpenLoopResult } from "./load.js";
 import type { Memory, RealSetup, WatchedCall } from "./server.js";
 import type { Arrivals } from "./watchers.js";
@@ -120,28 +121,10 @@ interface Round {
 }
 
 function latencyFigures(o: Options, items: readonly Item[], sent: OpenLoopResult, arrivals: Arrivals, label: string): LatencyFigures {
-  const latencies: number[] = [];
-  const acks: number[] = [];
-  const fanouts: number[] = [];
-  const rows: string[] = [];
-  let lastArrival = sent.firstMs;
-  for (const item of items) {
-    const at = arrivals.first[item.key];
-    const scheduled = sent.scheduled[item.key];
-    if (at === undefined || scheduled === undefined) continue;
-    latencies.push(at - scheduled);
-    const answeredAt = sent.answered[item.key];
-    if (answeredAt !== undefined) {
-      acks.push(answeredAt - scheduled);
-      fanouts.push(at - answeredAt);
-      rows.push(`${(scheduled - sent.firstMs).toFixed(1)}\t${(answeredAt - scheduled).toFixed(2)}\t${(at - answeredAt).toFixed(2)}`);
-    }
-    lastArrival = Math.max(lastArrival, at);
-  }
+  const { latencies, acks, fanouts, rows, lastArrival } = timeline(items, sent, arrivals);
   // BENCH_LATENCY_FILE=path: every callback's (sent offset, POST → answer, answer → event), to see when a tail happened.
   const file = process.env.BENCH_LATENCY_FILE;
   if (file !== undefined) writeFileSync(`${file}.${label}.tsv`, `sent_ms\tack_ms\tfanout_ms\n${rows.join("\n")}\n`);
-  for (const list of [latencies, acks, fanouts]) list.sort((a, b) => a - b);
   const windowMs = Math.max(lastArrival, sent.lastMs) - sent.firstMs + 1000 / o.rate;
   return {
     p50Ms: percentile(latencies, 50),
@@ -160,11 +143,6 @@ function latencyFigures(o: Options, items: readonly Item[], sent: OpenLoopResult
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 async function withChildren<T>(children: Child[], fn: () => Promise<T>): Promise<T> {
   try {

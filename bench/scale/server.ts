@@ -24,6 +24,7 @@ import { type KingsoftFake, startKingsoftFake } from "../../test/fakes/kingsoft.
 import { serve, wallMs } from "./ipc.js";
 import { phaseProfiler } from "./profile.js";
 import { type Stalls, watchStalls } from "./stalls.js";
+import { fromDist } from "./dist.js";
 
 const HOST = "127.0.0.1";
 const CALLER = { tenant: "default" } as const;
@@ -130,14 +131,6 @@ async function startStreamBare(): Promise<{ grpcPort: number }> {
  * property, which turns it into a dictionary-mode object of ~256 B more; the handful of
  * closures per open stream would then cost ~1 KB that production never pays.
  */
-async function fromDist() {
-  const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).href;
-  return {
-    ...((await import(dist("src/server.js"))) as typeof import("../../src/server.js")),
-    ...((await import(dist("src/config.js"))) as typeof import("../../src/config.js")),
-    ...((await import(dist("gen/voicecode/v1/voicecode_pb.js"))) as typeof import("../../gen/voicecode/v1/voicecode_pb.js")),
-  };
-}
 
 let real: { server: RunningServer; kingsoft: KingsoftFake } | undefined;
 

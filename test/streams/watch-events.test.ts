@@ -8,29 +8,16 @@ import { CallState, type EventRecord, FailureReason } from "../../src/core/model
 import type { InboundEvent } from "../../src/core/provider.js";
 import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
-import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
-import { testKeyring } from "../support/keyring.js";
+import { storeWithAcceptedCall } from "../support/watched-call.js";
 
 let store: Store;
 let bus: Bus;
 const CALL = "01JDXYZABCDEFGHJKMNPQRSTVW";
 
 beforeEach(async () => {
-  store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
+  store = await storeWithAcceptedCall(CALL);
   bus = createLocalBus();
-  await store.createCall({
-    callId: CALL,
-    provider: "p",
-    phoneMasked: "+86*******2222",
-    playTimes: 2,
-    clientReference: "r",
-    metadata: {},
-    idempotencyKey: "",
-    requestHash: "h",
-    nowMs: Date.now(),
-  });
-  await store.recordSendResult(CALL, { kind: "accepted", providerCallId: "pc", providerCode: "0", providerText: "" }, Date.now());
 });
 afterEach(() => store.close());
 

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { type Bus, createLocalBus } from "../../src/bus/bus.js";
 import { CallState, type EventRecord, FailureReason, VerificationState } from "../../src/core/model.js";
 import type { InboundEvent } from "../../src/core/provider.js";
-import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { createWatchDrain } from "../../src/streams/drain.js";
 import { watchEvents } from "../../src/streams/watch-events.js";
 import { codeHash } from "../../src/verify/code-hash.js";
 import { testKeyring } from "../support/keyring.js";
+import { storeWithAcceptedCall } from "../support/watched-call.js";
 
 const CALL = "01JDXYZABCDEFGHJKMNPQRSTVW";
 const keyring = testKeyring();
@@ -20,21 +20,11 @@ let store: Store;
 let bus: Bus;
 
 beforeEach(async () => {
-  store = createSqliteStore({ path: ":memory:", keyring });
-  bus = createLocalBus();
-  await store.createCall({
-    callId: CALL,
-    provider: "p",
-    phoneMasked: "+86*******2222",
-    playTimes: 2,
-    clientReference: "r",
-    metadata: {},
-    idempotencyKey: "",
-    requestHash: "h",
-    nowMs: Date.now(),
+  store = await storeWithAcceptedCall(CALL, {
+    keyring,
     verification: { codeHash: codeHash(keyring, CALL, "482913"), expiresAtMs: Date.now() + 600_000, attempts: 5 },
   });
-  await store.recordSendResult(CALL, { kind: "accepted", providerCallId: "pc", providerCode: "0", providerText: "" }, Date.now());
+  bus = createLocalBus();
 });
 afterEach(() => store.close());
 

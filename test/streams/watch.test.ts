@@ -10,9 +10,8 @@ import { CallState, type EventRecord, FailureReason } from "../../src/core/model
 import type { InboundEvent } from "../../src/core/provider.js";
 import { type WatchDrainSwitch, createWatchDrain } from "../../src/streams/drain.js";
 import { type WatchContext, type WatchSink, type WatchTarget, openWatch } from "../../src/streams/watch.js";
-import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
-import { testKeyring } from "../support/keyring.js";
+import { storeWithAcceptedCall } from "../support/watched-call.js";
 
 const CALL = "01JDXYZABCDEFGHJKMNPQRSTVW";
 const MINE: WatchTarget = { callId: CALL, tenant: "default" };
@@ -24,21 +23,9 @@ let reads: number;
 let context: WatchContext;
 
 beforeEach(async () => {
-  store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
+  store = await storeWithAcceptedCall(CALL);
   bus = createLocalBus();
   drain = createWatchDrain();
-  await store.createCall({
-    callId: CALL,
-    provider: "p",
-    phoneMasked: "+86*******2222",
-    playTimes: 2,
-    clientReference: "r",
-    metadata: {},
-    idempotencyKey: "",
-    requestHash: "h",
-    nowMs: Date.now(),
-  });
-  await store.recordSendResult(CALL, { kind: "accepted", providerCallId: "pc", providerCode: "0", providerText: "" }, Date.now());
   // Counts the watch's event reads, so a test can wait until a watch has gone idle.
   reads = 0;
   const counted: Store = Object.create(store) as Store;

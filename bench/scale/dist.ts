@@ -1,0 +1,12 @@
+/**
+ * The built server (`npm run build`, dist/), as the bench servers load it: what runs in
+ * production, without tsx in the way. build.ts builds it first.
+ */
+export async function fromDist() {
+  const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).href;
+  return {
+    ...((await import(dist("src/server.js"))) as typeof import("../../src/server.js")),
+    ...((await import(dist("src/config.js"))) as typeof import("../../src/config.js")),
+    ...((await import(dist("gen/voicecode/v1/voicecode_pb.js"))) as typeof import("../../gen/voicecode/v1/voicecode_pb.js")),
+  };
+}

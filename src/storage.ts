@@ -60,7 +60,16 @@ export async function openStorage(
       store:
         given ??
         (config.sqliteThread
-          ? await openSqliteThread({ path, secret: secrets.secret })
+          ? await openSqliteThread({
+              path,
+              secret: secrets.secret,
+              onFailure: (err) => {
+                // What the same failure on this thread would have done: end the process,
+                // so it is restarted. Nothing unacknowledged is lost (providers retry).
+                logger.fatal({ err: err.message }, "sqlite store thread stopped; exiting");
+                process.exit(70); // EX_SOFTWARE
+              },
+            })
           : createSqliteStore({ path, keyring })),
       bus: createLocalBus(),
       description: config.sqliteThread ? `${config.dbPath} (own thread)` : config.dbPath,

@@ -7,9 +7,12 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { createKeyring } from "../../src/secrets/keyring.js";
 import { LimitExceeded, type NewCall } from "../../src/store/store.js";
+import { spawnStoreThread } from "../../src/store/sqlite/thread/spawn.js";
 import { openSqliteThread } from "../../src/store/sqlite/thread/threaded-store.js";
 import { describeAttemptsContract } from "./attempts-contract.js";
 import { describeNotifyStoreContract } from "./notify-contract.js";
@@ -85,6 +88,42 @@ describe("SQLite store thread", () => {
     await expect(store.getCall("call-0")).rejects.toThrow(/sqlite store thread exited/);
     // Closing twice is harmless.
     await store.close();
+  });
+
+  it("a thread that dies fails every call in flight and later, and says so once", async () => {
+    const failures: Error[] = [];
+    // Opens like the real thread, then dies of an uncaught error on its first call.
+    const dying = () =>
+      new Worker(
+        `const { parentPort } = require("node:worker_threads");
+         parentPort.postMessage({ start: "ready" });
+         parentPort.on("message", () => { throw new Error("boom in the thread"); });`,
+        { eval: true },
+      );
+    const store = await openSqliteThread({ path: file(), secret: randomBytes(32), spawn: dying, onFailure: (e) => failures.push(e) });
+    await expect(store.getCall("x")).rejects.toThrow(/sqlite store thread failed: boom in the thread/);
+    await expect(store.createCall(call())).rejects.toThrow(/sqlite store thread failed/);
+    expect(failures.map((e) => e.message)).toEqual(["sqlite store thread failed: boom in the thread"]);
+    // Closing what is already gone is not a second failure.
+    await store.close();
+    expect(failures).toHaveLength(1);
+  });
+
+  it("answers a call for a method the store lacks with an error, and stays up", async () => {
+    const worker = spawnStoreThread({ path: file(), secret: randomBytes(32), maxItems: undefined });
+    const next = () => once(worker, "message").then(([m]) => m as Record<string, unknown>);
+    try {
+      expect(await next()).toEqual({ start: "ready" });
+      worker.postMessage({ id: 1, method: "dropEverything", args: [] });
+      expect(await next()).toMatchObject({ id: 1, ok: false, error: { message: "sqlite store thread: no method dropEverything" } });
+      worker.postMessage({ id: 2, method: "getCall", args: ["nobody"] });
+      expect(await next()).toEqual({ id: 2, ok: true, value: undefined });
+      worker.postMessage({ id: 3, method: "close", args: [] });
+      expect(await next()).toEqual({ id: 3, ok: true, value: undefined });
+      await once(worker, "exit");
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it("keys fingerprints and verification codes under the secret it was given", async () => {

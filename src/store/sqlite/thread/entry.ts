@@ -38,8 +38,11 @@ if (store !== undefined) {
   // Calls not yet answered: close waits for them, so no answer is lost with the port.
   const inFlight = new Set<Promise<unknown>>();
   port.on("message", (message: CallMessage) => {
-    const method = opened[message.method] as (...args: readonly unknown[]) => Promise<unknown>;
-    const run = (): Promise<unknown> => method.apply(opened, [...message.args]);
+    const method = opened[message.method] as ((...args: readonly unknown[]) => Promise<unknown>) | undefined;
+    const run = async (): Promise<unknown> => {
+      if (typeof method !== "function") throw new Error(`sqlite store thread: no method ${String(message.method)}`);
+      return method.apply(opened, [...message.args]);
+    };
     const closing = message.method === "close";
     const done = (closing ? Promise.allSettled([...inFlight]).then(run) : run()).then(
       (value) => {

@@ -12,7 +12,8 @@
  */
 import { once } from "node:events";
 import type { Store } from "../../store.js";
-import { type CallMessage, fromWire, type ReplyMessage, type StartMessage } from "./protocol.js";
+import type { Worker } from "node:worker_threads";
+import { type CallMessage, fromWire, type ReplyMessage, type StartMessage, type ThreadInit } from "./protocol.js";
 import { spawnStoreThread } from "./spawn.js";
 
 export interface SqliteThreadOptions {
@@ -21,6 +22,14 @@ export interface SqliteThreadOptions {
   /** The server secret: the thread's keyring is derived from it, as the server's is. */
   readonly secret: Uint8Array;
   readonly groupCommit?: { readonly maxItems?: number };
+  /**
+   * The thread died after it opened (an uncaught error there, or it was killed): every
+   * call in flight and every later one fails. Told once; the server exits, as the same
+   * error on its own thread would have made it.
+   */
+  readonly onFailure?: (err: Error) => void;
+  /** Starts the thread (tests start a misbehaving one). */
+  readonly spawn?: (init: ThreadInit) => Worker;
 }
 
 interface Pending {
@@ -30,7 +39,7 @@ interface Pending {
 
 /** Resolves once the thread has opened (migrated, owns) the database; rejects with why not. */
 export async function openSqliteThread(options: SqliteThreadOptions): Promise<Store> {
-  const worker = spawnStoreThread({
+  const worker = (options.spawn ?? spawnStoreThread)({
     path: options.path,
     secret: options.secret,
     maxItems: options.groupCommit?.maxItems,
@@ -63,10 +72,12 @@ export async function openSqliteThread(options: SqliteThreadOptions): Promise<St
   // Set once the thread is gone: every call in flight and every later one fails with it.
   let stopped: Error | undefined;
   let closing: Promise<void> | undefined;
-  const stop = (err: Error) => {
-    stopped ??= err;
-    for (const p of pending.values()) p.reject(stopped);
+  const stop = (err: Error, failed: boolean) => {
+    if (stopped !== undefined) return;
+    stopped = err;
+    for (const p of pending.values()) p.reject(err);
     pending.clear();
+    if (failed) options.onFailure?.(err);
   };
   worker.on("message", (message: ReplyMessage) => {
     const p = pending.get(message.id);
@@ -75,8 +86,9 @@ export async function openSqliteThread(options: SqliteThreadOptions): Promise<St
     if (message.ok) p.resolve(message.value);
     else p.reject(fromWire(message.error));
   });
-  worker.on("error", (err) => stop(new Error(`sqlite store thread failed: ${err.message}`, { cause: err })));
-  worker.on("exit", (code) => stop(new Error(`sqlite store thread exited (code ${code})`)));
+  worker.on("error", (err) => stop(new Error(`sqlite store thread failed: ${err.message}`, { cause: err }), true));
+  // After close it exits by design; any other exit is a failure.
+  worker.on("exit", (code) => stop(new Error(`sqlite store thread exited (code ${code})`), closing === undefined));
 
   function call<T>(method: keyof Store, args: readonly unknown[]): Promise<T> {
     if (stopped !== undefined) return Promise.reject(stopped);

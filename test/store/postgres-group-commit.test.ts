@@ -108,8 +108,9 @@ describePostgres("postgres group commit", () => {
     for (const r of results.slice(3)) {
       expect(r.status === "rejected" && r.reason instanceof LimitExceeded).toBe(true);
     }
-    // The three before the refusal still share one commit.
-    expect(groups).toEqual([3]);
+    // A refusal writes nothing, so it is an answer, not a failure: all five share one
+    // commit (no rollback, no group split into three transactions).
+    expect(groups).toEqual([5]);
     expect(await store.getCall("d")).toBeUndefined();
     expect(await store.getCall("c")).toMatchObject({ state: CallState.PENDING });
   });

@@ -55,12 +55,14 @@ describe("sqlite group commit", () => {
   let dir: string;
   let file: string;
   let groups: number[];
+  /** Groups rolled back because an item threw, and run again item by item. */
+  let isolated: number[];
   const open: Store[] = [];
   const openStore = (maxItems?: number): Store => {
     const store = createSqliteStore({
       path: file,
       keyring: testKeyring(),
-      groupCommit: { maxItems, onCommit: (n) => groups.push(n) },
+      groupCommit: { maxItems, onCommit: (n) => groups.push(n), onIsolate: (n) => isolated.push(n) },
     });
     open.push(store);
     return store;
@@ -70,6 +72,7 @@ describe("sqlite group commit", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "voicecode-group-"));
     file = path.join(dir, "db.sqlite");
     groups = [];
+    isolated = [];
   });
   afterEach(async () => {
     for (const store of open.splice(0)) await store.close();
@@ -83,6 +86,8 @@ describe("sqlite group commit", () => {
       ["a", "b", "c", "d", "e"].map((id) => store.createCall(newCall(id, { limits }))),
     );
     expect(groups).toEqual([5]);
+    // A refusal writes nothing: an answer, not a failure, so the group ran once.
+    expect(isolated).toEqual([]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected"]);
     for (const r of results.slice(3)) {
       expect(r.status === "rejected" && r.reason instanceof LimitExceeded).toBe(true);
@@ -122,6 +127,7 @@ describe("sqlite group commit", () => {
       store.createCall(newCall("three")),
     ]);
     expect(groups).toEqual([4]);
+    expect(isolated).toEqual([4]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
     expect(String(results[1]?.status === "rejected" && results[1].reason)).toMatch(/injected failure/);
 

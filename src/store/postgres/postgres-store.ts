@@ -186,7 +186,21 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     pool,
     createCall(call) {
-      if (!isPlainCall(call)) return writer.submit({ method: "createCall" }, (db) => createCall(db, options.keyring, call));
+      if (!isPlainCall(call)) {
+        // A limit's refusal is answered, not thrown, inside the group: it wrote nothing, and
+        // a failing item would roll the group back and split it into three transactions.
+        return writer
+          .submit({ method: "createCall" }, (db) =>
+            createCall(db, options.keyring, call).catch((err: unknown) => {
+              if (err instanceof LimitExceeded) return err;
+              throw err;
+            }),
+          )
+          .then((result) => {
+            if (result instanceof LimitExceeded) throw result;
+            return result;
+          });
+      }
       return writer.submit(
         { method: "createCall" },
         async (db) => (await insertPlainCalls(db, [call])).map(created)[0] as CreateCallResult,

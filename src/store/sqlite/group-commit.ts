@@ -25,6 +25,8 @@ export interface GroupCommitOptions {
   readonly maxItems?: number;
   /** Test and diagnostics hook: after each durable COMMIT, with the number of items it held. */
   readonly onCommit?: (items: number) => void;
+  /** Test and diagnostics hook: a group rolled back because an item threw, run again item by item. */
+  readonly onIsolate?: (items: number) => void;
 }
 
 interface Item {
@@ -111,6 +113,7 @@ export function createGroupWriter(db: Database.Database, options: GroupCommitOpt
       group[0]?.reject(together.error);
       return [];
     }
+    options.onIsolate?.(group.length);
     return runIsolated(group);
   }
 

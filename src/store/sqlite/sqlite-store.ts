@@ -103,6 +103,20 @@ function createCall(
   return replay(keyring, existing, call);
 }
 
+/**
+ * A limit's refusal comes back from the group item as a value: createCall throws it
+ * before writing anything, so there is nothing to roll back, and a throw would make the
+ * group writer run the whole group again item by item (group-commit.ts).
+ */
+function refusalAsValue<T>(work: () => T): T | LimitExceeded {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof LimitExceeded) return err;
+    throw err;
+  }
+}
+
 function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallResult {
   return {
     created: false,
@@ -235,7 +249,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const writer = createGroupWriter(db, options.groupCommit);
   return {
     async createCall(call) {
-      return writer.submit(() => createCall(st, vs, options.keyring, call));
+      const result = await writer.submit(() => refusalAsValue(() => createCall(st, vs, options.keyring, call)));
+      if (result instanceof LimitExceeded) throw result;
+      return result;
     },
     async recordSendResult(callId, result, nowMs, answer) {
       return writer.submit(() => recordSendResult(st, callId, result, nowMs, answer));

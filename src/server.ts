@@ -42,7 +42,12 @@ import type { CodeGenerator } from "./verify/code.js";
 export interface StartOptions {
   readonly config: Config;
   readonly logger: Logger;
-  /** Default: PostgreSQL at config.postgres.url when set, else SQLite at config.dbPath. */
+  /**
+   * Default: PostgreSQL at config.postgres.url when set, else SQLite at config.dbPath. A
+   * store given here must use the keyring of the configured server secret: it keys the
+   * fingerprints and compares Check codes with it (a store under another secret answers
+   * every Check WRONG_CODE).
+   */
   readonly store?: Store;
   /**
    * The sandbox's simulated carrier. Default: one in this process, posting to this

@@ -72,7 +72,7 @@ export async function openStorage(
             })
           : createSqliteStore({ path, keyring })),
       bus: createLocalBus(),
-      description: config.sqliteThread ? `${config.dbPath} (own thread)` : config.dbPath,
+      description: config.sqliteThread && given === undefined ? `${config.dbPath} (own thread)` : config.dbPath,
       closeBus: async () => undefined,
     };
   }

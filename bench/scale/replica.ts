@@ -20,7 +20,6 @@ export interface ReplicaSetup {
   readonly sandboxUrl: string;
 }
 
-
 let server: RunningServer | undefined;
 let placeCall: ((i: number) => Promise<WatchedCall>) | undefined;
 

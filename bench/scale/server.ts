@@ -125,13 +125,6 @@ async function startStreamBare(): Promise<{ grpcPort: number }> {
 
 // ---- real ----
 
-/**
- * The real server runs from dist/ (tsc's output, what production runs), not from src/
- * through tsx: esbuild's keepNames gives every named closure its name as an own
- * property, which turns it into a dictionary-mode object of ~256 B more; the handful of
- * closures per open stream would then cost ~1 KB that production never pays.
- */
-
 let real: { server: RunningServer; kingsoft: KingsoftFake } | undefined;
 
 async function startReal(dir: string, args: { calls: number; kingsoftCalls: number }): Promise<RealSetup> {

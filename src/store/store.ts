@@ -114,7 +114,8 @@ export interface Applied {
   readonly events: readonly EventRecord[];
   /**
    * The call's attempts as this change left them, oldest first, when the engine has them
-   * without another read (PostgreSQL's Send answers); undefined: ask listAttempts.
+   * without another store call (a Send's answer, unless a failover follows); undefined:
+   * ask listAttempts.
    */
   readonly attempts?: readonly AttemptRecord[] | undefined;
 }

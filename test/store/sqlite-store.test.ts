@@ -233,3 +233,21 @@ describe("sqlite store on a file", () => {
 });
 
 describeStoreProperties("sqlite :memory:", async () => createSqliteStore({ path: ":memory:", keyring: testKeyring() }));
+
+describe("sqlite store: a Send's answer", () => {
+  it("carries the call's attempts as its write left them, except when a failover follows", async () => {
+    const store = createSqliteStore({ path: ":memory:", keyring: testKeyring() });
+    try {
+      const base = { provider: "alpha", phoneMasked: "+86138****0000", playTimes: 1, clientReference: "r", metadata: {}, idempotencyKey: "", requestHash: "k1:h", nowMs: NOW };
+      await store.createCall({ ...base, callId: "a" });
+      const refused = { kind: "rejected", reason: FailureReason.INSUFFICIENT_BALANCE, providerCode: "NoBalance", providerText: "" } as const;
+      const failedOver = await store.recordSendResult("a", refused, NOW + 1, { attempt: 1, next: "beta" });
+      expect(failedOver.attempts).toBeUndefined();
+      const accepted = await store.recordSendResult("a", { kind: "accepted", providerCallId: "pc-a", providerCode: "0", providerText: "" }, NOW + 2, { attempt: 2 });
+      expect(accepted.attempts).toHaveLength(2);
+      expect(accepted.attempts).toEqual(await store.listAttempts("a"));
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -12,6 +12,8 @@ import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { createKeyring } from "../../src/secrets/keyring.js";
 import { LimitExceeded, type NewCall } from "../../src/store/store.js";
+import { CheckResult } from "../../src/store/verifications.js";
+import { codeHash } from "../../src/verify/code-hash.js";
 import { spawnStoreThread } from "../../src/store/sqlite/thread/spawn.js";
 import { openSqliteThread } from "../../src/store/sqlite/thread/threaded-store.js";
 import { describeAttemptsContract } from "./attempts-contract.js";
@@ -126,20 +128,27 @@ describe("SQLite store thread", () => {
     }
   });
 
-  it("keys fingerprints and verification codes under the secret it was given", async () => {
+  it("compares Check codes under the keyring of the secret it was given, not another", async () => {
     const secret = randomBytes(32);
     const keyring = createKeyring(secret);
-    const path1 = file();
-    const first = await openSqliteThread({ path: path1, secret });
-    const sent = call({ idempotencyKey: "k", requestHash: keyring.hash("request-fingerprint", "req") });
-    await first.createCall(sent);
+    const shared = file();
+    const first = await openSqliteThread({ path: shared, secret });
+    const callId = "verified-call";
+    await first.createCall(
+      call({ callId, verification: { codeHash: codeHash(keyring, callId, "482913"), expiresAtMs: NOW + 600_000, attempts: 5 } }),
+    );
     await first.close();
-    const again = await openSqliteThread({ path: path1, secret });
+    const check = { target: { tenant: "default", callId }, nowMs: NOW + 1, code: "482913" };
+    // Under another secret the right code is a wrong one.
+    const other = await openSqliteThread({ path: shared, secret: randomBytes(32) });
+    const refused = await other.checkVerification(check);
+    await other.close();
+    expect(refused).toMatchObject({ result: CheckResult.WRONG_CODE, attemptsLeft: 4 });
+    const same = await openSqliteThread({ path: shared, secret });
     try {
-      const replay = await again.createCall({ ...sent, callId: "other" });
-      expect(replay).toMatchObject({ created: false, sameRequest: true });
+      expect(await same.checkVerification(check)).toMatchObject({ result: CheckResult.APPROVED, callId });
     } finally {
-      await again.close();
+      await same.close();
     }
   });
 });

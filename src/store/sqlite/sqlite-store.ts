@@ -1,7 +1,7 @@
 /**
  * The embedded store. better-sqlite3 is synchronous. Every write method is one item of
  * the process's group writer (group-commit.ts): items submitted together share one
- * IMMEDIATE transaction and one disk sync, each in its own savepoint, and each method's
+ * IMMEDIATE transaction and one disk sync (an item that throws is undone alone), and each method's
  * promise settles after the commit that holds its item. Reads run at once, outside any
  * transaction, and see only committed rows.
  */
@@ -203,8 +203,9 @@ function startFallback(
   if (st.claimFallback.run(callId, attempt).changes === 0) return { claimed: false, applied: undefined };
   const loaded = mustLoadCall(st, callId);
   if (provider !== undefined) {
-    // Rings the phone again: counted like a Send (the item's savepoint, claim included,
-    // rolls back on LimitExceeded, so the decision stays for later).
+    // Rings the phone again: counted like a Send. LimitExceeded comes after the claim's
+    // write, so it stays a throw: the group writer undoes this item, claim included, and
+    // the decision stays for later.
     const rules = options.limits ?? [];
     enforceLimits(st, rules, nowMs);
     logLimits(st, rules, nowMs);

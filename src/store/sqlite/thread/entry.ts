@@ -1,6 +1,6 @@
 /**
  * The SQLite store's thread: opens the store (src/store/sqlite/sqlite-store.ts, group
- * writer and all) and answers the server thread's calls in the order they arrive. Only
+ * writer and all) and runs the server thread's calls in the order they arrive. Only
  * spawn.ts starts it.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -38,7 +38,10 @@ if (store !== undefined) {
   // Calls not yet answered: close waits for them, so no answer is lost with the port.
   const inFlight = new Set<Promise<unknown>>();
   port.on("message", (message: CallMessage) => {
-    const method = opened[message.method] as ((...args: readonly unknown[]) => Promise<unknown>) | undefined;
+    // Own methods only: not toString, constructor and the like.
+    const method = Object.hasOwn(opened, message.method)
+      ? (opened[message.method] as (...args: readonly unknown[]) => Promise<unknown>)
+      : undefined;
     const run = async (): Promise<unknown> => {
       if (typeof method !== "function") throw new Error(`sqlite store thread: no method ${String(message.method)}`);
       return method.apply(opened, [...message.args]);

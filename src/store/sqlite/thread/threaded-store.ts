@@ -5,8 +5,9 @@
  * one: src/store/sqlite/sqlite-store.ts) runs on a worker thread that owns the database
  * connection, and the server's thread only posts calls and takes answers.
  *
- * Semantics are the in-process store's: the thread answers calls in the order they were
- * made, its group writer still commits the writes that queued during one turn together,
+ * Semantics are the in-process store's: the thread starts calls in the order they were
+ * made (a read is answered at once, a write after its group's COMMIT), its group writer
+ * still commits the writes that queued during one turn together,
  * and a write's promise settles after the commit that holds it. A read made after a write
  * was answered sees that write.
  */
@@ -41,7 +42,9 @@ interface Pending {
 export async function openSqliteThread(options: SqliteThreadOptions): Promise<Store> {
   const worker = (options.spawn ?? spawnStoreThread)({
     path: options.path,
-    secret: options.secret,
+    // An exact copy: a Buffer made from a string is a slice of Node's shared 8 KiB pool,
+    // and posting it would copy the whole pool (other strings included) to the thread.
+    secret: Uint8Array.from(options.secret),
     maxItems: options.groupCommit?.maxItems,
   });
   await new Promise<void>((resolve, reject) => {
@@ -68,6 +71,10 @@ export async function openSqliteThread(options: SqliteThreadOptions): Promise<St
   });
 
   const pending = new Map<number, Pending>();
+  // Like an in-process store, an idle thread does not keep the process alive (an embedder
+  // that fails to start after opening the store can still exit): referenced only while a
+  // call waits for its answer.
+  worker.unref();
   let nextId = 1;
   // Set once the thread is gone: every call in flight and every later one fails with it.
   let stopped: Error | undefined;
@@ -83,22 +90,33 @@ export async function openSqliteThread(options: SqliteThreadOptions): Promise<St
     const p = pending.get(message.id);
     if (p === undefined) return;
     pending.delete(message.id);
+    if (pending.size === 0) worker.unref();
     if (message.ok) p.resolve(message.value);
     else p.reject(fromWire(message.error));
   });
-  worker.on("error", (err) => stop(new Error(`sqlite store thread failed: ${err.message}`, { cause: err }), true));
+  // While closing, an error reaches close()'s caller (the shutdown), not onFailure.
+  worker.on("error", (err) =>
+    stop(new Error(`sqlite store thread failed: ${err.message}`, { cause: err }), closing === undefined),
+  );
   // After close it exits by design; any other exit is a failure.
   worker.on("exit", (code) => stop(new Error(`sqlite store thread exited (code ${code})`), closing === undefined));
 
-  function call<T>(method: keyof Store, args: readonly unknown[]): Promise<T> {
+  /** Typed by the Store method: a forwarding lambda with its arguments out of order does not compile. */
+  function call<K extends keyof Store>(method: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
+    return post(method, args) as ReturnType<Store[K]>;
+  }
+
+  function post(method: keyof Store, args: readonly unknown[]): Promise<unknown> {
     if (stopped !== undefined) return Promise.reject(stopped);
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
       try {
         worker.postMessage({ id, method, args } satisfies CallMessage);
       } catch (err) {
         pending.delete(id);
+        if (pending.size === 0) worker.unref();
         reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
@@ -124,9 +142,10 @@ export async function openSqliteThread(options: SqliteThreadOptions): Promise<St
     close() {
       closing ??= (async () => {
         if (stopped !== undefined) return;
-        const exited = once(worker, "exit");
+        // Observed at once: an error while closing rejects it, and close's call reports it.
+        const exited = once(worker, "exit").catch(() => undefined);
         // Everything posted before this is answered first: the thread takes calls in order.
-        await call<void>("close", []);
+        await call("close", []);
         await exited;
       })();
       return closing;

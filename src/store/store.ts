@@ -78,6 +78,22 @@ export class LimitExceeded extends Error {
 }
 
 /**
+ * A limit's refusal carried out of a group item as a value, then thrown after the commit:
+ * createCall refuses before writing anything, and both engines' group writers take a throw
+ * as a failure to undo (SQLite runs the group again item by item, PostgreSQL splits it).
+ * `refusal` in the item's catch, `unlessRefused` on its result.
+ */
+export function refusal(err: unknown): LimitExceeded {
+  if (err instanceof LimitExceeded) return err;
+  throw err;
+}
+
+export function unlessRefused<T>(result: T | LimitExceeded): T {
+  if (result instanceof LimitExceeded) throw result;
+  return result;
+}
+
+/**
  * A Send counted at `at` is in the window of `rule` while `at > now - windowMs`. With
  * `count` >= max in the window, the (count - max + 1) oldest must leave before one more
  * fits: stores pass the time of the last of those (ascending offset count - max).

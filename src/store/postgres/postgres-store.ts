@@ -23,7 +23,9 @@ import {
   limitKeys,
   limitOffset,
   pruneBefore,
+  refusal,
   retryAfter,
+  unlessRefused,
 } from "../store.js";
 import type { CallRoute, } from "../../core/attempts.js";
 import { planFallbackStart, } from "../plan/ingest-plan.js";
@@ -187,19 +189,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     pool,
     createCall(call) {
       if (!isPlainCall(call)) {
-        // A limit's refusal is answered, not thrown, inside the group: it wrote nothing, and
-        // a failing item would roll the group back and split it into three transactions.
+        // A limit's refusal leaves the group as a value (see refusal in store.ts).
         return writer
-          .submit({ method: "createCall" }, (db) =>
-            createCall(db, options.keyring, call).catch((err: unknown) => {
-              if (err instanceof LimitExceeded) return err;
-              throw err;
-            }),
-          )
-          .then((result) => {
-            if (result instanceof LimitExceeded) throw result;
-            return result;
-          });
+          .submit({ method: "createCall" }, (db) => createCall(db, options.keyring, call).catch(refusal))
+          .then(unlessRefused);
       }
       return writer.submit(
         { method: "createCall" },

@@ -21,7 +21,9 @@ import {
   limitKeys,
   limitOffset,
   pruneBefore,
+  refusal,
   retryAfter,
+  unlessRefused,
 } from "../store.js";
 import { echoFor } from "../../core/attempts.js";
 import { planFallbackStart, planSendResult } from "../plan/ingest-plan.js";
@@ -101,20 +103,6 @@ function createCall(
   const existing = st.callByIdempotencyKey.get(tenant, call.idempotencyKey);
   if (existing === undefined) throw new Error("sqlite store: idempotency conflict without owner");
   return replay(keyring, existing, call);
-}
-
-/**
- * A limit's refusal comes back from the group item as a value: createCall throws it
- * before writing anything, so there is nothing to roll back, and a throw would make the
- * group writer run the whole group again item by item (group-commit.ts).
- */
-function refusalAsValue<T>(work: () => T): T | LimitExceeded {
-  try {
-    return work();
-  } catch (err) {
-    if (err instanceof LimitExceeded) return err;
-    throw err;
-  }
 }
 
 function replay(keyring: Keyring, existing: CallRow, call: NewCall): CreateCallResult {
@@ -250,9 +238,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const writer = createGroupWriter(db, options.groupCommit);
   return {
     async createCall(call) {
-      const result = await writer.submit(() => refusalAsValue(() => createCall(st, vs, options.keyring, call)));
-      if (result instanceof LimitExceeded) throw result;
-      return result;
+      const result = await writer.submit(() => {
+        try {
+          return createCall(st, vs, options.keyring, call);
+        } catch (err) {
+          return refusal(err);
+        }
+      });
+      return unlessRefused(result);
     },
     async recordSendResult(callId, result, nowMs, answer) {
       return writer.submit(() => recordSendResult(st, callId, result, nowMs, answer));

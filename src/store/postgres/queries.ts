@@ -112,12 +112,14 @@ export async function lockProviderCallIds(
 ): Promise<void> {
   const keys = [...new Set(providerCallIds.filter((id) => id !== ""))].sort();
   if (keys.length === 0) return;
-  await db.query(
-    `SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
-     FROM unnest($3::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`,
-    [PROVIDER_CALL_LOCK_NAMESPACE, provider, keys],
-  );
+  await db.query({ ...PROVIDER_CALL_LOCKS, values: [PROVIDER_CALL_LOCK_NAMESPACE, provider, keys] });
 }
+
+export const PROVIDER_CALL_LOCKS = {
+  name: "voicecode_provider_call_locks",
+  text: `SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
+     FROM unnest($3::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`,
+} as const;
 
 export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
   return oneCall(db, "tenant = $1 AND idempotency_key = $2 AND idempotency_key <> ''", [tenant, key]);
@@ -486,8 +488,13 @@ export async function lockCallsFor(
   callIds: readonly string[],
   providerCallIds: readonly string[],
 ): Promise<RoutedCallRow[]> {
-  const { rows } = await db.query<RoutedCallRow>(
-    `SELECT ${CALL_COLUMNS}, route FROM calls WHERE call_id IN (
+  const { rows } = await db.query<RoutedCallRow>({ ...CALLS_FOR_PUSHES, values: [provider, callIds, providerCallIds] });
+  return rows;
+}
+
+export const CALLS_FOR_PUSHES = {
+  name: "voicecode_calls_for_pushes",
+  text: `SELECT ${CALL_COLUMNS}, route FROM calls WHERE call_id IN (
        SELECT unnest($2::text[])
        UNION
        SELECT call_id FROM calls WHERE provider = $1 AND provider_call_id = ANY($3::text[])
@@ -496,10 +503,7 @@ export async function lockCallsFor(
        SELECT call_id FROM attempts WHERE provider = $1 AND provider_call_id = ANY($3::text[])
          AND provider_call_id <> '')
      ORDER BY call_id FOR UPDATE`,
-    [provider, callIds, providerCallIds],
-  );
-  return rows;
-}
+} as const;
 
 /** One call with its route, row-locked. */
 export async function lockRoutedCall(db: Db, callId: string): Promise<RoutedCallRow | undefined> {
@@ -515,13 +519,18 @@ export async function attemptsOf(
   callIds: readonly string[],
 ): Promise<Array<Pick<AttemptRow, "call_id" | "attempt" | "provider" | "provider_call_id">>> {
   if (callIds.length === 0) return [];
-  const { rows } = await db.query<Pick<AttemptRow, "call_id" | "attempt" | "provider" | "provider_call_id">>(
-    `SELECT call_id, attempt, provider, provider_call_id FROM attempts
-     WHERE call_id = ANY($1::text[]) ORDER BY call_id, attempt`,
-    [callIds],
-  );
+  const { rows } = await db.query<Pick<AttemptRow, "call_id" | "attempt" | "provider" | "provider_call_id">>({
+    ...ATTEMPTS_OF,
+    values: [callIds],
+  });
   return rows;
 }
+
+export const ATTEMPTS_OF = {
+  name: "voicecode_attempts_of",
+  text: `SELECT call_id, attempt, provider, provider_call_id FROM attempts
+     WHERE call_id = ANY($1::text[]) ORDER BY call_id, attempt`,
+} as const;
 
 /**
  * Inserts a batch's pushes as parked, in batch order (received_seq follows it), in one
@@ -531,23 +540,9 @@ export async function attemptsOf(
 export async function insertInboundBatch(db: Db, rows: readonly InsertInboundParams[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const col = <K extends keyof InsertInboundParams>(k: K) => rows.map((r) => r[k]);
-  const { rows: inserted } = await db.query<{ dedupe_key: string }>(
-    `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
-       failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-       disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
-     SELECT provider, dedupe_key, provider_call_id, call_id_hint, state, failure_reason,
-       provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms,
-       pressed_key, duration_seconds, answered_at_ms, ended_at_ms
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
-       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::text[],
-       $13::int[], $14::bigint[], $15::bigint[])
-       WITH ORDINALITY AS u(provider, dedupe_key, provider_call_id, call_id_hint, state,
-         failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-         received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms, i)
-     ORDER BY i
-     ON CONFLICT (provider, dedupe_key) DO NOTHING
-     RETURNING dedupe_key`,
-    [
+  const { rows: inserted } = await db.query<{ dedupe_key: string }>({
+    ...INSERT_INBOUND,
+    values: [
       col("provider"),
       col("dedupe_key"),
       col("provider_call_id"),
@@ -564,9 +559,28 @@ export async function insertInboundBatch(db: Db, rows: readonly InsertInboundPar
       col("answered_at_ms"),
       col("ended_at_ms"),
     ],
-  );
+  });
   return new Set(inserted.map((r) => r.dedupe_key));
 }
+
+export const INSERT_INBOUND = {
+  name: "voicecode_insert_inbound",
+  text: `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+       failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+       disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
+     SELECT provider, dedupe_key, provider_call_id, call_id_hint, state, failure_reason,
+       provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms,
+       pressed_key, duration_seconds, answered_at_ms, ended_at_ms
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
+       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::text[],
+       $13::int[], $14::bigint[], $15::bigint[])
+       WITH ORDINALITY AS u(provider, dedupe_key, provider_call_id, call_id_hint, state,
+         failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
+         received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms, i)
+     ORDER BY i
+     ON CONFLICT (provider, dedupe_key) DO NOTHING
+     RETURNING dedupe_key`,
+} as const;
 
 /** Parked pushes under any of the provider ids or echoes, in arrival order. */
 export async function parkedForBatch(
@@ -575,6 +589,8 @@ export async function parkedForBatch(
   providerCallIds: readonly string[],
   callIds: readonly string[],
 ): Promise<InboundRow[]> {
+  // Unnamed: rare (only for calls that may adopt echoes), and a prepared `SELECT *`
+  // would fail on its connections once a migration adds a column.
   const { rows } = await db.query<InboundRow>(
     `SELECT * FROM inbound
      WHERE disposition = 'parked' AND provider = $1 AND provider_call_id = ANY($2::text[])

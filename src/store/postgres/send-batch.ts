@@ -32,23 +32,7 @@ export function isPlainCall(call: NewCall): boolean {
 export async function insertPlainCalls(db: q.Db, calls: readonly NewCall[]): Promise<CallRow[]> {
   const col = <T>(f: (c: NewCall) => T): T[] => calls.map(f);
   const { rows } = await db.query<CallRow>({
-    name: "voicecode_insert_plain_calls",
-    text: `WITH c AS (
-       INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
-         idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
-         created_at_ms, updated_at_ms, tenant, kind, template_name)
-       SELECT call_id, provider, phone_masked, play_times, client_reference, '', request_hash,
-         metadata::jsonb, ${CallState.PENDING}, 0, route::jsonb, sealed_request, now_ms, now_ms,
-         tenant, kind, template_name
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[])
-         WITH ORDINALITY AS u(call_id, provider, phone_masked, play_times, client_reference,
-           request_hash, metadata, route, sealed_request, now_ms, tenant, kind, template_name, i)
-       ORDER BY i
-       RETURNING ${q.CALL_COLUMNS}),
-     a AS (INSERT INTO attempts (call_id, attempt, provider, started_at_ms)
-       SELECT call_id, 1, provider, created_at_ms FROM c)
-     SELECT * FROM c`,
+    ...INSERT_PLAIN_CALLS,
     values: [
       col((c) => c.callId),
       col((c) => c.provider),
@@ -106,17 +90,13 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     // order in which the outer query takes the locks.
     accepted.sort((x, y) => (x.pc < y.pc ? -1 : x.pc > y.pc ? 1 : 0));
     await db.query({
-      name: "voicecode_answer_locks",
-      text: `SELECT pg_advisory_xact_lock($1, hashtext(s.provider || chr(31) || s.pc)) FROM (
-         SELECT c.provider, u.pc FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(call_id, pc, i)
-         JOIN calls c ON c.call_id = u.call_id ORDER BY u.i OFFSET 0) s`,
+      ...ANSWER_LOCKS,
       values: [PROVIDER_CALL_LOCK_NAMESPACE, accepted.map((a) => a.callId), accepted.map((a) => a.pc)],
     });
   }
   // Row locks in call id order, as ingest takes them (queries.ts lockCallsFor).
   const { rows: locked } = await db.query<q.RoutedCallRow>({
-    name: "voicecode_answer_rows",
-    text: `SELECT ${q.CALL_COLUMNS}, route FROM calls WHERE call_id = ANY($1::text[]) ORDER BY call_id FOR UPDATE`,
+    ...ANSWER_ROWS,
     values: [answers.map((a) => a.callId)],
   });
   const byId = new Map(locked.map((r) => [r.call_id, r]));
@@ -132,21 +112,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     parkedKeys.push({ provider: row.provider, pc: pc || row.provider_call_id, echo: echoFor(row.call_id, row.attempt) });
   }
   const { rows: context } = await db.query<ContextRow>({
-    name: "voicecode_answer_context",
-    text: `SELECT 'a' AS kind, to_jsonb(attempts) AS row FROM attempts WHERE call_id = ANY($1::text[])
-     UNION ALL
-     SELECT 'h', jsonb_build_object('call_id', c.call_id, 'provider', c.provider, 'provider_call_id', c.provider_call_id)
-       FROM calls c JOIN unnest($2::text[], $3::text[]) AS u(provider, pc)
-         ON c.provider = u.provider AND c.provider_call_id = u.pc AND c.provider_call_id <> ''
-     UNION ALL
-     SELECT 'p', to_jsonb(i) FROM (
-       SELECT inbound.* FROM inbound JOIN unnest($4::text[], $5::text[]) AS u(provider, pc)
-         ON inbound.provider = u.provider AND inbound.provider_call_id = u.pc AND u.pc <> ''
-       WHERE disposition = 'parked'
-       UNION
-       SELECT inbound.* FROM inbound JOIN unnest($4::text[], $6::text[]) AS u(provider, echo)
-         ON inbound.provider = u.provider AND inbound.call_id_hint = u.echo
-       WHERE disposition = 'parked') i`,
+    ...ANSWER_CONTEXT,
     values: [
       answers.map((a) => a.callId),
       holderKeys.map((k) => k.provider),
@@ -203,3 +169,53 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     return { call, events: mineEvents, attempts: after };
   });
 }
+
+export const INSERT_PLAIN_CALLS = {
+  name: "voicecode_insert_plain_calls",
+  text: `WITH c AS (
+       INSERT INTO calls (call_id, provider, phone_masked, play_times, client_reference,
+         idempotency_key, request_hash, metadata, state, failure_reason, route, sealed_request,
+         created_at_ms, updated_at_ms, tenant, kind, template_name)
+       SELECT call_id, provider, phone_masked, play_times, client_reference, '', request_hash,
+         metadata::jsonb, ${CallState.PENDING}, 0, route::jsonb, sealed_request, now_ms, now_ms,
+         tenant, kind, template_name
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[])
+         WITH ORDINALITY AS u(call_id, provider, phone_masked, play_times, client_reference,
+           request_hash, metadata, route, sealed_request, now_ms, tenant, kind, template_name, i)
+       ORDER BY i
+       RETURNING ${q.CALL_COLUMNS}),
+     a AS (INSERT INTO attempts (call_id, attempt, provider, started_at_ms)
+       SELECT call_id, 1, provider, created_at_ms FROM c)
+     SELECT * FROM c`,
+} as const;
+
+export const ANSWER_LOCKS = {
+  name: "voicecode_answer_locks",
+  text: `SELECT pg_advisory_xact_lock($1, hashtext(s.provider || chr(31) || s.pc)) FROM (
+         SELECT c.provider, u.pc FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(call_id, pc, i)
+         JOIN calls c ON c.call_id = u.call_id ORDER BY u.i OFFSET 0) s`,
+} as const;
+
+export const ANSWER_ROWS = {
+  name: "voicecode_answer_rows",
+  text: `SELECT ${q.CALL_COLUMNS}, route FROM calls WHERE call_id = ANY($1::text[]) ORDER BY call_id FOR UPDATE`,
+} as const;
+
+export const ANSWER_CONTEXT = {
+  name: "voicecode_answer_context",
+  text: `SELECT 'a' AS kind, to_jsonb(attempts) AS row FROM attempts WHERE call_id = ANY($1::text[])
+     UNION ALL
+     SELECT 'h', jsonb_build_object('call_id', c.call_id, 'provider', c.provider, 'provider_call_id', c.provider_call_id)
+       FROM calls c JOIN unnest($2::text[], $3::text[]) AS u(provider, pc)
+         ON c.provider = u.provider AND c.provider_call_id = u.pc AND c.provider_call_id <> ''
+     UNION ALL
+     SELECT 'p', to_jsonb(i) FROM (
+       SELECT inbound.* FROM inbound JOIN unnest($4::text[], $5::text[]) AS u(provider, pc)
+         ON inbound.provider = u.provider AND inbound.provider_call_id = u.pc AND u.pc <> ''
+       WHERE disposition = 'parked'
+       UNION
+       SELECT inbound.* FROM inbound JOIN unnest($4::text[], $6::text[]) AS u(provider, echo)
+         ON inbound.provider = u.provider AND inbound.call_id_hint = u.echo
+       WHERE disposition = 'parked') i`,
+} as const;

@@ -129,6 +129,22 @@ function batchAt(items: ReadonlyArray<TransactionWork<unknown>>, index: number):
 }
 
 /**
+ * How a write transaction's statements are planned. The hot ones are named (parsed once
+ * per connection); planning them again on every run was a third of PostgreSQL's time on
+ * a callback (the nine-CTE write statement alone ~0.5 ms). So each is planned once, for
+ * any parameters: a generic plan. A generic plan is kept until the tables' statistics
+ * change, and one made by cost on a new database's near-empty tables would hash-join
+ * against whole-table scans from then on (with autovacuum off, forever). With sequential
+ * scans and hash and merge joins priced out, the only plans left are index probes in
+ * nested loops, which is what every write here needs whatever the table sizes;
+ * test/store/postgres-plans.test.ts checks each named statement's generic plan on empty
+ * tables. SET LOCAL: the reads outside write transactions keep the server's defaults.
+ */
+export const PLAN_SETTINGS =
+  "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; " +
+  "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+
+/**
  * Runs every item's work, in order, in one transaction on one connection, and commits
  * once; returns their results in order. Any failure rolls back all of them. An item's
  * failure comes wrapped in ItemFailed; a lost connection once COMMIT was sent, in
@@ -146,14 +162,8 @@ export function runTransaction(
     // snapshot at the first statement, and a writer would fail on rows changed meanwhile.
     // The timeout is SET LOCAL, in the same round trip, rather than a connection
     // parameter, which PgBouncer would refuse.
-    // Custom plans only: the batch statements are named (parsed once per connection), and
-    // a generic plan, made once for any array length, would be frozen at the table sizes
-    // of its sixth run: made on a new database's near-empty tables, it scans whole tables
-    // from then on until an ANALYZE (never, with autovacuum off). A custom plan sees each
-    // run's array lengths and the tables' current size.
     await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ` +
-        "SET LOCAL plan_cache_mode = force_custom_plan",
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ${PLAN_SETTINGS}`,
     );
     let committing = false;
     try {

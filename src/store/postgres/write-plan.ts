@@ -146,8 +146,7 @@ export async function writePlans(db: Db, parts: readonly TimedWrites[], merged: 
   const startedAt = parts.flatMap((p) => p.writes.newAttempts.map(() => p.nowMs));
   const decidedAt = parts.flatMap((p) => p.writes.fallbacks.map(() => p.nowMs));
   const { rows } = await db.query<EventRow>({
-    name: "voicecode_write_plan",
-    text: WRITE_PLAN_SQL,
+    ...WRITE_PLAN,
     values: [
       ev.map(({ e }) => e.callId),
       ev.map(({ e }) => e.clientReference),
@@ -244,3 +243,5 @@ export function attemptsAfter(rows: readonly AttemptRow[], writes: Writes, nowMs
   }
   return [...byNumber.values()].sort((x, y) => x.attempt - y.attempt);
 }
+
+export const WRITE_PLAN = { name: "voicecode_write_plan", text: WRITE_PLAN_SQL } as const;

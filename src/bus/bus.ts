@@ -1,3 +1,5 @@
+import type { EventRecord } from "../core/model.js";
+
 /**
  * Wakes WatchStatus streams when events are stored. Notices carry only what a stream
  * needs to decide whether to look; the events themselves are always read from the
@@ -14,6 +16,20 @@ export interface EventNotice {
   readonly continues?: boolean;
   /** The call's tenant; absent from notices of replicas older than tenants. */
   readonly tenant?: string;
+  /**
+   * Set only by a bus that reads the event log in order (postgres-bus.ts), so that a watch
+   * that is up to date can take its event without reading the store (streams/watch.ts).
+   */
+  readonly carried?: CarriedEvent;
+}
+
+export interface CarriedEvent {
+  readonly event: EventRecord;
+  /**
+   * Where the notice's batch starts: the bus had announced every event up to it, and the
+   * batch together with the ones after it leaves out no event that commits after it.
+   */
+  readonly since: number;
 }
 
 export type NoticeListener = (notice: EventNotice) => void;
@@ -37,6 +53,12 @@ export interface Bus {
   subscribeReference(tenant: string, clientReference: string, listener: NoticeListener): () => void;
   /** Live subscriptions of all kinds; a released stream must bring this back down. */
   readonly subscriberCount: number;
+  /**
+   * A bus whose notices carry their events: every event up to this sequence has been
+   * announced (and committed, or never will be), so a store read that starts now sees
+   * every one of them. Absent on a bus whose notices carry nothing.
+   */
+  readonly announcedThrough?: number;
 }
 
 export interface LocalBus extends Bus {

@@ -20,8 +20,10 @@
 import pg from "pg";
 import { EVENTS_CHANNEL } from "../store/postgres/constants.js";
 import { numericInt8 } from "../store/postgres/pool.js";
+import { EVENT_COLUMNS } from "../store/postgres/queries.js";
+import { type EventRow, toEventRecord } from "../store/postgres/rows.js";
 import { EVENT_HORIZON_SQL } from "../store/postgres/visibility.js";
-import { type Bus, type EventNotice, createLocalBus } from "./bus.js";
+import { type Bus, createLocalBus } from "./bus.js";
 
 export interface PostgresBusOptions {
   readonly connectionString: string;
@@ -62,30 +64,28 @@ export interface PostgresBus extends Bus {
   readonly listening: boolean;
 }
 
-/** One notice, or none (a NULL row) when nothing new is below the horizon. */
-interface NoticeRow {
+/** One event, or none (NULL columns) when nothing new is below the horizon. */
+type NoticeRow = {
   /** The horizon: every event up to it has committed or never will. */
   upto: number;
   /** The newest committed event, perhaps above the horizon. */
   top: number;
-  sequence: number | null;
-  call_id: string | null;
-  client_reference: string | null;
-  tenant: string | null;
-}
+} & (EventRow | { [K in keyof EventRow]: null });
 
 /**
- * The notices after $1 up to the horizon, at most $2, and in the same snapshot the
+ * The events after $1 up to the horizon, at most $2, and in the same snapshot the
  * horizon and the newest committed sequence (always one row, so they arrive when no
- * notice does).
+ * event does). Whole events: a watch that is up to date takes its own from the notice
+ * instead of reading it again (src/streams/watch.ts), one query per wake-up of the
+ * process instead of one per event.
  */
 const NOTICES_SQL = `
   WITH h AS MATERIALIZED (
     SELECT ${EVENT_HORIZON_SQL} AS upto, (SELECT COALESCE(MAX(sequence), 0) FROM events) AS top
   )
-  SELECT h.upto, h.top, e.sequence, e.call_id, e.client_reference, e.tenant
+  SELECT h.upto, h.top, e.*
   FROM h LEFT JOIN LATERAL (
-    SELECT sequence, call_id, client_reference, tenant FROM events
+    SELECT ${EVENT_COLUMNS} FROM events
     WHERE sequence > $1 AND sequence <= h.upto ORDER BY sequence LIMIT $2
   ) e ON true
   ORDER BY e.sequence`;
@@ -158,20 +158,25 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
         // horizon (pg_stat_activity is a view over three relations) was about three
         // quarters of the read's server time, once per wake-up.
         const { rows } = await reader.query<NoticeRow>({ name: "voicecode_bus_notices", text: NOTICES_SQL, values: [announced, batchSize] });
-        const notices: EventNotice[] = rows.flatMap((r) =>
-          r.sequence === null || r.call_id === null || r.client_reference === null || r.tenant === null
-            ? []
-            : [{ sequence: r.sequence, callId: r.call_id, clientReference: r.client_reference, tenant: r.tenant }],
-        );
-        const last = notices.at(-1);
-        if (last !== undefined) {
-          announced = last.sequence;
+        const events = rows.flatMap(({ upto: _, top: __, ...row }) => (row.sequence === null ? [] : [toEventRecord(row)]));
+        const since = announced;
+        const through = events.at(-1)?.sequence ?? since;
+        if (through > since) {
+          announced = through;
           settleDelayMs = settleMinMs;
         }
-        local.publish(notices);
+        local.publish(
+          events.map((event) => ({
+            sequence: event.sequence,
+            callId: event.callId,
+            clientReference: event.clientReference,
+            tenant: event.tenant,
+            carried: { event, since },
+          })),
+        );
         const top = rows[0]?.top ?? 0;
         waiting = top > announced;
-        if (notices.length < batchSize || closed) break;
+        if (events.length < batchSize || closed) break;
       }
     } while (again && !closed);
     if (waiting) scheduleSettle();

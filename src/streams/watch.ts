@@ -14,7 +14,7 @@
  * from this one implementation: grpc-js pushes to the call (src/api/grpc/implement.ts),
  * Connect iterates (./watch-events.ts).
  */
-import type { Bus } from "../bus/bus.js";
+import type { Bus, CarriedEvent, EventNotice } from "../bus/bus.js";
 import { VoiceCodeError, notFound } from "../core/errors.js";
 import type { CallRecord, EventRecord } from "../core/model.js";
 import { isTerminal, isVerificationEvent } from "../core/states.js";
@@ -101,10 +101,18 @@ class Watch implements WatchControl {
   private resumed: (() => void) | undefined = undefined;
   private unsubscribe: (() => void) | undefined = undefined;
   /**
-   * The one closure per watch: the bus, the drain switch and the deadline all call it.
-   * Every wake-up marks the watch dirty; a spurious read costs one empty query.
+   * What the bus had announced when the last complete read started: the watch then had
+   * every one of its events up to it (Bus.announcedThrough). Undefined on a bus whose
+   * notices carry nothing, and until the first read.
    */
-  private readonly poke = (): void => {
+  private syncedAt: number | undefined = undefined;
+  /**
+   * The one closure per watch: the bus, the drain switch and the deadline all call it.
+   * Every wake-up marks the watch dirty; a spurious read costs one empty query. A notice
+   * that carries its event and continues what the watch has seen is taken as it is.
+   */
+  private readonly poke = (notice?: EventNotice): void => {
+    if (notice?.carried !== undefined && this.take(notice.carried)) return;
     this.dirty = true;
     if (this.running || this.closed) return;
     if (this.sink.within === undefined) void this.run();
@@ -179,6 +187,56 @@ class Watch implements WatchControl {
     if (this.dirty && !this.closed) this.poke();
   }
 
+  /**
+   * An event a notice carries, delivered without a store read when that read could not
+   * return anything else. The bus's carried notices come in log order and, from the
+   * position a read started at, leave no event out; the watch is keyed, so it is offered
+   * every one of its own. Idle and clean (not dirty, not held), it has taken every such
+   * notice since its last complete read, so it has all of its events before this one.
+   * Any notice it does not take marks it dirty, and the read that follows starts over
+   * from a new position. False: read instead.
+   */
+  private take(carried: CarriedEvent): boolean {
+    if (this.running || this.dirty || this.held || this.closed || this.context.drain.draining) return false;
+    if (this.syncedAt === undefined || carried.since < this.syncedAt) return false;
+    const target = this.target;
+    const { event } = carried;
+    if ("callId" in target) {
+      if (!this.caughtUp || event.callId !== target.callId) return false;
+    } else if (event.clientReference !== target.clientReference || event.tenant !== target.tenant) {
+      return false;
+    }
+    if (event.sequence > this.cursor) {
+      this.held = !this.sink.event(event);
+      this.cursor = event.sequence;
+      if (this.follow(event)) {
+        this.finish();
+        return true;
+      }
+    }
+    if (this.idle()) this.finish();
+    return true;
+  }
+
+  /**
+   * A delivered event's effect on a single-call watch: true when it ends the watch, else
+   * whether a refine grace period starts (a provisional end) or stops (a later event).
+   */
+  private follow(event: EventRecord): boolean {
+    if (!("callId" in this.target)) return false;
+    // A verification event is not a lifecycle step: it neither ends the watch nor
+    // starts a refine wait; the call-state check in the read loop still ends a resumed watch.
+    if (isTerminal(event.state) && !event.continues && !isVerificationEvent(event)) {
+      if (!event.provisional) return true;
+      this.refineUntil = event.recordedAtMs + (this.context.refineGraceMs ?? 5_000);
+    } else {
+      // Another attempt follows (or a later event superseded a provisional end): the
+      // watch goes on until the call's own end.
+      this.refineUntil = undefined;
+    }
+    return false;
+  }
+
   /** True when the watch is over (the single call ended); false when idle or closed. */
   private async readUntilIdle(): Promise<boolean> {
     const { store, drain } = this.context;
@@ -214,26 +272,22 @@ class Watch implements WatchControl {
       const filter: EventFilter = single
         ? { callId: target.callId }
         : { clientReference: target.clientReference, tenant: target.tenant };
+      // Announced before the read starts, so the read sees all of them (Bus.announcedThrough).
+      const announced = this.context.bus.announcedThrough;
       const batch = await store.listEvents(filter, this.cursor, batchSize);
       for (const event of batch) {
         if (this.closed) return false;
         this.held = !this.sink.event(event);
         this.cursor = event.sequence;
-        // A verification event is not a lifecycle step: it neither ends the watch nor
-        // starts a refine wait; the call-state check below still ends a resumed watch.
-        if (single && isTerminal(event.state) && !event.continues && !isVerificationEvent(event)) {
-          if (!event.provisional) return true;
-          this.refineUntil = event.recordedAtMs + refineGraceMs;
-        } else if (single) {
-          // Another attempt follows (or a later event superseded a provisional end): the
-          // watch goes on until the call's own end.
-          this.refineUntil = undefined;
-        }
+        if (this.follow(event)) return true;
         if (this.held) await this.untilResumed();
       }
       if (batch.length === batchSize) {
         this.dirty = true;
-      } else if (callBefore !== undefined && isTerminal(callBefore.state) && !callBefore.continues) {
+        continue;
+      }
+      this.syncedAt = announced;
+      if (callBefore !== undefined && isTerminal(callBefore.state) && !callBefore.continues) {
         // Resumed past the terminal event: nothing more will ever come, except the
         // precise reason for a provisional failure.
         if (!callBefore.reasonProvisional) return true;

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, expect, it } from "vitest";
+import type { EventNotice } from "../../src/bus/bus.js";
 import { createPostgresBus, type PostgresBus, type PostgresBusOptions } from "../../src/bus/postgres-bus.js";
 import { CallState, FailureReason, type EventRecord } from "../../src/core/model.js";
 import { createPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
@@ -158,6 +159,36 @@ describePostgres("PostgreSQL bus", () => {
     const stored = await a.store.listEvents({ clientReference: ref }, 0, 100);
     expect(watcher.seen).toEqual(stored);
     expect(watcher.seen.map((e) => e.state)).toEqual([CallState.ACCEPTED, ...LIFECYCLE]);
+  });
+
+  it("notices read from the log carry their events as the store reads them, in batches without gaps", async () => {
+    const a = await replica("carrier-a");
+    const b = await replica("carrier-b");
+    const start = b.bus.announcedThrough;
+    const got: EventNotice[] = [];
+    cleanup.push(async () => unsubscribe());
+    const unsubscribe = b.bus.subscribe((n) => got.push(n));
+    const ref = `carried-${randomUUID()}`;
+    const { pc } = await acceptedCall(a.store, ref);
+    for (const state of LIFECYCLE) await progress(a.store, pc, state);
+    await until(() => got.length === 5);
+    const stored = await a.store.listEvents({ clientReference: ref }, 0, 100);
+    expect(got.map((n) => n.carried?.event)).toEqual(stored);
+    // Each batch starts where the one before it ended (the first, where the bus started).
+    let previous = start;
+    for (const [i, n] of got.entries()) {
+      const since = n.carried?.since;
+      const batchStart = i > 0 && got[i - 1]?.carried?.since === since;
+      expect(since).toBe(batchStart ? got[i - 1]?.carried?.since : previous);
+      previous = n.sequence;
+    }
+    expect(b.bus.announcedThrough).toBe(stored.at(-1)?.sequence);
+    // This process's own publish carries nothing: a watch reads the store for it.
+    const local: EventNotice[] = [];
+    const off = a.bus.subscribe((n) => local.push(n));
+    a.bus.publish([{ sequence: 1, callId: "c", clientReference: "r" }]);
+    off();
+    expect(local[0]?.carried).toBeUndefined();
   });
 
   it("loses nothing when its listener connection is killed mid-stream", async () => {

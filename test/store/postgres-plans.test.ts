@@ -9,7 +9,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore } from "../../src/store/postgres/index.js";
-import { ATTEMPTS_OF, CALLS_FOR_PUSHES, INSERT_INBOUND, PROVIDER_CALL_LOCKS } from "../../src/store/postgres/queries.js";
+import { ATTEMPTS_OF, CALLS_FOR_PUSHES, INSERT_INBOUND } from "../../src/store/postgres/queries.js";
 import { ANSWER_CONTEXT, ANSWER_LOCKS, ANSWER_ROWS, INSERT_PLAIN_CALLS } from "../../src/store/postgres/send-batch.js";
 import { PLAN_SETTINGS } from "../../src/store/postgres/transaction.js";
 import { WRITE_PLAN } from "../../src/store/postgres/write-plan.js";
@@ -17,7 +17,6 @@ import { testKeyring } from "../support/keyring.js";
 import { describePostgres, useTestDatabase } from "../support/postgres.js";
 
 const STATEMENTS = [
-  PROVIDER_CALL_LOCKS,
   INSERT_INBOUND,
   CALLS_FOR_PUSHES,
   ATTEMPTS_OF,

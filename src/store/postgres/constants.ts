@@ -19,7 +19,7 @@ export const RETENTION_LOCK = 3;
 
 /**
  * First half of the per-provider-call-id locks ("void"); the second half is a hash of
- * provider and provider call id (queries.ts lockProviderCallIds). A namespace of its own,
+ * provider and provider call id (queries.ts insertInboundBatch). A namespace of its own,
  * so no hash can ever equal MIGRATION_LOCK.
  */
 export const PROVIDER_CALL_LOCK_NAMESPACE = 0x766f6964;

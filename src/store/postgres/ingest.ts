@@ -42,16 +42,12 @@ export async function claimPushes(
   /** Older parked pushes the calls may adopt (this batch's own are the planner's already). */
   readonly parked: Awaited<ReturnType<typeof loadParked>>;
 }> {
-  // Before any row lock, in one sorted order (queries.ts).
-  await q.lockProviderCallIds(
-    db,
-    provider,
-    storable.map((p) => p.providerCallId),
-  );
+  // The provider call ids' locks first, in one sorted order, then the rows (queries.ts).
   // The unique (provider, dedupe_key) is the dedupe across replicas: inserted parked
   // first, settled below; a key another transaction holds makes this insert wait for it.
   const fresh = await q.insertInboundBatch(
     db,
+    provider,
     storable.map((push) => ({
       provider,
       dedupe_key: push.dedupeKey,

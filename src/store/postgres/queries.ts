@@ -98,29 +98,6 @@ export function lockCall(db: Db, callId: string): Promise<CallRow | undefined> {
   return oneCall(db, "call_id = $1 FOR UPDATE", [callId]);
 }
 
-/**
- * Serializes, per provider call id, the transactions that park a push under that id and
- * the ones that give a call that id and adopt what is parked: without it, a push parked
- * while a Send result claims the id would be seen by neither and stay parked forever.
- * Taken in one sorted order, before any row lock, so two batches cannot deadlock on them.
- * Transaction-scoped: released at commit or rollback.
- */
-export async function lockProviderCallIds(
-  db: Db,
-  provider: string,
-  providerCallIds: readonly string[],
-): Promise<void> {
-  const keys = [...new Set(providerCallIds.filter((id) => id !== ""))].sort();
-  if (keys.length === 0) return;
-  await db.query({ ...PROVIDER_CALL_LOCKS, values: [PROVIDER_CALL_LOCK_NAMESPACE, provider, keys] });
-}
-
-export const PROVIDER_CALL_LOCKS = {
-  name: "voicecode_provider_call_locks",
-  text: `SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
-     FROM unnest($3::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`,
-} as const;
-
 export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
   return oneCall(db, "tenant = $1 AND idempotency_key = $2 AND idempotency_key <> ''", [tenant, key]);
 }
@@ -533,16 +510,35 @@ export const ATTEMPTS_OF = {
 } as const;
 
 /**
- * Inserts a batch's pushes as parked, in batch order (received_seq follows it), in one
- * statement; returns the dedupe keys that were new. One seen before, or committed by a
- * concurrent batch (the insert waits for it), is a duplicate.
+ * Inserts a batch's pushes of one provider as parked, in batch order (received_seq
+ * follows it), in one statement; returns the dedupe keys that were new. One seen before,
+ * or committed by a concurrent batch (the insert waits for it), is a duplicate.
+ *
+ * First, in the same statement, it takes the transaction's advisory lock on each
+ * provider call id the pushes name. That lock serializes the transactions that park a
+ * push under an id with the ones that give a call that id and adopt what is parked:
+ * without it, a push parked while a Send result claims the id would be seen by neither
+ * and stay parked forever. Taken in one sorted order, before any row lock, so two
+ * batches cannot deadlock on them; released at commit or rollback. In the insert's own
+ * statement (an InitPlan run before any row) rather than one of its own: the insert reads
+ * no table, so the snapshot it took before waiting for a lock changes nothing (its
+ * conflict check sees every committed key), and the statements after it, which do read,
+ * start after the locks are held.
  */
-export async function insertInboundBatch(db: Db, rows: readonly InsertInboundParams[]): Promise<Set<string>> {
+export async function insertInboundBatch(
+  db: Db,
+  provider: string,
+  rows: readonly InsertInboundParams[],
+): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const col = <K extends keyof InsertInboundParams>(k: K) => rows.map((r) => r[k]);
+  const lockKeys = [...new Set(rows.map((r) => r.provider_call_id).filter((id) => id !== ""))].sort();
   const { rows: inserted } = await db.query<{ dedupe_key: string }>({
     ...INSERT_INBOUND,
     values: [
+      PROVIDER_CALL_LOCK_NAMESPACE,
+      provider,
+      lockKeys,
       col("provider"),
       col("dedupe_key"),
       col("provider_call_id"),
@@ -565,18 +561,22 @@ export async function insertInboundBatch(db: Db, rows: readonly InsertInboundPar
 
 export const INSERT_INBOUND = {
   name: "voicecode_insert_inbound",
-  text: `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
+  text: `WITH locks AS MATERIALIZED (
+       SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(31) || k))
+       FROM unnest($3::text[]) WITH ORDINALITY AS l(k, i) ORDER BY i)
+     INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
        failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
        disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
      SELECT provider, dedupe_key, provider_call_id, call_id_hint, state, failure_reason,
        provider_code, provider_text, occurred_at_ms, provisional, 'parked', received_at_ms,
        pressed_key, duration_seconds, answered_at_ms, ended_at_ms
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
-       $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::text[],
-       $13::int[], $14::bigint[], $15::bigint[])
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
+       $10::text[], $11::text[], $12::bigint[], $13::boolean[], $14::bigint[], $15::text[],
+       $16::int[], $17::bigint[], $18::bigint[])
        WITH ORDINALITY AS u(provider, dedupe_key, provider_call_id, call_id_hint, state,
          failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
          received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms, i)
+     WHERE (SELECT count(*) FROM locks) >= 0
      ORDER BY i
      ON CONFLICT (provider, dedupe_key) DO NOTHING
      RETURNING dedupe_key`,

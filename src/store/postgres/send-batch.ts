@@ -85,7 +85,7 @@ export async function recordSendResults(db: q.Db, answers: readonly SendAnswer[]
     a.result.kind === "accepted" && a.result.providerCallId !== "" ? [{ callId: a.callId, pc: a.result.providerCallId }] : [],
   );
   if (accepted.length > 0) {
-    // The order of lockProviderCallIds (sorted ids), before any row lock; the provider is
+    // The order of insertInboundBatch's locks (sorted ids), before any row lock; the provider is
     // the call's, read unlocked as the single path does. The inner ORDER BY fixes the
     // order in which the outer query takes the locks.
     accepted.sort((x, y) => (x.pc < y.pc ? -1 : x.pc > y.pc ? 1 : 0));

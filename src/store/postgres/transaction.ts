@@ -5,7 +5,7 @@
  *
  * Writers run in parallel: there is no fleet-wide lock. Two transactions wait for each
  * other only over what they share: one call's row, one provider call id (apply.ts,
- * queries.ts lockProviderCallIds), one push's dedupe key. Readers still hand out
+ * queries.ts insertInboundBatch), one push's dedupe key. Readers still hand out
  * sequences in commit order: they stop at a snapshot horizon (visibility.ts) instead.
  * The price of that horizon is that any long-open write transaction holds every
  * replica's watchers back, so store transactions never wait on anything but the

@@ -114,8 +114,12 @@ interface Round {
   sqlite: number;
   one: number;
   two: { a: number; b: number };
+  /** The machine's CPU in use during the one- and two-replica Send runs (0..1). */
+  busy: { one: number; two: number };
   load: number[];
 }
+
+const percent = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "?" : `${(100 * x).toFixed(0)} %`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -252,13 +256,26 @@ async function probeSend(port: number, body: Buffer): Promise<void> {
   if (message.state !== CallState.ACCEPTED) throw new Error(`Send answered state ${CallState[message.state]}`);
 }
 
-/** h2load Sends at the given replicas at once, one h2load each; the probes before and after. */
-async function sends(o: Options, dir: string, ports: readonly number[], tag: string): Promise<H2loadResult[]> {
+/** The machine's CPU time so far (/proc/stat, all cores, in ticks): busy and in all. */
+function machineTicks(): { busy: number; all: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
+  const all = fields.reduce((a, b) => a + b, 0);
+  // idle and iowait
+  return { busy: all - (fields[3] ?? 0) - (fields[4] ?? 0), all };
+}
+
+/**
+ * h2load Sends at the given replicas at once, one h2load each; the probes before and after.
+ * `busy`: the share of the machine's CPU in use meanwhile (all processes, all cores): a
+ * replica added to a machine already busy cannot add throughput, whatever it does.
+ */
+async function sends(o: Options, dir: string, ports: readonly number[], tag: string): Promise<H2loadResult[] & { busy?: number }> {
   const body = grpcFrame(toBinary(SendRequestSchema, create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "replicas" })));
   const bodyFile = join(dir, "send.body");
   writeFileSync(bodyFile, body);
   for (const port of ports) await probeSend(port, body);
-  const results = await Promise.all(
+  const before = machineTicks();
+  const results: H2loadResult[] & { busy?: number } = await Promise.all(
     ports.map((port, i) =>
       runH2load({
         url: `http://127.0.0.1:${port}${SEND}`,
@@ -272,6 +289,8 @@ async function sends(o: Options, dir: string, ports: readonly number[], tag: str
       }),
     ),
   );
+  const after = machineTicks();
+  results.busy = (after.busy - before.busy) / (after.all - before.all);
   for (const port of ports) await probeSend(port, body);
   for (const r of results) {
     if (r.failed > 0 || r.status2xx === 0) throw new Error(`${tag}: h2load reports ${r.failed} failed requests, ${r.status2xx} 2xx`);
@@ -327,17 +346,22 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
     try {
       const latency = await callbacks(o, a.child, a.setup, b.child, b.setup, databaseUrl, log);
       loads.push(loadavg()[0] ?? 0);
-      if (o.callbacksOnly) return { latency, sqlite, one: Number.NaN, two: { a: Number.NaN, b: Number.NaN }, load: loads };
-      const [one] = await sends(o, dir, [a.setup.grpcPort], "one");
+      if (o.callbacksOnly) {
+        return { latency, sqlite, one: Number.NaN, two: { a: Number.NaN, b: Number.NaN }, busy: { one: Number.NaN, two: Number.NaN }, load: loads };
+      }
+      const oneRun = await sends(o, dir, [a.setup.grpcPort], "one");
+      const [one] = oneRun;
       if (one === undefined) throw new Error("no h2load result");
-      log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s`);
+      log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s, machine CPU ${percent(oneRun.busy)} busy`);
       loads.push(loadavg()[0] ?? 0);
-      const [ta, tb] = await sends(o, dir, [a.setup.grpcPort, b.setup.grpcPort], "two");
+      const twoRun = await sends(o, dir, [a.setup.grpcPort, b.setup.grpcPort], "two");
+      const [ta, tb] = twoRun;
       if (ta === undefined || tb === undefined) throw new Error("no h2load result");
-      log(`Send, two PostgreSQL replicas: ${ta.reqPerSec.toFixed(0)} + ${tb.reqPerSec.toFixed(0)} req/s`);
+      log(`Send, two PostgreSQL replicas: ${ta.reqPerSec.toFixed(0)} + ${tb.reqPerSec.toFixed(0)} req/s, machine CPU ${percent(twoRun.busy)} busy`);
       loads.push(loadavg()[0] ?? 0);
       await checkSends(databaseUrl, one.status2xx + ta.status2xx + tb.status2xx, 3 * o.clients * o.streams, "PostgreSQL Sends");
-      return { latency, sqlite, one: one.reqPerSec, two: { a: ta.reqPerSec, b: tb.reqPerSec }, load: loads };
+      const busy = { one: oneRun.busy ?? Number.NaN, two: twoRun.busy ?? Number.NaN };
+      return { latency, sqlite, one: one.reqPerSec, two: { a: ta.reqPerSec, b: tb.reqPerSec }, busy, load: loads };
     } finally {
       await stopAll([a.child, b.child]);
     }
@@ -372,6 +396,7 @@ function report(o: Options, rounds: readonly Round[]): string {
     `| Send, two PostgreSQL replicas (req/s, A + B) | ${spread(rounds.map((r) => r.two.a + r.two.b), 0)} | | |`,
     `| one PostgreSQL replica ÷ SQLite | ${spread(perReplica, 2)} | ≥ ${TARGETS.perReplica} | ${verdict(median(perReplica) >= TARGETS.perReplica)} |`,
     `| two replicas ÷ one | ${spread(twoOverOne, 2)} | ≥ ${TARGETS.twoOverOne} | ${verdict(median(twoOverOne) >= TARGETS.twoOverOne)} |`,
+    `| … the machine's CPU in use, one replica / two (all processes, ${cpus().length} cores) | ${spread(rounds.map((r) => 100 * r.busy.one), 0)} % / ${spread(rounds.map((r) => 100 * r.busy.two), 0)} % | | |`,
     "",
     `Callback POSTs not answered 200: ${rounds.reduce((n, r) => n + r.latency.failedPosts, 0)}; the generator's worst lag behind its schedule: ${spread(rounds.map((r) => r.latency.generatorLagMs), 1)} ms.`,
     `1-minute load average at the start of each part: ${rounds.map((r) => r.load.map((l) => l.toFixed(1)).join(" / ")).join("; ")}.`,

@@ -223,10 +223,12 @@ class Watch implements WatchControl {
    * whether a refine grace period starts (a provisional end) or stops (a later event).
    */
   private follow(event: EventRecord): boolean {
-    if (!("callId" in this.target)) return false;
-    // A verification event is not a lifecycle step: it neither ends the watch nor
-    // starts a refine wait; the call-state check in the read loop still ends a resumed watch.
-    if (isTerminal(event.state) && !event.continues && !isVerificationEvent(event)) {
+    // A verification event is not a lifecycle step: it neither ends the watch nor starts
+    // or stops a refine wait (it repeats the call's state, so on a provisionally FAILED
+    // call it looks like a later event); the call-state check in the read loop still
+    // ends a resumed watch.
+    if (!("callId" in this.target) || isVerificationEvent(event)) return false;
+    if (isTerminal(event.state) && !event.continues) {
       if (!event.provisional) return true;
       this.refineUntil = event.recordedAtMs + (this.context.refineGraceMs ?? 5_000);
     } else {

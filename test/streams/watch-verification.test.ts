@@ -75,3 +75,33 @@ it("a verification event during the refine wait neither ends the watch nor the w
     [CallState.FAILED, VerificationState.UNSPECIFIED],
   ]);
 });
+
+it("a verification event during the refine wait does not stop its clock: the watch still ends when the grace runs out", async () => {
+  const graceMs = 300;
+  const seen: CallState[] = [];
+  let ended = false;
+  const watched = (async () => {
+    const stream = watchEvents({
+      store,
+      bus,
+      target: { callId: CALL, tenant: "default" },
+      afterSequence: 0,
+      signal: new AbortController().signal,
+      drain: createWatchDrain(),
+      refineGraceMs: graceMs,
+    });
+    for await (const e of stream) seen.push(e.state);
+    ended = true;
+  })();
+  // Caught up with the live call first, then the provisional failure, then a Check.
+  await new Promise((r) => setTimeout(r, 20));
+  announce((await store.ingest("p", [failure("coarse", FailureReason.NO_ANSWER, true)], Date.now())).appended);
+  await new Promise((r) => setTimeout(r, 20));
+  const checked = await store.checkVerification({ target: { tenant: "default", callId: CALL }, nowMs: Date.now(), code: "482913" });
+  announce(checked.event === undefined ? [] : [checked.event]);
+  // No precise reason ever comes: the watch ends at the grace's end, not never.
+  await new Promise((r) => setTimeout(r, graceMs * 4));
+  expect(ended).toBe(true);
+  await watched;
+  expect(seen).toEqual([CallState.ACCEPTED, CallState.FAILED, CallState.FAILED]);
+});

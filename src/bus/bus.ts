@@ -1,9 +1,11 @@
 import type { EventRecord } from "../core/model.js";
 
 /**
- * Wakes WatchStatus streams when events are stored. Notices carry only what a stream
- * needs to decide whether to look; the events themselves are always read from the
- * store by sequence, so a missed or merged notice can never lose or reorder events.
+ * Wakes WatchStatus streams when events are stored. A notice tells a stream to look; the
+ * stream reads its events from the store by sequence, so a missed or merged notice can
+ * never lose or reorder events. The one exception is a notice that carries its event
+ * from a bus that reads the log in order, which a stream that is up to date takes as it
+ * is (`carried`, streams/watch.ts).
  */
 export interface EventNotice {
   readonly sequence: number;
@@ -56,9 +58,10 @@ export interface Bus {
   /**
    * A bus whose notices carry their events: every event up to this sequence has been
    * announced (and committed, or never will be), so a store read that starts now sees
-   * every one of them. Absent on a bus whose notices carry nothing.
+   * every one of them. Undefined on a bus whose notices carry nothing, and before a
+   * bus has started.
    */
-  readonly announcedThrough?: number;
+  readonly announcedThrough?: number | undefined;
 }
 
 export interface LocalBus extends Bus {
@@ -120,9 +123,21 @@ export function createLocalBus(): LocalBus {
   const byReference = new Map<string, Index>();
   let keyed = 0;
 
-  const call = (list: readonly Entry[] | undefined, notice: EventNotice): void => {
+  /**
+   * A listener's error is kept for the end of the publish: it must not keep the notice
+   * from the others, or a watch offered nothing where it expected its event could take a
+   * later one and skip it.
+   */
+  const offer = (entry: Entry, notice: EventNotice, errors: unknown[]): void => {
+    try {
+      entry.listener(notice);
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+  const call = (list: readonly Entry[] | undefined, notice: EventNotice, errors: unknown[]): void => {
     if (list === undefined) return;
-    for (const entry of list) entry.listener(notice);
+    for (const entry of list) offer(entry, notice, errors);
   };
 
   const keyedSubscription = (index: Index, key: string, listener: NoticeListener, forget?: () => void): (() => void) => {
@@ -138,17 +153,19 @@ export function createLocalBus(): LocalBus {
 
   return {
     publish(notices) {
+      const errors: unknown[] = [];
       for (const notice of notices) {
-        for (const entry of all) entry.listener(notice);
-        call(byCall.get(notice.callId), notice);
+        for (const entry of all) offer(entry, notice, errors);
+        call(byCall.get(notice.callId), notice, errors);
         const tenants = byReference.get(notice.clientReference);
         if (tenants === undefined) continue;
         if (notice.tenant !== undefined) {
-          call(tenants.get(notice.tenant), notice);
+          call(tenants.get(notice.tenant), notice, errors);
         } else {
-          for (const list of tenants.values()) call(list, notice);
+          for (const list of tenants.values()) call(list, notice, errors);
         }
       }
+      if (errors.length > 0) throw errors[0];
     },
     subscribe(listener) {
       const entry: Entry = { listener };

@@ -14,8 +14,11 @@
  * committed later. A committed event above the horizon waits for older transactions to
  * end; their NOTIFY, or a short re-read (settleMinMs, backing off), then announces it.
  *
- * Notices only wake watchers, which read events by sequence themselves: a notice
- * announced twice (local publish, then the listener) costs one empty read, nothing more.
+ * Each notice carries its event, read in the same query, and where its batch starts:
+ * a watch that is up to date takes the event without a read of its own (one query per
+ * wake-up of the process instead of one per event per watch; streams/watch.ts). Any
+ * other watch reads by sequence itself, so a notice announced twice (local publish, then
+ * the listener) costs at most one empty read.
  */
 import pg from "pg";
 import { EVENTS_CHANNEL } from "../store/postgres/constants.js";
@@ -58,8 +61,8 @@ export interface PostgresBus extends Bus {
   /** Reads the current end of the event log and connects the listener; throws if it cannot. */
   start(): Promise<void>;
   close(): Promise<void>;
-  /** Every committed event up to this sequence has been announced. */
-  readonly announcedThrough: number;
+  /** Every committed event up to this sequence has been announced; undefined before start(). */
+  readonly announcedThrough: number | undefined;
   /** Whether the listener connection is currently up. */
   readonly listening: boolean;
 }
@@ -134,6 +137,8 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   reader.on("error", (err) => onError(err, "catch-up"));
 
   let announced = 0;
+  /** start() has read the horizon: `announced` means what Bus.announcedThrough says. */
+  let started = false;
   let listener: pg.Client | undefined;
   /** A listener connection being set up, so close() can stop it. */
   let connecting: { readonly client: pg.Client; readonly done: Promise<void> } | undefined;
@@ -315,7 +320,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
       return local.subscriberCount;
     },
     get announcedThrough() {
-      return announced;
+      return started ? announced : undefined;
     },
     get listening() {
       return listener !== undefined;
@@ -326,6 +331,7 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
       // below the newest is "from now on".
       const { rows } = await reader.query<{ upto: number }>(`SELECT ${EVENT_HORIZON_SQL} AS upto`);
       announced = rows[0]?.upto ?? 0;
+      started = true;
       try {
         await connect();
       } catch (err) {

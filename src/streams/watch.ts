@@ -206,15 +206,20 @@ class Watch implements WatchControl {
     } else if (event.clientReference !== target.clientReference || event.tenant !== target.tenant) {
       return false;
     }
-    if (event.sequence > this.cursor) {
-      this.held = !this.sink.event(event);
-      this.cursor = event.sequence;
-      if (this.follow(event)) {
-        this.finish();
-        return true;
+    try {
+      if (event.sequence > this.cursor) {
+        this.held = !this.sink.event(event);
+        this.cursor = event.sequence;
+        if (this.follow(event)) {
+          this.finish();
+          return true;
+        }
       }
+      if (this.idle()) this.finish();
+    } catch (err) {
+      // As run() does: the watch fails, and the bus goes on with the other watches.
+      this.finish(err);
     }
-    if (this.idle()) this.finish();
     return true;
   }
 
@@ -262,6 +267,11 @@ class Watch implements WatchControl {
         throw new VoiceCodeError("UNAVAILABLE", `server is draining; resume with after_sequence=${this.cursor}`);
       }
       if (!this.dirty) return this.idle();
+      if (this.held) {
+        // Full since a carried event (taken outside this loop): nothing more until resume().
+        await this.untilResumed();
+        continue;
+      }
       this.dirty = false;
       // Read the call's state before its events: if it was terminal then, this read
       // returns everything up to the terminal event.

@@ -86,6 +86,19 @@ describe("local bus", () => {
     expect(bus.subscriberCount).toBe(1);
   });
 
+  it("offers every notice to every subscriber when one throws, then throws the first error", () => {
+    const bus = createLocalBus();
+    const seen: string[] = [];
+    bus.subscribeCall("A", (n) => {
+      seen.push(`a${n.sequence}`);
+      throw new Error(`boom ${n.sequence}`);
+    });
+    bus.subscribeCall("A", (n) => seen.push(`b${n.sequence}`));
+    bus.subscribe((n) => seen.push(`all${n.sequence}`));
+    expect(() => bus.publish([notice(1, "A", "r", "t"), notice(2, "A", "r", "t")])).toThrow("boom 1");
+    expect(seen).toEqual(["all1", "a1", "b1", "all2", "a2", "b2"]);
+  });
+
   it("forgets a key once its last subscriber is gone", () => {
     const bus = createLocalBus();
     for (let i = 0; i < 100; i++) bus.subscribeCall(`C${i}`, () => undefined)();

@@ -182,18 +182,20 @@ describe("a watch offered notices that carry their events", () => {
     control.cancel();
   });
 
-  it("while the sink is full it reads instead, and goes on from the store", async () => {
+  it("once the sink is full it sends nothing more until resume(), then reads from the store", async () => {
     const { seen, sink, setFull } = recorder();
     const control = await idleWatch(sink);
     setFull(true);
     bus.announce(await store_(push("ring", CallState.RINGING)));
     expect(seen.events).toHaveLength(1);
-    const readsBefore = reads;
     bus.announce(await store_(push("answer", CallState.ANSWERED)));
-    await vi.waitFor(() => expect(reads).toBeGreaterThan(readsBefore));
-    await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen.events.map((e) => e.providerCode)).toEqual(["ring"]);
+    expect(reads).toBe(1);
     setFull(false);
     control.resume();
+    await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]));
+    expect(reads).toBe(2);
     bus.announce(await store_(push("done", CallState.COMPLETED)));
     await vi.waitFor(() => expect(seen.ended).toBe(1));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer", "done"]);
@@ -246,6 +248,31 @@ describe("a watch offered notices that carry their events", () => {
     await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]));
     await new Promise((r) => setImmediate(r));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]);
+    control.cancel();
+  });
+
+  it("a sink that throws on a carried event fails its own watch, and the next watch still gets the event", async () => {
+    const throwing: WatchSink = {
+      event() {
+        throw new Error("stream gone");
+      },
+      end: () => undefined,
+      fail: (err) => failures.push(err),
+      released: () => undefined,
+    };
+    const failures: unknown[] = [];
+    const first = await idleWatch(throwing);
+    const { seen, sink } = recorder();
+    const control = openWatch(context, { callId: CALL, tenant: "default" }, await top(), sink);
+    await vi.waitFor(() => expect(reads).toBe(2));
+    await new Promise((r) => setImmediate(r));
+    bus.announce(await store_(push("ring", CallState.RINGING)));
+    expect(failures).toHaveLength(1);
+    expect(seen.events.map((e) => e.providerCode)).toEqual(["ring"]);
+    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]);
+    expect(bus.subscriberCount).toBe(1);
+    first.cancel();
     control.cancel();
   });
 

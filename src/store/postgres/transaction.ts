@@ -138,11 +138,14 @@ function batchAt(items: ReadonlyArray<TransactionWork<unknown>>, index: number):
  * scans and hash and merge joins priced out, the only plans left are index probes in
  * nested loops, which is what every write here needs whatever the table sizes;
  * test/store/postgres-plans.test.ts checks each named statement's generic plan on empty
- * tables. SET LOCAL: the reads outside write transactions keep the server's defaults.
+ * tables. The settings hold for every statement of the transaction, the unnamed ones
+ * and the triggers' too, all of which probe indexes. A plan priced out this way costs
+ * 1e10, which would also switch JIT compilation on for it: off. SET LOCAL: the reads
+ * outside write transactions keep the server's defaults.
  */
 export const PLAN_SETTINGS =
   "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; " +
-  "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+  "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off";
 
 /**
  * Runs every item's work, in order, in one transaction on one connection, and commits

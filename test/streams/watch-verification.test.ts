@@ -42,21 +42,24 @@ const failure = (key: string, reason: FailureReason, provisional: boolean): Inbo
 
 const announce = (events: readonly EventRecord[]) => bus.publish(events);
 
+/** The single-call watch of CALL from the start, with the given refine grace. */
+const watchCall = (refineGraceMs: number) =>
+  watchEvents({
+    store,
+    bus,
+    target: { callId: CALL, tenant: "default" },
+    afterSequence: 0,
+    signal: new AbortController().signal,
+    drain: createWatchDrain(),
+    refineGraceMs,
+  });
+
 it("a verification event during the refine wait neither ends the watch nor the wait", async () => {
   announce((await store.ingest("p", [failure("coarse", FailureReason.NO_ANSWER, true)], Date.now())).appended);
   const seen: Array<[CallState, VerificationState | undefined]> = [];
   const watched = (async () => {
-    const stream = watchEvents({
-      store,
-      bus,
-      target: { callId: CALL, tenant: "default" },
-      afterSequence: 0,
-      signal: new AbortController().signal,
-      drain: createWatchDrain(),
-      // An hour: the watch can only end because the precise failure came.
-      refineGraceMs: 3_600_000,
-    });
-    for await (const e of stream) seen.push([e.state, e.verification]);
+    // An hour: the watch can only end because the precise failure came.
+    for await (const e of watchCall(3_600_000)) seen.push([e.state, e.verification]);
   })();
   const checked = await store.checkVerification({
     target: { tenant: "default", callId: CALL },
@@ -81,16 +84,7 @@ it("a verification event during the refine wait does not stop its clock: the wat
   const seen: CallState[] = [];
   let ended = false;
   const watched = (async () => {
-    const stream = watchEvents({
-      store,
-      bus,
-      target: { callId: CALL, tenant: "default" },
-      afterSequence: 0,
-      signal: new AbortController().signal,
-      drain: createWatchDrain(),
-      refineGraceMs: graceMs,
-    });
-    for await (const e of stream) seen.push(e.state);
+    for await (const e of watchCall(graceMs)) seen.push(e.state);
     ended = true;
   })();
   // Caught up with the live call first, then the provisional failure, then a Check.

@@ -119,7 +119,7 @@ interface Round {
   load: number[];
 }
 
-const percent = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "?" : `${(100 * x).toFixed(0)} %`);
+const percent = (x: number) => `${(100 * x).toFixed(0)} %`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -269,13 +269,18 @@ function machineTicks(): { busy: number; all: number } {
  * `busy`: the share of the machine's CPU in use meanwhile (all processes, all cores): a
  * replica added to a machine already busy cannot add throughput, whatever it does.
  */
-async function sends(o: Options, dir: string, ports: readonly number[], tag: string): Promise<H2loadResult[] & { busy?: number }> {
+async function sends(
+  o: Options,
+  dir: string,
+  ports: readonly number[],
+  tag: string,
+): Promise<{ readonly results: H2loadResult[]; readonly busy: number }> {
   const body = grpcFrame(toBinary(SendRequestSchema, create(SendRequestSchema, { phoneNumber: "+8613711112222", code: "1234", clientReference: "replicas" })));
   const bodyFile = join(dir, "send.body");
   writeFileSync(bodyFile, body);
   for (const port of ports) await probeSend(port, body);
   const before = machineTicks();
-  const results: H2loadResult[] & { busy?: number } = await Promise.all(
+  const results = await Promise.all(
     ports.map((port, i) =>
       runH2load({
         url: `http://127.0.0.1:${port}${SEND}`,
@@ -290,12 +295,12 @@ async function sends(o: Options, dir: string, ports: readonly number[], tag: str
     ),
   );
   const after = machineTicks();
-  results.busy = (after.busy - before.busy) / (after.all - before.all);
+  const busy = (after.busy - before.busy) / (after.all - before.all);
   for (const port of ports) await probeSend(port, body);
   for (const r of results) {
     if (r.failed > 0 || r.status2xx === 0) throw new Error(`${tag}: h2load reports ${r.failed} failed requests, ${r.status2xx} 2xx`);
   }
-  return results;
+  return { results, busy };
 }
 
 /**
@@ -329,7 +334,7 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
   if (!o.callbacksOnly) {
     const { child, setup } = await startReplica({ dir: mkdtempSync(join(dir, "sqlite-")) });
     try {
-      const [r] = await sends(o, dir, [setup.grpcPort], "sqlite");
+      const [r] = (await sends(o, dir, [setup.grpcPort], "sqlite")).results;
       sqlite = r?.reqPerSec ?? Number.NaN;
       log(`Send, SQLite server: ${sqlite.toFixed(0)} req/s`);
     } finally {
@@ -350,17 +355,17 @@ async function runRound(o: Options, dir: string, log: (s: string) => void): Prom
         return { latency, sqlite, one: Number.NaN, two: { a: Number.NaN, b: Number.NaN }, busy: { one: Number.NaN, two: Number.NaN }, load: loads };
       }
       const oneRun = await sends(o, dir, [a.setup.grpcPort], "one");
-      const [one] = oneRun;
+      const [one] = oneRun.results;
       if (one === undefined) throw new Error("no h2load result");
       log(`Send, one PostgreSQL replica: ${one.reqPerSec.toFixed(0)} req/s, machine CPU ${percent(oneRun.busy)} busy`);
       loads.push(loadavg()[0] ?? 0);
       const twoRun = await sends(o, dir, [a.setup.grpcPort, b.setup.grpcPort], "two");
-      const [ta, tb] = twoRun;
+      const [ta, tb] = twoRun.results;
       if (ta === undefined || tb === undefined) throw new Error("no h2load result");
       log(`Send, two PostgreSQL replicas: ${ta.reqPerSec.toFixed(0)} + ${tb.reqPerSec.toFixed(0)} req/s, machine CPU ${percent(twoRun.busy)} busy`);
       loads.push(loadavg()[0] ?? 0);
       await checkSends(databaseUrl, one.status2xx + ta.status2xx + tb.status2xx, 3 * o.clients * o.streams, "PostgreSQL Sends");
-      const busy = { one: oneRun.busy ?? Number.NaN, two: twoRun.busy ?? Number.NaN };
+      const busy = { one: oneRun.busy, two: twoRun.busy };
       return { latency, sqlite, one: one.reqPerSec, two: { a: ta.reqPerSec, b: tb.reqPerSec }, busy, load: loads };
     } finally {
       await stopAll([a.child, b.child]);

@@ -235,7 +235,7 @@ class Watch implements WatchControl {
     if (!("callId" in this.target) || isVerificationEvent(event)) return false;
     if (isTerminal(event.state) && !event.continues) {
       if (!event.provisional) return true;
-      this.refineUntil = event.recordedAtMs + (this.context.refineGraceMs ?? 5_000);
+      this.refineUntil = event.recordedAtMs + this.refineGraceMs;
     } else {
       // Another attempt follows (or a later event superseded a provisional end): the
       // watch goes on until the call's own end.
@@ -260,7 +260,6 @@ class Watch implements WatchControl {
       this.checked = true;
     }
     const batchSize = this.context.batchSize ?? 256;
-    const refineGraceMs = this.context.refineGraceMs ?? 5_000;
     for (;;) {
       if (this.closed) return false;
       if (drain.draining) {
@@ -303,11 +302,15 @@ class Watch implements WatchControl {
         // Resumed past the terminal event: nothing more will ever come, except the
         // precise reason for a provisional failure.
         if (!callBefore.reasonProvisional) return true;
-        this.refineUntil ??= callBefore.updatedAtMs + refineGraceMs;
+        this.refineUntil ??= callBefore.updatedAtMs + this.refineGraceMs;
       } else if (callBefore !== undefined) {
         this.caughtUp = true;
       }
     }
+  }
+
+  private get refineGraceMs(): number {
+    return this.context.refineGraceMs ?? 5_000;
   }
 
   /** Nothing to read: true if a refine grace period has run out, else arms its deadline. */

@@ -103,9 +103,16 @@ const push = (key: string, state: CallState, providerCallId = "pc"): InboundEven
 });
 
 /** Stores the pushes; returns the events without announcing them. */
-async function store_(...pushes: InboundEvent[]): Promise<readonly EventRecord[]> {
+async function stored(...pushes: InboundEvent[]): Promise<readonly EventRecord[]> {
   const { appended } = await store.ingest("p", pushes, Date.now());
   return appended;
+}
+
+/** Stores one push; returns its event without announcing it. */
+async function storedOne(p: InboundEvent): Promise<EventRecord> {
+  const [event] = await stored(p);
+  if (event === undefined) throw new Error("no event");
+  return event;
 }
 
 function recorder(room = true) {
@@ -136,8 +143,8 @@ describe("a watch offered notices that carry their events", () => {
   it("takes them without reading the store, in order, and ends at the terminal one", async () => {
     const { seen, sink } = recorder();
     await idleWatch(sink);
-    bus.announce(await store_(push("ring", CallState.RINGING)));
-    bus.announce(await store_(push("answer", CallState.ANSWERED), push("done", CallState.COMPLETED)));
+    bus.announce(await stored(push("ring", CallState.RINGING)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED), push("done", CallState.COMPLETED)));
     expect(seen.events.map((e) => e.state)).toEqual([CallState.RINGING, CallState.ANSWERED, CallState.COMPLETED]);
     expect(seen.ended).toBe(1);
     expect(reads).toBe(1);
@@ -147,10 +154,10 @@ describe("a watch offered notices that carry their events", () => {
   it("other calls' batches in between do not make it read", async () => {
     const { seen, sink } = recorder();
     const control = await idleWatch(sink);
-    bus.announce(await store_(push("o1", CallState.RINGING, "pc2")));
-    bus.announce(await store_(push("ring", CallState.RINGING)));
-    bus.announce(await store_(push("o2", CallState.ANSWERED, "pc2")));
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("o1", CallState.RINGING, "pc2")));
+    bus.announce(await stored(push("ring", CallState.RINGING)));
+    bus.announce(await stored(push("o2", CallState.ANSWERED, "pc2")));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]);
     expect(reads).toBe(1);
     control.cancel();
@@ -159,8 +166,7 @@ describe("a watch offered notices that carry their events", () => {
   it("reads when a notice's batch starts before its last read did", async () => {
     const { seen, sink } = recorder();
     const control = await idleWatch(sink);
-    const [ring] = await store_(push("ring", CallState.RINGING));
-    if (ring === undefined) throw new Error("no event");
+    const ring = await storedOne(push("ring", CallState.RINGING));
     bus.publish([{ ...toNotice(ring), carried: { event: ring, since: (bus.announcedThrough ?? 0) - 1 } }]);
     await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring"]));
     expect(reads).toBe(2);
@@ -170,14 +176,13 @@ describe("a watch offered notices that carry their events", () => {
   it("an event it already read (a call's read goes past the bus) is not delivered twice", async () => {
     const { seen, sink } = recorder();
     const control = await idleWatch(sink);
-    const [ring] = await store_(push("ring", CallState.RINGING));
-    if (ring === undefined) throw new Error("no event");
+    const ring = await storedOne(push("ring", CallState.RINGING));
     // A notice without its event (this process's own publish) makes it read first.
     bus.publish([toNotice(ring)]);
     await vi.waitFor(() => expect(seen.events).toHaveLength(1));
     await new Promise((r) => setImmediate(r));
     bus.announce([ring]);
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]);
     control.cancel();
   });
@@ -186,9 +191,9 @@ describe("a watch offered notices that carry their events", () => {
     const { seen, sink, setFull } = recorder();
     const control = await idleWatch(sink);
     setFull(true);
-    bus.announce(await store_(push("ring", CallState.RINGING)));
+    bus.announce(await stored(push("ring", CallState.RINGING)));
     expect(seen.events).toHaveLength(1);
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring"]);
     expect(reads).toBe(1);
@@ -196,7 +201,7 @@ describe("a watch offered notices that carry their events", () => {
     control.resume();
     await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]));
     expect(reads).toBe(2);
-    bus.announce(await store_(push("done", CallState.COMPLETED)));
+    bus.announce(await stored(push("done", CallState.COMPLETED)));
     await vi.waitFor(() => expect(seen.ended).toBe(1));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer", "done"]);
   });
@@ -211,7 +216,7 @@ describe("a watch offered notices that carry their events", () => {
     };
     const control = openWatch({ ...context, store: gated }, { callId: CALL, tenant: "default" }, await top(), sink);
     await vi.waitFor(() => expect(reads).toBe(0));
-    const ring = await store_(push("ring", CallState.RINGING));
+    const ring = await stored(push("ring", CallState.RINGING));
     // Announced while the first read waits: taken by a second read, not from the notice.
     await vi.waitFor(() => expect(release).not.toBe(undefined));
     bus.announce(ring);
@@ -221,7 +226,7 @@ describe("a watch offered notices that carry their events", () => {
     expect(reads).toBe(2);
     await new Promise((r) => setImmediate(r));
     drain.start();
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     await vi.waitFor(() => expect(seen.failures).toHaveLength(1));
     expect(seen.events).toHaveLength(1);
     control.cancel();
@@ -241,8 +246,8 @@ describe("a watch offered notices that carry their events", () => {
     const control = openWatch({ ...context, store: gated }, { callId: CALL, tenant: "default" }, await top(), sink);
     await vi.waitFor(() => expect(reads).toBe(1));
     await new Promise((r) => setImmediate(r));
-    during = async () => bus.announce(await store_(push("answer", CallState.ANSWERED)));
-    const [ring] = await store_(push("ring", CallState.RINGING));
+    during = async () => bus.announce(await stored(push("answer", CallState.ANSWERED)));
+    const ring = await storedOne(push("ring", CallState.RINGING));
     // This process's own notice (nothing carried): a read.
     bus.publish([toNotice(ring)]);
     await vi.waitFor(() => expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]));
@@ -266,10 +271,10 @@ describe("a watch offered notices that carry their events", () => {
     const control = openWatch(context, { callId: CALL, tenant: "default" }, await top(), sink);
     await vi.waitFor(() => expect(reads).toBe(2));
     await new Promise((r) => setImmediate(r));
-    bus.announce(await store_(push("ring", CallState.RINGING)));
+    bus.announce(await stored(push("ring", CallState.RINGING)));
     expect(failures).toHaveLength(1);
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring"]);
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     expect(seen.events.map((e) => e.providerCode)).toEqual(["ring", "answer"]);
     expect(bus.subscriberCount).toBe(1);
     first.cancel();
@@ -281,8 +286,7 @@ describe("a watch offered notices that carry their events", () => {
     const control = openWatch(context, { clientReference: "r", tenant: "default" }, await top(), sink);
     await vi.waitFor(() => expect(reads).toBe(1));
     await new Promise((r) => setImmediate(r));
-    const [ring] = await store_(push("ring", CallState.RINGING));
-    if (ring === undefined) throw new Error("no event");
+    const ring = await storedOne(push("ring", CallState.RINGING));
     // An older replica's notice names no tenant, so it wakes every tenant's watch of "r";
     // an event of another tenant carried in it must not be handed over.
     const foreign = { ...ring, tenant: "acme", sequence: ring.sequence };
@@ -290,13 +294,12 @@ describe("a watch offered notices that carry their events", () => {
     // The store read (scoped to the tenant) found the real one.
     await vi.waitFor(() => expect(seen.events.map((e) => e.tenant)).toEqual(["default"]));
     expect(reads).toBe(2);
-    bus.announce(await store_(push("answer", CallState.ANSWERED)));
+    bus.announce(await stored(push("answer", CallState.ANSWERED)));
     await vi.waitFor(() => expect(seen.events).toHaveLength(2));
     control.cancel();
   });
 });
 
-function toNotice(event: EventRecord | undefined): EventNotice {
-  if (event === undefined) throw new Error("no event");
+function toNotice(event: EventRecord): EventNotice {
   return { sequence: event.sequence, callId: event.callId, clientReference: event.clientReference, tenant: event.tenant };
 }

@@ -89,15 +89,6 @@ export function callById(db: Db, callId: string): Promise<CallRow | undefined> {
   return oneCall(db, "call_id = $1", [callId], "voicecode_call_by_id");
 }
 
-/**
- * The call, row-locked until the transaction ends. Under READ COMMITTED this waits for
- * a concurrent writer of the call to commit and then returns its version, so changes to
- * one call apply one after another, each on the state the previous one left.
- */
-export function lockCall(db: Db, callId: string): Promise<CallRow | undefined> {
-  return oneCall(db, "call_id = $1 FOR UPDATE", [callId]);
-}
-
 export function callByIdempotencyKey(db: Db, tenant: string, key: string): Promise<CallRow | undefined> {
   return oneCall(db, "tenant = $1 AND idempotency_key = $2 AND idempotency_key <> ''", [tenant, key]);
 }
@@ -284,72 +275,6 @@ export async function insertEvent(db: Db, p: InsertEventParams): Promise<EventRo
   const row = rows[0];
   if (row === undefined) throw new Error("postgres store: event insert returned no row");
   return row;
-}
-
-/** Inserted as parked; returns false for a push seen before (the unique key is the dedupe). */
-export async function insertInbound(db: Db, p: InsertInboundParams): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO inbound (provider, dedupe_key, provider_call_id, call_id_hint, state,
-       failure_reason, provider_code, provider_text, occurred_at_ms, provisional,
-       disposition, received_at_ms, pressed_key, duration_seconds, answered_at_ms, ended_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'parked', $11, $12, $13, $14, $15)
-     ON CONFLICT (provider, dedupe_key) DO NOTHING`,
-    [
-      p.provider,
-      p.dedupe_key,
-      p.provider_call_id,
-      p.call_id_hint,
-      p.state,
-      p.failure_reason,
-      p.provider_code,
-      p.provider_text,
-      p.occurred_at_ms,
-      p.provisional,
-      p.received_at_ms,
-      p.pressed_key,
-      p.duration_seconds,
-      p.answered_at_ms,
-      p.ended_at_ms,
-    ],
-  );
-  return rowCount === 1;
-}
-
-export async function setDisposition(
-  db: Db,
-  p: {
-    provider: string;
-    dedupeKey: string;
-    disposition: Disposition;
-    callId: string | null;
-    appliedSequence: number | null;
-  },
-): Promise<void> {
-  await db.query(
-    `UPDATE inbound SET disposition = $1, call_id = $2, applied_sequence = $3
-     WHERE provider = $4 AND dedupe_key = $5`,
-    [p.disposition, p.callId, p.appliedSequence, p.provider, p.dedupeKey],
-  );
-}
-
-/** Parked pushes matching a call by its provider id or by an echo of its id, in arrival order. */
-export async function parkedFor(
-  db: Db,
-  provider: string,
-  providerCallId: string,
-  callId: string,
-): Promise<InboundRow[]> {
-  // A UNION rather than OR so each branch uses its own partial index.
-  const { rows } = await db.query<InboundRow>(
-    `SELECT * FROM inbound
-     WHERE disposition = 'parked' AND provider = $1 AND provider_call_id = $2 AND $2 <> ''
-     UNION
-     SELECT * FROM inbound
-     WHERE disposition = 'parked' AND provider = $1 AND call_id_hint = $3
-     ORDER BY received_seq`,
-    [provider, providerCallId, callId],
-  );
-  return rows;
 }
 
 /** The events after a sequence, one call's or one client reference's, in sequence order. */
